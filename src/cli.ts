@@ -1,0 +1,65 @@
+/**
+ * The `portico` command: parse the command line, run a Server, map its
+ * failures to exit statuses, and turn signals into lifecycle steps.
+ */
+import { createRequire } from 'node:module';
+import { formatHelp, parseCommandLine } from './config/cli-args.js';
+import { AppLoadError, ConfigError, ExitStatus, WorkerBootError } from './errors.js';
+import { Server } from './server.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let server: Server;
+  try {
+    const parsed = parseCommandLine(argv);
+    if (parsed.help) {
+      process.stdout.write(formatHelp());
+      return ExitStatus.ok;
+    }
+    if (parsed.version) {
+      process.stdout.write(`portico ${version}\n`);
+      return ExitStatus.ok;
+    }
+    server = new Server(parsed.options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`portico: error: ${error.message}\n`);
+      return ExitStatus.usage;
+    }
+    throw error;
+  }
+
+  const stopped = new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals, graceMs?: number): void => {
+      server.log.info(`received ${signal}; stopping`);
+      server.close(graceMs).then(() => resolve(ExitStatus.ok), () => resolve(ExitStatus.failure));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGQUIT', () => stop('SIGQUIT', 0));
+    server.on('fatal', (error) => {
+      server.close(0).finally(() => resolve(error instanceof AppLoadError ? ExitStatus.appLoadError : ExitStatus.workerBootError));
+    });
+  });
+
+  try {
+    await server.listen();
+  } catch (error) {
+    if (error instanceof AppLoadError) {
+      server.log.error(error.report);
+      return ExitStatus.appLoadError;
+    }
+    if (error instanceof WorkerBootError) {
+      server.log.error(`${error.message}; check --python`);
+      return ExitStatus.workerBootError;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      server.log.error(`cannot listen: ${(error as Error).message}; choose another address with --bind`);
+      return ExitStatus.failure;
+    }
+    throw error;
+  }
+  return stopped;
+}

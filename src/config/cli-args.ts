@@ -1,0 +1,83 @@
+/**
+ * Command-line parsing, driven by the settings table. Accepts `--opt value`,
+ * `--opt=value`, `-o value`, `-ovalue`, and `--` to end the options; every
+ * mistake becomes a ConfigError naming the option.
+ */
+import { ConfigError } from '../errors.js';
+import { SETTINGS, defaultOptions, type ServerOptions, type Setting } from './settings.js';
+
+export interface ParsedCommandLine {
+  options: ServerOptions;
+  help: boolean;
+  version: boolean;
+}
+
+const BY_FLAG = new Map<string, Setting>();
+for (const setting of SETTINGS) for (const flag of setting.flags) BY_FLAG.set(flag, setting);
+
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedCommandLine {
+  const given = new Map<Setting, unknown[]>();
+  const positionals: string[] = [];
+  let help = false;
+  let version = false;
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    let flag = arg;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      if (eq !== -1) [flag, inline] = [arg.slice(0, eq), arg.slice(eq + 1)];
+    } else if (arg.length > 2) {
+      [flag, inline] = [arg.slice(0, 2), arg.slice(2)];
+    }
+    const setting = BY_FLAG.get(flag);
+    if (setting === undefined) throw new ConfigError(`unknown option '${flag}'; see 'portico --help'`);
+    if (setting.key === 'help' || setting.key === 'version') {
+      if (inline !== undefined) throw new ConfigError(`${flag} takes no value`);
+      if (setting.key === 'help') help = true;
+      else version = true;
+      continue;
+    }
+    let raw = inline;
+    if (raw === undefined) {
+      raw = argv[++i];
+      if (raw === undefined) throw new ConfigError(`${flag} needs a value (${setting.metavar ?? 'VALUE'})`);
+    }
+    const value = (setting.parse as (raw: string, flag: string) => unknown)(raw, flag);
+    const values = given.get(setting) ?? [];
+    if (!setting.multiple) values.length = 0;
+    values.push(value);
+    given.set(setting, values);
+  }
+
+  const options = defaultOptions(env) as unknown as Record<string, unknown>;
+  for (const [setting, values] of given) {
+    options[setting.key] = setting.multiple ? (setting.collect ? setting.collect(values) : values) : values[0];
+  }
+  if (!help && !version) {
+    if (positionals.length === 0) throw new ConfigError("missing the application to serve, as in 'portico module:application'");
+    if (positionals.length > 1) throw new ConfigError(`expected one application, got ${positionals.length}: ${positionals.join(' ')}`);
+  }
+  options.app = positionals[0] ?? '';
+  return { options: options as unknown as ServerOptions, help, version };
+}
+
+/** `--help`, generated from the settings table. */
+export function formatHelp(): string {
+  const lines = ['usage: portico [OPTIONS] APP', '', 'APP is module:callable, module (callable `application`), module:factory() or a .py/.wsgi file.', '', 'options:'];
+  for (const setting of SETTINGS) {
+    const flags = setting.flags.join(', ') + (setting.metavar ? ` ${setting.metavar}` : '');
+    lines.push(`  ${flags}`);
+    lines.push(`      ${setting.help}${setting.defaultText ? ` [default: ${setting.defaultText}]` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,235 @@
+/**
+ * Every setting, declared once: its option flags, how a raw value is parsed
+ * and checked, its default and its help. The CLI parser and `--help` are
+ * generated from this table, so that a setting cannot exist in one and not
+ * the other. Names and defaults follow gunicorn's where gunicorn has one.
+ */
+import { ConfigError } from '../errors.js';
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error', 'critical'];
+
+/** The resolved settings of one server: what `createServer()` takes. */
+export interface ServerOptions {
+  /** The WSGI application: `module:callable`, `module`, `module:factory()` or a .py/.wsgi path. */
+  app: string;
+  bind: string[];
+  workers: number;
+  threads: number;
+  backlog: number;
+  chdir: string;
+  pythonpath: string[];
+  env: Record<string, string>;
+  python: string;
+  accessLogfile: string | null;
+  errorLogfile: string;
+  logLevel: LogLevel;
+  keepAlive: number;
+}
+
+type Env = NodeJS.ProcessEnv;
+
+export interface Setting {
+  key: keyof ServerOptions | 'help' | 'version';
+  /** Short and long flags, e.g. ['-b', '--bind']. */
+  flags: readonly string[];
+  /** Placeholder in `--help`; absent for a flag that takes no value. */
+  metavar?: string;
+  /** The option may be given several times; `collect` turns the values, in order, into the setting. */
+  multiple?: boolean;
+  collect?: (values: unknown[]) => unknown;
+  /** Turns one raw value into the setting's value; `flag` names the option for the error. */
+  parse?: (raw: string, flag: string) => unknown;
+  defaultValue: (env: Env) => unknown;
+  /** How the default reads in `--help`. */
+  defaultText: string;
+  help: string;
+}
+
+function integer(min: number): (raw: string, flag: string) => number {
+  return (raw, flag) => {
+    if (!/^\d+$/.test(raw) || Number(raw) < min) {
+      throw new ConfigError(`${flag}: expected a whole number of at least ${min}, got '${raw}'`);
+    }
+    return Number(raw);
+  };
+}
+
+function seconds(raw: string, flag: string): number {
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(`${flag}: expected a number of seconds, got '${raw}'`);
+  return Number(raw);
+}
+
+function nonEmpty(raw: string, flag: string): string {
+  if (raw === '') throw new ConfigError(`${flag}: expected a value, got an empty string`);
+  return raw;
+}
+
+/** HOST:PORT, [IPv6]:PORT or unix:PATH, checked here so a typo fails before any worker starts. */
+export function parseBind(raw: string, flag = '--bind'): string {
+  if (raw.startsWith('unix:')) {
+    if (raw.length === 5) throw new ConfigError(`${flag}: 'unix:' needs a socket path, as in unix:/run/portico.sock`);
+    return raw;
+  }
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d+)$/.exec(raw) ?? /^()(\d+)$/.exec(raw);
+  const port = match === null ? NaN : Number(match[2]);
+  if (match === null || port > 65535) {
+    throw new ConfigError(`${flag}: expected HOST:PORT, [IPv6]:PORT or unix:PATH, got '${raw}'`);
+  }
+  return raw;
+}
+
+function keyValue(raw: string, flag: string): [string, string] {
+  const eq = raw.indexOf('=');
+  if (eq <= 0) throw new ConfigError(`${flag}: expected KEY=VALUE, got '${raw}'`);
+  return [raw.slice(0, eq), raw.slice(eq + 1)];
+}
+
+function logLevel(raw: string, flag: string): LogLevel {
+  const level = raw.toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`${flag}: expected one of ${LOG_LEVELS.join(', ')}, got '${raw}'`);
+  return level;
+}
+
+function positiveFromEnv(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return integer(1)(raw, `$${name}`);
+}
+
+export const SETTINGS: readonly Setting[] = [
+  {
+    key: 'bind',
+    flags: ['-b', '--bind'],
+    metavar: 'ADDRESS',
+    multiple: true,
+    parse: parseBind,
+    defaultValue: (env) => [env.PORT ? `0.0.0.0:${integer(1)(env.PORT, '$PORT')}` : '127.0.0.1:8000'],
+    defaultText: "127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set",
+    help: 'Address to listen on: HOST:PORT, [IPv6]:PORT or unix:PATH. Repeat to listen on several.',
+  },
+  {
+    key: 'workers',
+    flags: ['-w', '--workers'],
+    metavar: 'INT',
+    parse: integer(1),
+    defaultValue: (env) => positiveFromEnv(env, 'WEB_CONCURRENCY', 1),
+    defaultText: '$WEB_CONCURRENCY, or 1',
+    help: 'Number of Python worker processes.',
+  },
+  {
+    key: 'threads',
+    flags: ['--threads'],
+    metavar: 'INT',
+    parse: integer(1),
+    defaultValue: () => 1,
+    defaultText: '1',
+    help: 'Requests each worker runs at once, on a thread pool (wsgi.multithread is then True).',
+  },
+  {
+    key: 'backlog',
+    flags: ['--backlog'],
+    metavar: 'INT',
+    parse: integer(1),
+    defaultValue: () => 2048,
+    defaultText: '2048',
+    help: 'Requests that may wait for a busy worker; past this the client gets 503.',
+  },
+  {
+    key: 'chdir',
+    flags: ['--chdir'],
+    metavar: 'DIR',
+    parse: nonEmpty,
+    defaultValue: () => process.cwd(),
+    defaultText: 'the current directory',
+    help: 'Directory the workers run in and import the application from.',
+  },
+  {
+    key: 'pythonpath',
+    flags: ['--pythonpath'],
+    metavar: 'DIRS',
+    parse: (raw) => raw.split(',').map((part) => part.trim()).filter((part) => part !== ''),
+    defaultValue: () => [],
+    defaultText: 'none',
+    help: 'Comma-separated directories to put in front of sys.path.',
+  },
+  {
+    key: 'env',
+    flags: ['-e', '--env'],
+    metavar: 'KEY=VALUE',
+    multiple: true,
+    parse: keyValue,
+    collect: (pairs) => Object.fromEntries(pairs as Array<[string, string]>),
+    defaultValue: () => ({}),
+    defaultText: 'none',
+    help: 'Set an environment variable in the workers. Repeatable.',
+  },
+  {
+    key: 'python',
+    flags: ['--python'],
+    metavar: 'PATH',
+    parse: nonEmpty,
+    defaultValue: (env) => (env.VIRTUAL_ENV ? `${env.VIRTUAL_ENV}/bin/python` : 'python3'),
+    defaultText: '$VIRTUAL_ENV/bin/python when VIRTUAL_ENV is set, else python3 on PATH',
+    help: 'Python interpreter that runs the workers.',
+  },
+  {
+    key: 'accessLogfile',
+    flags: ['--access-logfile'],
+    metavar: 'FILE',
+    parse: nonEmpty,
+    defaultValue: () => null,
+    defaultText: 'none',
+    help: "Access log in Apache combined format; '-' for stdout.",
+  },
+  {
+    key: 'errorLogfile',
+    flags: ['--error-logfile', '--log-file'],
+    metavar: 'FILE',
+    parse: nonEmpty,
+    defaultValue: () => '-',
+    defaultText: '- (stderr)',
+    help: "Error log; '-' for stderr.",
+  },
+  {
+    key: 'logLevel',
+    flags: ['--log-level'],
+    metavar: 'LEVEL',
+    parse: logLevel,
+    defaultValue: () => 'info',
+    defaultText: 'info',
+    help: `Error log threshold: ${LOG_LEVELS.join(', ')}.`,
+  },
+  {
+    key: 'keepAlive',
+    flags: ['--keep-alive'],
+    metavar: 'SECONDS',
+    parse: seconds,
+    defaultValue: () => 2,
+    defaultText: '2',
+    help: 'How long an idle keep-alive connection is kept open.',
+  },
+  {
+    key: 'version',
+    flags: ['--version'],
+    defaultValue: () => false,
+    defaultText: '',
+    help: 'Print the version and exit.',
+  },
+  {
+    key: 'help',
+    flags: ['-h', '--help'],
+    defaultValue: () => false,
+    defaultText: '',
+    help: 'Show this help and exit.',
+  },
+];
+
+/** Settings with their defaults for this environment; `app` is left empty. */
+export function defaultOptions(env: Env = process.env): ServerOptions {
+  const options: Record<string, unknown> = { app: '' };
+  for (const setting of SETTINGS) {
+    if (setting.key !== 'help' && setting.key !== 'version') options[setting.key] = setting.defaultValue(env);
+  }
+  return options as unknown as ServerOptions;
+}

@@ -1,0 +1,3 @@
+/** Public API: `import { createServer } from 'portico'`. */
+export { createServer, Server, type ServerOptions } from './server.js';
+export { PorticoError, ConfigError, AppLoadError, WorkerBootError, FrameProtocolError } from './errors.js';

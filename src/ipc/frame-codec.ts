@@ -1,0 +1,283 @@
+/**
+ * The frame protocol between the Node front and a Python worker.
+ * Mirrors python/portico/codec.py; both are tested against
+ * test/fixtures/golden-frames.json.
+ *
+ * The channel is the worker's fd 3, a UNIX stream socket, so that nothing
+ * the application prints on stdout or stderr can corrupt it. Every frame is a
+ * 12-byte header and a payload; integers are big-endian and strings in
+ * environ blocks and headers are latin-1 ("bytes-as-str", PEP 3333 §"Unicode
+ * Issues").
+ *
+ *      0        1        2        3        4        5        6        7        8        9       10       11
+ *     +--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+
+ *     |  type  | flags  |  reserved (0)   |        stream id (u32 BE)         |      payload length (u32 BE)      |
+ *     +--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+
+ *     | payload ... (at most MAX_PAYLOAD bytes)
+ *     +-----------------
+ *
+ * Stream 0 is the channel itself (READY, BOOT_ERROR, STOP); requests use ids
+ * from 1 up, chosen by the front.
+ *
+ * Payloads:
+ *   REQUEST        repeated { u16 key length, key, u32 value length, value }   (the environ block)
+ *   RESPONSE_HEAD  u16 status, u16 reason length, reason,
+ *                  then repeated { u16 name length, name, u32 value length, value }
+ *   WINDOW, WANT_BODY   u32 byte count
+ *   READY          u32 pid
+ *   FILE           u64 offset, u64 length (all ones = to end of file), path bytes
+ *   ERROR          u16 status, utf-8 log text
+ *   BOOT_ERROR     utf-8 text
+ *   REQUEST_BODY, RESPONSE_BODY   raw bytes; the rest are empty.
+ */
+import { FrameProtocolError } from '../errors.js';
+
+export const HEADER_SIZE = 12;
+export const MAX_PAYLOAD = 16 * 1024 * 1024;
+
+/** After ACCEPT the front may send this much request body unasked (0 under Expect: 100-continue). */
+export const REQUEST_WINDOW = 256 * 1024;
+/** A worker may have this much response body in flight per stream before it waits for WINDOW. */
+export const RESPONSE_WINDOW = 1024 * 1024;
+/** The largest body chunk either side puts in one frame. */
+export const MAX_CHUNK = 256 * 1024;
+
+export const FrameType = {
+  // front -> worker
+  REQUEST: 0x01,
+  REQUEST_BODY: 0x02,
+  REQUEST_END: 0x03,
+  CANCEL: 0x04,
+  WINDOW: 0x05,
+  STOP: 0x06,
+  // worker -> front
+  READY: 0x81,
+  BOOT_ERROR: 0x82,
+  ACCEPT: 0x83,
+  RESPONSE_HEAD: 0x84,
+  RESPONSE_BODY: 0x85,
+  RESPONSE_END: 0x86,
+  FILE: 0x87,
+  WANT_BODY: 0x88,
+  ERROR: 0x89,
+} as const;
+export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
+
+const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
+
+export const RequestFlag = { HAS_BODY: 0x01, EXPECT_CONTINUE: 0x02 } as const;
+export const RequestEndFlag = { ABORTED: 0x01 } as const;
+export const ResponseEndFlag = { ABORT: 0x01 } as const;
+
+/** u64 all ones: a FILE frame that runs to the end of the file. */
+const TO_END_OF_FILE = 0xffffffffffffffffn;
+
+export interface Frame {
+  type: FrameTypeCode;
+  flags: number;
+  stream: number;
+  payload: Buffer;
+}
+
+/** Header and payload as one fresh buffer. */
+export function encodeFrame(type: FrameTypeCode, flags: number, stream: number, payload?: Buffer): Buffer {
+  const length = payload === undefined ? 0 : payload.length;
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + length);
+  writeHeader(frame, 0, type, flags, stream, length);
+  if (payload !== undefined) payload.copy(frame, HEADER_SIZE);
+  return frame;
+}
+
+function writeHeader(target: Buffer, at: number, type: number, flags: number, stream: number, length: number): void {
+  if (length > MAX_PAYLOAD) throw new FrameProtocolError(`frame payload of ${length} bytes exceeds ${MAX_PAYLOAD}`);
+  target[at] = type;
+  target[at + 1] = flags;
+  target.writeUInt16BE(0, at + 2);
+  target.writeUInt32BE(stream, at + 4);
+  target.writeUInt32BE(length, at + 8);
+}
+
+/** A name/value list in wire order; values are latin-1 strings. */
+export type Pairs = ReadonlyArray<readonly [string, string]>;
+
+function pairsLength(pairs: Pairs): number {
+  let length = 0;
+  for (const [name, value] of pairs) length += 6 + name.length + value.length;
+  return length;
+}
+
+function writePairs(target: Buffer, at: number, pairs: Pairs): number {
+  for (const [name, value] of pairs) {
+    target.writeUInt16BE(name.length, at);
+    at += 2 + target.write(name, at + 2, 'latin1');
+    target.writeUInt32BE(value.length, at);
+    at += 4 + target.write(value, at + 4, 'latin1');
+  }
+  return at;
+}
+
+function readPairs(payload: Buffer, at: number): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  while (at < payload.length) {
+    if (at + 2 > payload.length) throw new FrameProtocolError('truncated name length in pair list');
+    const nameLength = payload.readUInt16BE(at);
+    at += 2;
+    if (at + nameLength + 4 > payload.length) throw new FrameProtocolError('truncated name in pair list');
+    const name = payload.toString('latin1', at, at + nameLength);
+    at += nameLength;
+    const valueLength = payload.readUInt32BE(at);
+    at += 4;
+    if (at + valueLength > payload.length) throw new FrameProtocolError('truncated value in pair list');
+    pairs.push([name, payload.toString('latin1', at, at + valueLength)]);
+    at += valueLength;
+  }
+  return pairs;
+}
+
+/** REQUEST: the environ block, written straight into the frame without intermediate buffers. */
+export function encodeRequest(stream: number, flags: number, environ: Pairs): Buffer {
+  const length = pairsLength(environ);
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + length);
+  writeHeader(frame, 0, FrameType.REQUEST, flags, stream, length);
+  writePairs(frame, HEADER_SIZE, environ);
+  return frame;
+}
+
+export function decodeRequest(payload: Buffer): Array<[string, string]> {
+  return readPairs(payload, 0);
+}
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  headers: Array<[string, string]>;
+}
+
+export function encodeResponseHead(stream: number, head: { status: number; reason: string; headers: Pairs }): Buffer {
+  const length = 4 + head.reason.length + pairsLength(head.headers);
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + length);
+  writeHeader(frame, 0, FrameType.RESPONSE_HEAD, 0, stream, length);
+  frame.writeUInt16BE(head.status, HEADER_SIZE);
+  frame.writeUInt16BE(head.reason.length, HEADER_SIZE + 2);
+  const at = HEADER_SIZE + 4 + frame.write(head.reason, HEADER_SIZE + 4, 'latin1');
+  writePairs(frame, at, head.headers);
+  return frame;
+}
+
+export function decodeResponseHead(payload: Buffer): ResponseHead {
+  if (payload.length < 4) throw new FrameProtocolError('truncated RESPONSE_HEAD');
+  const status = payload.readUInt16BE(0);
+  const reasonLength = payload.readUInt16BE(2);
+  if (4 + reasonLength > payload.length) throw new FrameProtocolError('truncated reason in RESPONSE_HEAD');
+  return { status, reason: payload.toString('latin1', 4, 4 + reasonLength), headers: readPairs(payload, 4 + reasonLength) };
+}
+
+/** WINDOW, WANT_BODY and READY carry one u32. */
+export function encodeCount(type: FrameTypeCode, stream: number, count: number): Buffer {
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + 4);
+  writeHeader(frame, 0, type, 0, stream, 4);
+  frame.writeUInt32BE(count, HEADER_SIZE);
+  return frame;
+}
+
+export function decodeCount(payload: Buffer): number {
+  if (payload.length !== 4) throw new FrameProtocolError(`expected a 4-byte count, got ${payload.length} bytes`);
+  return payload.readUInt32BE(0);
+}
+
+export interface FileRegion {
+  offset: number;
+  /** null: to the end of the file. */
+  length: number | null;
+  path: string;
+}
+
+export function encodeFile(stream: number, region: FileRegion): Buffer {
+  const path = Buffer.from(region.path, 'utf8');
+  const payload = Buffer.allocUnsafe(16 + path.length);
+  payload.writeBigUInt64BE(BigInt(region.offset), 0);
+  payload.writeBigUInt64BE(region.length === null ? TO_END_OF_FILE : BigInt(region.length), 8);
+  path.copy(payload, 16);
+  return encodeFrame(FrameType.FILE, 0, stream, payload);
+}
+
+export function decodeFile(payload: Buffer): FileRegion {
+  if (payload.length < 16) throw new FrameProtocolError('truncated FILE');
+  const length = payload.readBigUInt64BE(8);
+  return {
+    offset: Number(payload.readBigUInt64BE(0)),
+    length: length === TO_END_OF_FILE ? null : Number(length),
+    path: payload.toString('utf8', 16),
+  };
+}
+
+export interface StatusText {
+  status: number;
+  text: string;
+}
+
+export function encodeError(stream: number, error: StatusText): Buffer {
+  const text = Buffer.from(error.text, 'utf8');
+  const payload = Buffer.allocUnsafe(2 + text.length);
+  payload.writeUInt16BE(error.status, 0);
+  text.copy(payload, 2);
+  return encodeFrame(FrameType.ERROR, 0, stream, payload);
+}
+
+export function decodeError(payload: Buffer): StatusText {
+  if (payload.length < 2) throw new FrameProtocolError('truncated ERROR');
+  return { status: payload.readUInt16BE(0), text: payload.toString('utf8', 2) };
+}
+
+/**
+ * Splits a byte stream into frames. Chunks are consumed in place: a frame
+ * that lies inside one chunk is handed out as a view of it, so only a frame
+ * that straddles two reads costs a copy.
+ */
+export class FrameDecoder {
+  /** Bytes of an incomplete frame, kept as the reads that brought them. */
+  #pending: Buffer[] = [];
+  #pendingLength = 0;
+
+  /** Calls `onFrame` for each complete frame now available, in order. */
+  push(chunk: Buffer, onFrame: (frame: Frame) => void): void {
+    let data = chunk;
+    if (this.#pending.length > 0) {
+      this.#pending.push(chunk);
+      this.#pendingLength += chunk.length;
+      if (this.#pendingLength < this.#neededForPending()) return;
+      data = Buffer.concat(this.#pending, this.#pendingLength);
+      this.#pending = [];
+      this.#pendingLength = 0;
+    }
+    let at = 0;
+    while (data.length - at >= HEADER_SIZE) {
+      const type = data[at] as number;
+      const length = data.readUInt32BE(at + 8);
+      if (!KNOWN_TYPES.has(type)) throw new FrameProtocolError(`unknown frame type 0x${type.toString(16)}`);
+      if (length > MAX_PAYLOAD) throw new FrameProtocolError(`frame payload of ${length} bytes exceeds ${MAX_PAYLOAD}`);
+      const end = at + HEADER_SIZE + length;
+      if (end > data.length) break;
+      onFrame({
+        type: type as FrameTypeCode,
+        flags: data[at + 1] as number,
+        stream: data.readUInt32BE(at + 4),
+        payload: data.subarray(at + HEADER_SIZE, end),
+      });
+      at = end;
+    }
+    if (at < data.length) {
+      this.#pending = [data.subarray(at)];
+      this.#pendingLength = data.length - at;
+    }
+  }
+
+  /** How many bytes the incomplete frame needs in all; a header's worth until its length is known. */
+  #neededForPending(): number {
+    const first = this.#pending[0] as Buffer;
+    if (first.length >= HEADER_SIZE) return HEADER_SIZE + first.readUInt32BE(8);
+    if (this.#pendingLength < HEADER_SIZE) return HEADER_SIZE;
+    const header = Buffer.concat(this.#pending, HEADER_SIZE);
+    return HEADER_SIZE + header.readUInt32BE(8);
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * One Python worker process and its frame channel. It owns the child, the
+ * channel's framing and write batching, and the table of streams (requests)
+ * the worker holds; what a stream means for HTTP is the stream's business.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { constants as osConstants } from 'node:os';
+import {
+  FrameDecoder,
+  FrameType,
+  MAX_CHUNK,
+  RequestEndFlag,
+  ResponseEndFlag,
+  decodeCount,
+  decodeError,
+  decodeFile,
+  decodeResponseHead,
+  encodeCount,
+  encodeFrame,
+  encodeRequest,
+  type FileRegion,
+  type Frame,
+  type Pairs,
+  type ResponseHead,
+  type StatusText,
+} from '../ipc/frame-codec.js';
+import type { ErrorLog } from '../observability/error-log.js';
+
+/** The entry script of the Python runtime that ships in this package. */
+export const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'portico_worker.py');
+
+/** What a worker reports about one request, as the frames arrive. */
+export interface WorkerStream {
+  onAccept(): void;
+  onResponseHead(head: ResponseHead): void;
+  onResponseBody(data: Buffer): void;
+  onFile(region: FileRegion): void;
+  onResponseEnd(abort: boolean): void;
+  onWantBody(bytes: number): void;
+  onError(error: StatusText, workerPid: number): void;
+  /**
+   * The worker died before the stream ended; `reason` is for the log.
+   * `mayHaveStarted` is false only when the worker cannot have begun the
+   * request, so that it is safe to give it to another worker.
+   */
+  onWorkerLost(reason: string, mayHaveStarted: boolean): void;
+}
+
+export interface WorkerConfig {
+  python: string;
+  app: string;
+  chdir: string;
+  pythonpath: string[];
+  env: Record<string, string>;
+  threads: number;
+}
+
+export type WorkerState = 'booting' | 'ready' | 'stopping' | 'exited';
+
+/** Why a process ended, in words an operator can act on. */
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal !== null) {
+    const number = osConstants.signals[signal];
+    const hint = signal === 'SIGKILL' ? ' (perhaps out of memory)' : '';
+    return `was killed by ${signal} (signal ${number})${hint}`;
+  }
+  return `exited with code ${code ?? 'unknown'}`;
+}
+
+interface WorkerEvents {
+  ready: [];
+  bootError: [report: string];
+  exit: [code: number | null, signal: NodeJS.Signals | null];
+  /** A stream ended, so the worker can take another request. */
+  streamDone: [];
+}
+
+export class WorkerProcess extends EventEmitter<WorkerEvents> {
+  readonly #child: ChildProcess;
+  readonly #channel: Socket;
+  readonly #log: ErrorLog;
+  readonly #decoder = new FrameDecoder();
+  readonly #streams = new Map<number, WorkerStream>();
+  #nextStreamId = 1;
+  #outbox: Buffer[] = [];
+  #flushScheduled = false;
+  #state: WorkerState = 'booting';
+  /** The pid the runtime reported; the child's own pid until READY. */
+  #pid: number;
+  #exitDescription: string | null = null;
+  readonly #threads: number;
+
+  constructor(config: WorkerConfig, log: ErrorLog) {
+    super();
+    this.#log = log;
+    this.#threads = config.threads;
+    this.#child = spawn(config.python, [WORKER_SCRIPT, JSON.stringify(this.#runtimeConfig(config))], {
+      cwd: config.chdir,
+      env: { ...process.env, ...config.env, PYTHONUNBUFFERED: '1' },
+      // fd 3 is the frame channel: libuv makes it a socketpair, so it is bidirectional.
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    this.#pid = this.#child.pid ?? 0;
+    this.#channel = this.#child.stdio[3] as Socket;
+    this.#channel.on('data', (chunk: Buffer) => this.#receive(chunk));
+    this.#channel.on('error', () => {
+      // The child's exit reports the failure; a reset channel adds nothing.
+    });
+    this.#pipeOutput(this.#child.stdout, 'info');
+    this.#pipeOutput(this.#child.stderr, 'error');
+    this.#child.on('error', (error) => {
+      this.#exitDescription = `could not be started with '${config.python}': ${error.message}`;
+      // A failed spawn has no process, so no 'exit' will follow.
+      if (this.#child.pid === undefined) this.#onExit(null, null);
+    });
+    this.#child.on('exit', (code, signal) => this.#onExit(code, signal));
+  }
+
+  #runtimeConfig(config: WorkerConfig): object {
+    return { app: config.app, pythonpath: config.pythonpath, threads: config.threads, multiprocess: true };
+  }
+
+  get pid(): number {
+    return this.#pid;
+  }
+
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** Requests sent to this worker that have not ended yet. */
+  get inflight(): number {
+    return this.#streams.size;
+  }
+
+  /** Why the process ended, once it has. */
+  get exitDescription(): string | null {
+    return this.#exitDescription;
+  }
+
+  /** Sends a request; returns its stream id for the follow-up frames. */
+  dispatch(stream: WorkerStream, environ: Pairs, flags: number): number {
+    const id = this.#nextStreamId;
+    this.#nextStreamId = id >= 0xffffffff ? 1 : id + 1;
+    this.#streams.set(id, stream);
+    this.#send(encodeRequest(id, flags, environ));
+    return id;
+  }
+
+  /** Request-body bytes, split to frame size. */
+  sendBody(id: number, data: Buffer): void {
+    for (let at = 0; at < data.length; at += MAX_CHUNK) {
+      this.#send(encodeFrame(FrameType.REQUEST_BODY, 0, id, data.subarray(at, at + MAX_CHUNK)));
+    }
+  }
+
+  endBody(id: number, aborted: boolean): void {
+    this.#send(encodeFrame(FrameType.REQUEST_END, aborted ? RequestEndFlag.ABORTED : 0, id));
+  }
+
+  grantWindow(id: number, bytes: number): void {
+    if (this.#streams.has(id)) this.#send(encodeCount(FrameType.WINDOW, id, bytes));
+  }
+
+  cancel(id: number): void {
+    if (this.#streams.has(id)) this.#send(encodeFrame(FrameType.CANCEL, 0, id));
+  }
+
+  /** Takes a stream back from a worker that has not accepted it, to give it to another. */
+  forget(id: number): void {
+    this.#streams.delete(id);
+  }
+
+  /** Graceful: the worker finishes what it holds, then exits. */
+  stop(): void {
+    if (this.#state === 'exited') return;
+    this.#state = 'stopping';
+    this.#send(encodeFrame(FrameType.STOP, 0, 0));
+  }
+
+  /** At once, for a worker that is stuck or must go now. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.#state !== 'exited') this.#child.kill(signal);
+  }
+
+  /**
+   * Frames wait for the end of the event-loop turn and go out in one writev,
+   * so that requests arriving together cost the worker one read.
+   */
+  #send(frame: Buffer): void {
+    this.#outbox.push(frame);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const frames = this.#outbox;
+    this.#outbox = [];
+    if (this.#state === 'exited' || this.#channel.destroyed) return;
+    if (frames.length === 1) {
+      this.#channel.write(frames[0] as Buffer);
+      return;
+    }
+    this.#channel.cork();
+    for (const frame of frames) this.#channel.write(frame);
+    this.#channel.uncork();
+  }
+
+  #receive(chunk: Buffer): void {
+    try {
+      this.#decoder.push(chunk, (frame) => this.#handle(frame));
+    } catch (error) {
+      this.#log.error(`worker channel is corrupt (${(error as Error).message}); stopping the worker`, this.#pid);
+      this.kill();
+    }
+  }
+
+  #handle(frame: Frame): void {
+    if (frame.stream === 0) {
+      this.#handleChannelFrame(frame);
+      return;
+    }
+    const stream = this.#streams.get(frame.stream);
+    if (stream === undefined) return; // a stream we already finished or took back
+    switch (frame.type) {
+      case FrameType.ACCEPT:
+        stream.onAccept();
+        break;
+      case FrameType.RESPONSE_HEAD:
+        stream.onResponseHead(decodeResponseHead(frame.payload));
+        break;
+      case FrameType.RESPONSE_BODY:
+        stream.onResponseBody(frame.payload);
+        break;
+      case FrameType.FILE:
+        stream.onFile(decodeFile(frame.payload));
+        break;
+      case FrameType.WANT_BODY:
+        stream.onWantBody(decodeCount(frame.payload));
+        break;
+      case FrameType.RESPONSE_END:
+        this.#endStream(frame.stream);
+        stream.onResponseEnd((frame.flags & ResponseEndFlag.ABORT) !== 0);
+        break;
+      case FrameType.ERROR:
+        this.#endStream(frame.stream);
+        stream.onError(decodeError(frame.payload), this.#pid);
+        break;
+      default:
+        this.#log.warning(`worker sent an unexpected frame type 0x${frame.type.toString(16)} on stream ${frame.stream}`, this.#pid);
+    }
+  }
+
+  #handleChannelFrame(frame: Frame): void {
+    if (frame.type === FrameType.READY) {
+      this.#pid = decodeCount(frame.payload);
+      if (this.#state === 'booting') this.#state = 'ready';
+      this.emit('ready');
+    } else if (frame.type === FrameType.BOOT_ERROR) {
+      this.emit('bootError', frame.payload.toString('utf8'));
+    }
+  }
+
+  #endStream(id: number): void {
+    this.#streams.delete(id);
+    this.emit('streamDone');
+  }
+
+  #pipeOutput(stream: NodeJS.ReadableStream | null, level: 'info' | 'error'): void {
+    if (stream === null) return;
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (text: string) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) this.#log.log(level, line, this.#pid);
+    });
+    stream.on('end', () => {
+      if (partial !== '') this.#log.log(level, partial, this.#pid);
+    });
+  }
+
+  #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#state === 'exited') return;
+    this.#state = 'exited';
+    this.#exitDescription ??= describeExit(code, signal);
+    // A worker takes requests in the order they were sent, at most `threads`
+    // at a time, so only the oldest `threads` unfinished ones can have begun.
+    const orphans = [...this.#streams.values()];
+    this.#streams.clear();
+    const reason = `worker ${this.#pid} ${this.#exitDescription}`;
+    orphans.forEach((stream, index) => stream.onWorkerLost(reason, index < this.#threads));
+    this.emit('exit', code, signal);
+  }
+}

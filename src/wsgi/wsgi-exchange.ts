@@ -1,0 +1,338 @@
+/**
+ * One HTTP request served by a WSGI worker: the bridge between Node's
+ * request/response objects and the worker's frames for that stream. It
+ * forwards the body under the worker's window, writes the response under the
+ * client's back-pressure, and turns every failure into the right status or an
+ * aborted connection.
+ */
+import { createReadStream, type ReadStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendErrorResponse } from '../http/error-response.js';
+import {
+  REQUEST_WINDOW,
+  RequestFlag,
+  type FileRegion,
+  type Pairs,
+  type ResponseHead,
+  type StatusText,
+} from '../ipc/frame-codec.js';
+import type { ErrorLog } from '../observability/error-log.js';
+import type { PoolJob, WorkerPool } from '../supervisor/worker-pool.js';
+import type { WorkerProcess, WorkerStream } from '../supervisor/worker-process.js';
+
+/** Statuses whose responses never carry a body (RFC 9110 §6.4.1). */
+function statusHasBody(status: number): boolean {
+  return !(status < 200 || status === 204 || status === 304);
+}
+
+export class WsgiExchange implements WorkerStream, PoolJob {
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #environ: Pairs;
+  readonly #pool: WorkerPool;
+  readonly #log: ErrorLog;
+  readonly #hasBody: boolean;
+  readonly #expectContinue: boolean;
+
+  #worker: WorkerProcess | null = null;
+  #streamId = 0;
+  #accepted = false;
+  /** The worker sent RESPONSE_END or ERROR, or died: nothing more will come. */
+  #workerDone = false;
+  /** Nothing more may be written to the client: it left, or the response was ended or cut. */
+  #responseClosed = false;
+
+  // request body, front -> worker
+  #bodyGranted = 0;
+  #bodyForwarded = 0;
+  #bodyWaiting: Buffer[] = [];
+  #bodyComplete = false;
+  #bodyEndSent = false;
+  #continueSent = false;
+
+  // response, worker -> client
+  #status = 0;
+  #declaredLength: number | null = null;
+  #bodyWritten = 0;
+  #unacked = 0;
+  #ackScheduled = false;
+  #file: ReadStream | null = null;
+  #endAfterFile: boolean | null = null;
+
+  constructor(req: IncomingMessage, res: ServerResponse, environ: Pairs, pool: WorkerPool, log: ErrorLog) {
+    this.#req = req;
+    this.#res = res;
+    this.#environ = environ;
+    this.#pool = pool;
+    this.#log = log;
+    this.#hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    this.#expectContinue = this.#hasBody && /^100-continue$/i.test(req.headers.expect ?? '');
+    res.on('close', () => this.#onClientClose());
+    if (this.#hasBody) {
+      req.on('end', () => {
+        this.#bodyComplete = true;
+        this.#pumpBody();
+      });
+    } else {
+      this.#bodyComplete = true;
+    }
+  }
+
+  /** `METHOD target`, for log lines. */
+  get #what(): string {
+    return `${this.#req.method} ${this.#req.url}`;
+  }
+
+  /** Response-body bytes written to the client so far. */
+  get bodyBytes(): number {
+    return this.#bodyWritten;
+  }
+
+  start(): void {
+    this.#pool.submit(this);
+  }
+
+  // --- PoolJob ---
+
+  startOn(worker: WorkerProcess): void {
+    this.#worker = worker;
+    let flags = 0;
+    if (this.#hasBody) flags |= RequestFlag.HAS_BODY;
+    if (this.#expectContinue) flags |= RequestFlag.EXPECT_CONTINUE;
+    this.#streamId = worker.dispatch(this, this.#environ, flags);
+  }
+
+  refuse(): void {
+    this.#workerDone = true;
+    this.#log.warning(`all workers busy and the backlog is full; refusing ${this.#what} with 503`);
+    this.#sendError(503);
+  }
+
+  // --- WorkerStream ---
+
+  onAccept(): void {
+    this.#accepted = true;
+    if (!this.#hasBody) return;
+    // Without Expect: 100-continue the client sends the body anyway, so let a window of it through.
+    if (!this.#expectContinue) this.#bodyGranted = REQUEST_WINDOW;
+    this.#req.on('data', (chunk: Buffer) => {
+      this.#bodyWaiting.push(chunk);
+      this.#pumpBody();
+    });
+    this.#pumpBody();
+  }
+
+  onWantBody(bytes: number): void {
+    // RFC 9110 §10.1.1: the 100 goes out once the application asks for the body.
+    if (this.#expectContinue && !this.#continueSent && !this.#res.headersSent) {
+      this.#continueSent = true;
+      this.#res.writeContinue();
+    }
+    this.#bodyGranted += bytes;
+    this.#pumpBody();
+  }
+
+  onResponseHead(head: ResponseHead): void {
+    if (this.#responseClosed) return;
+    const flat: string[] = [];
+    let declared: number | null = null;
+    for (const [name, value] of head.headers) {
+      if (name.toLowerCase() === 'content-length') {
+        if (!/^\d+$/.test(value) || (declared !== null && declared !== Number(value))) {
+          this.#failBeforeBody(`application sent an invalid Content-Length '${value}' for ${this.#what}`);
+          return;
+        }
+        declared = Number(value);
+      }
+      flat.push(name, value);
+    }
+    try {
+      this.#res.writeHead(head.status, head.reason, flat);
+    } catch (error) {
+      // Node refuses what must not reach the wire (RFC 9110 §5.5: CR, LF, NUL); the worker checks too.
+      this.#failBeforeBody(`application sent an invalid response head for ${this.#what}: ${(error as Error).message}`);
+      return;
+    }
+    this.#status = head.status;
+    this.#declaredLength = statusHasBody(head.status) && this.#req.method !== 'HEAD' ? declared : null;
+  }
+
+  onResponseBody(data: Buffer): void {
+    if (this.#responseClosed || !this.#res.headersSent) return;
+    const allowed = this.#declaredLength === null ? data.length : this.#declaredLength - this.#bodyWritten;
+    if (data.length > allowed) {
+      this.#writeBody(data.subarray(0, Math.max(0, allowed)));
+      this.#log.error(`application sent more than its Content-Length of ${this.#declaredLength} for ${this.#what}; truncated it and closed the connection`);
+      this.#worker?.cancel(this.#streamId);
+      this.#responseClosed = true;
+      this.#res.end(() => this.#res.destroy());
+      return;
+    }
+    if (this.#writeBody(data)) {
+      this.#acknowledge(data.length);
+    } else {
+      this.#res.once('drain', () => this.#acknowledge(data.length));
+    }
+  }
+
+  onFile(region: FileRegion): void {
+    if (this.#responseClosed || !this.#res.headersSent) return;
+    if (this.#req.method === 'HEAD' || !statusHasBody(this.#status)) return;
+    let length = region.length;
+    if (this.#declaredLength !== null) {
+      const room = this.#declaredLength - this.#bodyWritten;
+      length = length === null ? room : Math.min(length, room);
+    }
+    if (length === 0) return;
+    const file = createReadStream(region.path, {
+      start: region.offset,
+      ...(length === null ? {} : { end: region.offset + length - 1 }),
+      highWaterMark: 64 * 1024,
+    });
+    this.#file = file;
+    file.on('data', (chunk) => {
+      if (!this.#writeBody(chunk as Buffer)) {
+        file.pause();
+        this.#res.once('drain', () => file.resume());
+      }
+    });
+    file.on('error', (error) => {
+      this.#log.error(`could not send the file '${region.path}' for ${this.#what}: ${error.message}`);
+      this.#abortConnection();
+    });
+    file.on('end', () => {
+      this.#file = null;
+      if (this.#endAfterFile !== null) this.onResponseEnd(this.#endAfterFile);
+    });
+  }
+
+  onResponseEnd(abort: boolean): void {
+    this.#workerDone = true;
+    if (this.#file !== null) {
+      this.#endAfterFile = abort;
+      return;
+    }
+    if (this.#responseClosed) return;
+    if (abort) {
+      this.#abortConnection();
+    } else if (!this.#res.headersSent) {
+      this.#failBeforeBody(`worker ended ${this.#what} without a response head`, 502);
+    } else if (this.#declaredLength !== null && this.#bodyWritten < this.#declaredLength) {
+      this.#log.error(
+        `application sent ${this.#bodyWritten} of the ${this.#declaredLength} bytes its Content-Length declared for ${this.#what}; closed the connection`,
+      );
+      this.#abortConnection();
+    } else {
+      this.#responseClosed = true;
+      this.#res.end();
+    }
+  }
+
+  onError(error: StatusText, workerPid: number): void {
+    this.#workerDone = true;
+    this.#log.error(error.text, workerPid);
+    if (this.#responseClosed) return;
+    if (this.#res.headersSent) this.#abortConnection();
+    else this.#sendError(error.status);
+  }
+
+  onWorkerLost(reason: string, mayHaveStarted: boolean): void {
+    if (this.#responseClosed) return;
+    if (!this.#accepted && !mayHaveStarted) {
+      // The worker never began it: another one can, and the client need not know.
+      this.#worker = null;
+      this.#pool.submit(this);
+      return;
+    }
+    this.#workerDone = true;
+    this.#log.error(`${reason} while handling ${this.#what}`);
+    if (this.#res.headersSent) this.#abortConnection();
+    else this.#sendError(502);
+  }
+
+  // --- internals ---
+
+  /** Sends waiting body bytes as far as the worker's window allows, pausing the client when it is shut. */
+  #pumpBody(): void {
+    const worker = this.#worker;
+    if (worker === null || !this.#accepted || this.#workerDone) return;
+    while (this.#bodyWaiting.length > 0 && this.#bodyForwarded < this.#bodyGranted) {
+      const chunk = this.#bodyWaiting[0] as Buffer;
+      const room = this.#bodyGranted - this.#bodyForwarded;
+      if (chunk.length <= room) {
+        this.#bodyWaiting.shift();
+        worker.sendBody(this.#streamId, chunk);
+        this.#bodyForwarded += chunk.length;
+      } else {
+        this.#bodyWaiting[0] = chunk.subarray(room);
+        worker.sendBody(this.#streamId, chunk.subarray(0, room));
+        this.#bodyForwarded += room;
+      }
+    }
+    if (this.#bodyWaiting.length > 0) {
+      this.#req.pause();
+    } else if (this.#bodyComplete) {
+      if (!this.#bodyEndSent) {
+        this.#bodyEndSent = true;
+        worker.endBody(this.#streamId, false);
+      }
+    } else {
+      this.#req.resume();
+    }
+  }
+
+  #writeBody(data: Buffer): boolean {
+    this.#bodyWritten += data.length;
+    return this.#res.write(data);
+  }
+
+  /**
+   * Gives the worker its window back once the client has taken the bytes.
+   * Deferred to the end of the current read, so that a response whose end
+   * arrived in the same read costs no WINDOW frame at all.
+   */
+  #acknowledge(bytes: number): void {
+    this.#unacked += bytes;
+    if (this.#ackScheduled) return;
+    this.#ackScheduled = true;
+    process.nextTick(() => {
+      this.#ackScheduled = false;
+      if (!this.#workerDone && this.#worker !== null && this.#unacked > 0) this.#worker.grantWindow(this.#streamId, this.#unacked);
+      this.#unacked = 0;
+    });
+  }
+
+  /** Nothing was sent yet: the client gets `status`, the worker stops producing. */
+  #failBeforeBody(message: string, status = 500): void {
+    this.#log.error(message);
+    if (!this.#workerDone) this.#worker?.cancel(this.#streamId);
+    this.#sendError(status, true);
+  }
+
+  /** A response of our own; the connection closes if the request body was not all read. */
+  #sendError(status: number, close = !this.#bodyComplete): void {
+    this.#responseClosed = true;
+    sendErrorResponse(this.#res, status, { close });
+  }
+
+  /** The response cannot be completed correctly: cut the connection so the client sees it is broken. */
+  #abortConnection(): void {
+    this.#responseClosed = true;
+    this.#res.destroy();
+  }
+
+  #onClientClose(): void {
+    this.#responseClosed = true;
+    this.#file?.destroy();
+    if (this.#workerDone) return;
+    if (this.#worker === null) {
+      this.#pool.withdraw(this);
+      return;
+    }
+    if (this.#hasBody && !this.#bodyEndSent && this.#accepted) {
+      this.#bodyEndSent = true;
+      this.#worker.endBody(this.#streamId, true);
+    }
+    this.#worker.cancel(this.#streamId);
+  }
+}
