@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatHelp, parseCommandLine } from '../../src/config/cli-args.js';
+import { SETTINGS } from '../../src/config/settings.js';
+import { ConfigError } from '../../src/errors.js';
+
+const noEnv = {};
+
+function configError(pattern: RegExp): (error: unknown) => boolean {
+  return (error) => error instanceof ConfigError && error.code === 'PORTICO_ERR_CONFIG' && pattern.test(error.message);
+}
+
+describe('parseCommandLine', () => {
+  it('uses gunicorn defaults', () => {
+    const { options } = parseCommandLine(['app:application'], noEnv);
+    assert.equal(options.app, 'app:application');
+    assert.deepEqual(options.bind, ['127.0.0.1:8000']);
+    assert.equal(options.workers, 1);
+    assert.equal(options.python, 'python3');
+    assert.equal(options.keepAlive, 2);
+    assert.equal(options.logLevel, 'info');
+    assert.equal(options.accessLogfile, null);
+  });
+
+  it('takes defaults from PORT, WEB_CONCURRENCY and VIRTUAL_ENV', () => {
+    const { options } = parseCommandLine(['app'], { PORT: '5000', WEB_CONCURRENCY: '3', VIRTUAL_ENV: '/srv/venv' });
+    assert.deepEqual(options.bind, ['0.0.0.0:5000']);
+    assert.equal(options.workers, 3);
+    assert.equal(options.python, '/srv/venv/bin/python');
+  });
+
+  it('accepts every spelling of a value', () => {
+    const { options } = parseCommandLine(
+      ['-w', '4', '--bind=0.0.0.0:9000', '-b[::1]:9001', '-b', 'unix:/tmp/p.sock', '-e', 'A=1', '--env=B=x=y', '--pythonpath', 'a, b', 'app:create_app()'],
+      noEnv,
+    );
+    assert.equal(options.workers, 4);
+    assert.deepEqual(options.bind, ['0.0.0.0:9000', '[::1]:9001', 'unix:/tmp/p.sock']);
+    assert.deepEqual(options.env, { A: '1', B: 'x=y' });
+    assert.deepEqual(options.pythonpath, ['a', 'b']);
+    assert.equal(options.app, 'app:create_app()');
+  });
+
+  it('names the option in every error', () => {
+    assert.throws(() => parseCommandLine(['--wokers', '2', 'app'], noEnv), configError(/unknown option '--wokers'/));
+    assert.throws(() => parseCommandLine(['-w', 'two', 'app'], noEnv), configError(/^-w: expected a whole number/));
+    assert.throws(() => parseCommandLine(['-w', '0', 'app'], noEnv), configError(/^-w: expected a whole number of at least 1/));
+    assert.throws(() => parseCommandLine(['--bind', 'nowhere', 'app'], noEnv), configError(/^--bind: expected HOST:PORT/));
+    assert.throws(() => parseCommandLine(['-b', 'h:70000', 'app'], noEnv), configError(/^-b: /));
+    assert.throws(() => parseCommandLine(['-e', 'NOVALUE', 'app'], noEnv), configError(/^-e: expected KEY=VALUE/));
+    assert.throws(() => parseCommandLine(['--log-level', 'loud', 'app'], noEnv), configError(/^--log-level: expected one of/));
+    assert.throws(() => parseCommandLine(['app', '--workers'], noEnv), configError(/^--workers needs a value/));
+    assert.throws(() => parseCommandLine([], noEnv), configError(/missing the application/));
+    assert.throws(() => parseCommandLine(['a', 'b'], noEnv), configError(/expected one application/));
+    assert.throws(() => parseCommandLine(['app'], { WEB_CONCURRENCY: 'lots' }), configError(/^\$WEB_CONCURRENCY/));
+  });
+
+  it('needs no application for --help and --version', () => {
+    assert.equal(parseCommandLine(['--help'], noEnv).help, true);
+    assert.equal(parseCommandLine(['--version'], noEnv).version, true);
+  });
+});
+
+describe('formatHelp', () => {
+  it('lists every setting with its default', () => {
+    const help = formatHelp();
+    for (const setting of SETTINGS) {
+      for (const flag of setting.flags) assert.ok(help.includes(flag), `--help lacks ${flag}`);
+      if (setting.defaultText) assert.ok(help.includes(`[default: ${setting.defaultText}]`), `--help lacks the default of ${setting.key}`);
+    }
+  });
+});

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import {
+  FrameDecoder,
+  FrameType,
+  HEADER_SIZE,
+  MAX_PAYLOAD,
+  decodeCount,
+  decodeError,
+  decodeFile,
+  decodeRequest,
+  decodeResponseHead,
+  encodeCount,
+  encodeError,
+  encodeFile,
+  encodeFrame,
+  encodeRequest,
+  encodeResponseHead,
+  type Frame,
+  type FrameTypeCode,
+} from '../../src/ipc/frame-codec.js';
+import { FrameProtocolError } from '../../src/errors.js';
+
+interface GoldenFrame {
+  name: string;
+  hex: string;
+  type: keyof typeof FrameType;
+  flags: number;
+  stream: number;
+  message: Record<string, unknown>;
+}
+
+const GOLDEN: GoldenFrame[] = JSON.parse(
+  readFileSync(new URL('../../../test/fixtures/golden-frames.json', import.meta.url), 'utf8'),
+) as GoldenFrame[];
+
+function encodeGolden(golden: GoldenFrame): Buffer {
+  const type = FrameType[golden.type] as FrameTypeCode;
+  const m = golden.message;
+  switch (golden.type) {
+    case 'REQUEST':
+      return encodeRequest(golden.stream, golden.flags, m.environ as Array<[string, string]>);
+    case 'RESPONSE_HEAD':
+      return encodeResponseHead(golden.stream, m as { status: number; reason: string; headers: Array<[string, string]> });
+    case 'WINDOW':
+    case 'WANT_BODY':
+      return encodeCount(type, golden.stream, m.n as number);
+    case 'READY':
+      return encodeCount(type, golden.stream, m.pid as number);
+    case 'FILE':
+      return encodeFile(golden.stream, m as { offset: number; length: number | null; path: string });
+    case 'ERROR':
+      return encodeError(golden.stream, m as { status: number; text: string });
+    case 'BOOT_ERROR':
+      return encodeFrame(type, golden.flags, golden.stream, Buffer.from(m.text as string, 'utf8'));
+    case 'REQUEST_BODY':
+    case 'RESPONSE_BODY':
+      return encodeFrame(type, golden.flags, golden.stream, Buffer.from(m.data_hex as string, 'hex'));
+    default:
+      return encodeFrame(type, golden.flags, golden.stream);
+  }
+}
+
+function decodeMessage(frame: Frame): Record<string, unknown> {
+  switch (frame.type) {
+    case FrameType.REQUEST:
+      return { environ: decodeRequest(frame.payload) };
+    case FrameType.RESPONSE_HEAD:
+      return { ...decodeResponseHead(frame.payload) };
+    case FrameType.WINDOW:
+    case FrameType.WANT_BODY:
+      return { n: decodeCount(frame.payload) };
+    case FrameType.READY:
+      return { pid: decodeCount(frame.payload) };
+    case FrameType.FILE:
+      return { ...decodeFile(frame.payload) };
+    case FrameType.ERROR:
+      return { ...decodeError(frame.payload) };
+    case FrameType.BOOT_ERROR:
+      return { text: frame.payload.toString('utf8') };
+    case FrameType.REQUEST_BODY:
+    case FrameType.RESPONSE_BODY:
+      return { data_hex: frame.payload.toString('hex') };
+    default:
+      return {};
+  }
+}
+
+function decodeAll(bytes: Buffer, splits: number[] = []): Frame[] {
+  const decoder = new FrameDecoder();
+  const frames: Frame[] = [];
+  let at = 0;
+  for (const cut of [...splits, bytes.length]) {
+    decoder.push(bytes.subarray(at, cut), (frame) => frames.push({ ...frame, payload: Buffer.from(frame.payload) }));
+    at = cut;
+  }
+  return frames;
+}
+
+describe('frame codec against the golden frames shared with the Python codec', () => {
+  it('has a golden frame for every message type', () => {
+    const covered = new Set(GOLDEN.map((golden) => golden.type));
+    for (const name of Object.keys(FrameType)) assert.ok(covered.has(name as keyof typeof FrameType), `no golden frame for ${name}`);
+  });
+
+  for (const golden of GOLDEN) {
+    it(`encodes ${golden.name}`, () => {
+      assert.equal(encodeGolden(golden).toString('hex'), golden.hex);
+    });
+
+    it(`decodes ${golden.name}`, () => {
+      const [frame, ...rest] = decodeAll(Buffer.from(golden.hex, 'hex'));
+      assert.equal(rest.length, 0);
+      assert.ok(frame);
+      assert.equal(frame.type, FrameType[golden.type]);
+      assert.equal(frame.flags, golden.flags);
+      assert.equal(frame.stream, golden.stream);
+      assert.deepEqual(decodeMessage(frame), golden.message);
+    });
+  }
+});
+
+describe('FrameDecoder', () => {
+  const stream = Buffer.concat(GOLDEN.map((golden) => Buffer.from(golden.hex, 'hex')));
+
+  it('yields the same frames however the bytes are split', () => {
+    const whole = decodeAll(stream);
+    assert.equal(whole.length, GOLDEN.length);
+    const byteByByte = decodeAll(stream, Array.from({ length: stream.length - 1 }, (_, i) => i + 1));
+    assert.deepEqual(byteByByte, whole);
+    for (let seed = 1; seed <= 20; seed++) {
+      const cuts = new Set<number>();
+      let x = seed;
+      for (let i = 0; i < 8; i++) {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        cuts.add(1 + (x % (stream.length - 1)));
+      }
+      assert.deepEqual(decodeAll(stream, [...cuts].sort((a, b) => a - b)), whole);
+    }
+  });
+
+  it('refuses an unknown frame type', () => {
+    const bad = encodeFrame(FrameType.STOP, 0, 0);
+    bad[0] = 0x7f;
+    assert.throws(() => decodeAll(bad), (error: unknown) => error instanceof FrameProtocolError && error.code === 'PORTICO_ERR_FRAME');
+  });
+
+  it('refuses a payload length over the limit before buffering it', () => {
+    const header = Buffer.alloc(HEADER_SIZE);
+    header[0] = FrameType.RESPONSE_BODY;
+    header.writeUInt32BE(MAX_PAYLOAD + 1, 8);
+    assert.throws(() => decodeAll(header), FrameProtocolError);
+  });
+
+  it('reports a truncated pair list as a protocol error', () => {
+    const frame = encodeRequest(1, 0, [['PATH_INFO', '/x']]);
+    assert.throws(() => decodeRequest(frame.subarray(HEADER_SIZE, frame.length - 1)), FrameProtocolError);
+  });
+});

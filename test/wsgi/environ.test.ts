@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { describe, it } from 'node:test';
+import { buildEnviron, decodePathBytes, splitTarget } from '../../src/wsgi/environ.js';
+
+function fakeRequest(url: string, rawHeaders: string[], method = 'GET'): IncomingMessage {
+  return {
+    url,
+    method,
+    httpVersion: '1.1',
+    rawHeaders,
+    socket: { remoteAddress: '127.0.0.1', remotePort: 54321 },
+  } as unknown as IncomingMessage;
+}
+
+const listener = { scheme: 'http' as const, serverName: '127.0.0.1', serverPort: '8000' };
+
+function environOf(url: string, rawHeaders: string[] = []): Map<string, string> {
+  return new Map(buildEnviron(fakeRequest(url, rawHeaders), listener));
+}
+
+describe('decodePathBytes', () => {
+  it('carries decoded bytes as latin-1 characters (PEP 3333 bytes-as-str)', () => {
+    assert.equal(decodePathBytes('/%C3%A9'), '/\xc3\xa9');
+    assert.equal(decodePathBytes('/%FF'), '/\xff');
+    assert.equal(decodePathBytes('/a%2Fb'), '/a/b');
+    assert.equal(decodePathBytes('/%00'), '/\x00');
+    assert.equal(decodePathBytes('/100%'), '/100%');
+    assert.equal(decodePathBytes('/%zz%4'), '/%zz%4');
+  });
+});
+
+describe('splitTarget', () => {
+  it('keeps the query raw and drops the authority of an absolute-form target', () => {
+    assert.deepEqual(splitTarget('/p?a=%20&b'), { path: '/p', query: 'a=%20&b' });
+    assert.deepEqual(splitTarget('http://example.com/p?q=1'), { path: '/p', query: 'q=1' });
+    assert.deepEqual(splitTarget('http://example.com'), { path: '/', query: '' });
+    assert.deepEqual(splitTarget('http://example.com?x'), { path: '/', query: 'x' });
+  });
+});
+
+describe('buildEnviron', () => {
+  it('sets the CGI variables PEP 3333 requires', () => {
+    const environ = environOf('/a%20b?x=%41', ['Host', 'example.com:8080']);
+    assert.equal(environ.get('REQUEST_METHOD'), 'GET');
+    assert.equal(environ.get('SCRIPT_NAME'), '');
+    assert.equal(environ.get('PATH_INFO'), '/a b');
+    assert.equal(environ.get('QUERY_STRING'), 'x=%41');
+    assert.equal(environ.get('RAW_URI'), '/a%20b?x=%41');
+    assert.equal(environ.get('REQUEST_URI'), '/a%20b?x=%41');
+    assert.equal(environ.get('SERVER_NAME'), 'example.com');
+    assert.equal(environ.get('SERVER_PORT'), '8080');
+    assert.equal(environ.get('SERVER_PROTOCOL'), 'HTTP/1.1');
+    assert.equal(environ.get('REMOTE_ADDR'), '127.0.0.1');
+    assert.equal(environ.get('REMOTE_PORT'), '54321');
+    assert.equal(environ.get('wsgi.url_scheme'), 'http');
+  });
+
+  it('falls back to the listener address without a Host header', () => {
+    const environ = environOf('/');
+    assert.equal(environ.get('SERVER_NAME'), '127.0.0.1');
+    assert.equal(environ.get('SERVER_PORT'), '8000');
+  });
+
+  it('maps Content-Type and Content-Length without the HTTP_ prefix', () => {
+    const environ = environOf('/', ['Content-Type', 'text/plain', 'Content-Length', '5']);
+    assert.equal(environ.get('CONTENT_TYPE'), 'text/plain');
+    assert.equal(environ.get('CONTENT_LENGTH'), '5');
+    assert.equal(environ.has('HTTP_CONTENT_TYPE'), false);
+    assert.equal(environ.has('HTTP_CONTENT_LENGTH'), false);
+    assert.equal(environOf('/').has('CONTENT_LENGTH'), false);
+  });
+
+  it('joins repeated headers and drops names with underscores', () => {
+    const environ = environOf('/', ['X-Tag', 'a', 'x-tag', 'b', 'Cookie', 'a=1', 'Cookie', 'b=2', 'X-Foo_Bar', 'spoof', 'X-Foo-Bar', 'real']);
+    assert.equal(environ.get('HTTP_X_TAG'), 'a, b');
+    assert.equal(environ.get('HTTP_COOKIE'), 'a=1; b=2');
+    assert.equal(environ.get('HTTP_X_FOO_BAR'), 'real');
+  });
+});
