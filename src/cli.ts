@@ -38,6 +38,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGQUIT', () => stop('SIGQUIT', 0));
+    process.on('SIGHUP', () => {
+      server.reload().catch((error: Error) => {
+        server.log.error(`reload failed; the current workers keep serving`);
+        server.log.error(error instanceof AppLoadError ? error.report : error.message);
+      });
+    });
+    process.on('SIGTTIN', () => server.addWorker());
+    process.on('SIGTTOU', () => server.removeWorker());
     server.on('fatal', (error) => {
       server.close(0).finally(() => resolve(error instanceof AppLoadError ? ExitStatus.appLoadError : ExitStatus.workerBootError));
     });

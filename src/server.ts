@@ -13,7 +13,7 @@ import { AccessLog } from './observability/access-log.js';
 import { ErrorLog, openLogStream } from './observability/error-log.js';
 import { WorkerPool } from './supervisor/worker-pool.js';
 import { buildEnviron } from './wsgi/environ.js';
-import { WsgiExchange } from './wsgi/wsgi-exchange.js';
+import { WsgiExchange, type ExchangeContext } from './wsgi/wsgi-exchange.js';
 
 export type { ServerOptions } from './config/settings.js';
 
@@ -21,12 +21,11 @@ interface ServerEvents {
   /** Every listener is bound and every worker has imported the application. */
   start: [urls: string[]];
   workerExit: [pid: number, description: string];
+  /** A new generation of workers took over after reload(). */
+  reload: [];
   /** The application can no longer be loaded; the server has stopped its workers. */
   fatal: [error: Error];
 }
-
-/** How long close() lets in-flight requests finish, unless told otherwise. */
-const DEFAULT_GRACE_MS = 30_000;
 
 export class Server extends EventEmitter<ServerEvents> {
   readonly options: ServerOptions;
@@ -34,6 +33,7 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly #accessLog: AccessLog | null;
   readonly #pool: WorkerPool;
   readonly #listeners: Listener[];
+  readonly #exchangeContext: ExchangeContext;
   #inflight = 0;
   #whenIdle: Array<() => void> = [];
 
@@ -48,7 +48,9 @@ export class Server extends EventEmitter<ServerEvents> {
     this.#accessLog =
       this.options.accessLogfile === null ? null : new AccessLog(openLogStream(this.options.accessLogfile, process.stdout));
     this.#pool = new WorkerPool({ ...this.options, chdir }, this.log);
+    this.#exchangeContext = { pool: this.#pool, log: this.log, timeoutSeconds: this.options.timeout };
     this.#pool.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
+    this.#pool.on('reload', () => this.emit('reload'));
     this.#pool.on('fatal', (error) => {
       this.log.error(error instanceof AppLoadError ? error.report : error.message);
       this.emit('fatal', error);
@@ -87,10 +89,33 @@ export class Server extends EventEmitter<ServerEvents> {
   }
 
   /**
-   * Stops accepting connections, lets in-flight requests finish for up to
-   * `graceMs`, then cuts what is left and stops the workers.
+   * Graceful reload: new workers import the application afresh; once they
+   * are ready the old ones finish what they hold and exit. The listening
+   * sockets stay open throughout. Rejects, leaving the old workers serving,
+   * when the new code cannot be loaded.
    */
-  async close(graceMs: number = DEFAULT_GRACE_MS): Promise<void> {
+  async reload(): Promise<void> {
+    this.log.info('reloading: starting new workers');
+    await this.#pool.reload();
+    this.log.info(`reloaded: ${this.options.workers} new worker${this.options.workers === 1 ? '' : 's'} ready`);
+  }
+
+  /** One worker more (SIGTTIN). */
+  addWorker(): void {
+    this.#pool.grow();
+  }
+
+  /** One worker fewer, never below one (SIGTTOU). */
+  removeWorker(): void {
+    this.#pool.shrink();
+  }
+
+  /**
+   * Stops accepting connections, lets in-flight requests finish for up to
+   * `graceMs` (--graceful-timeout by default), then cuts what is left and
+   * stops the workers.
+   */
+  async close(graceMs: number = this.options.gracefulTimeout * 1000): Promise<void> {
     for (const { server } of this.#listeners) {
       server.close();
       server.closeIdleConnections();
@@ -124,7 +149,7 @@ export class Server extends EventEmitter<ServerEvents> {
       if (this.#inflight === 0) for (const done of this.#whenIdle.splice(0)) done();
     });
     const environ = buildEnviron(req, { scheme: 'http', ...listener.serverNameAndPort });
-    const exchange = new WsgiExchange(req, res, environ, this.#pool, this.log);
+    const exchange = new WsgiExchange(req, res, environ, this.#exchangeContext);
     const accessLog = this.#accessLog;
     if (accessLog !== null) res.on('finish', () => accessLog.record(req, res.statusCode, exchange.bodyBytes));
     exchange.start();

@@ -25,6 +25,10 @@ export interface ServerOptions {
   errorLogfile: string;
   logLevel: LogLevel;
   keepAlive: number;
+  timeout: number;
+  gracefulTimeout: number;
+  maxRequests: number;
+  maxRequestsJitter: number;
 }
 
 type Env = NodeJS.ProcessEnv;
@@ -208,6 +212,42 @@ export const SETTINGS: readonly Setting[] = [
     defaultValue: () => 2,
     defaultText: '2',
     help: 'How long an idle keep-alive connection is kept open.',
+  },
+  {
+    key: 'timeout',
+    flags: ['-t', '--timeout'],
+    metavar: 'SECONDS',
+    parse: seconds,
+    defaultValue: () => 30,
+    defaultText: '30',
+    help: 'A request still running after this long gets 504 and its worker is replaced (a traceback of where it was stuck goes to the log). 0 turns it off.',
+  },
+  {
+    key: 'gracefulTimeout',
+    flags: ['--graceful-timeout'],
+    metavar: 'SECONDS',
+    parse: seconds,
+    defaultValue: () => 30,
+    defaultText: '30',
+    help: 'On SIGTERM, SIGINT or a reload, how long in-flight requests may take to finish before they are cut.',
+  },
+  {
+    key: 'maxRequests',
+    flags: ['--max-requests'],
+    metavar: 'INT',
+    parse: integer(0),
+    defaultValue: () => 0,
+    defaultText: '0 (never)',
+    help: 'Replace a worker after it has served this many requests; its replacement is ready before it stops.',
+  },
+  {
+    key: 'maxRequestsJitter',
+    flags: ['--max-requests-jitter'],
+    metavar: 'INT',
+    parse: integer(0),
+    defaultValue: () => 0,
+    defaultText: '0',
+    help: 'Add a random 0..INT to each worker\'s --max-requests, so that workers are not all replaced at once.',
   },
   {
     key: 'version',

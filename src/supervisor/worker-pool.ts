@@ -1,8 +1,10 @@
 /**
- * The workers of one application and the queue in front of them. It spawns
- * them, hands requests to the least busy one, queues the rest up to a bound,
- * and replaces a worker that dies. A worker that cannot import the
- * application halts the pool instead of being respawned forever.
+ * The workers of one application and the queue in front of them, in the
+ * manner of gunicorn's arbiter: it spawns workers, hands requests to the
+ * least busy one, queues the rest up to a bound, replaces a worker that dies
+ * or has served its quota, and swaps in a new generation on reload. A worker
+ * that cannot import the application halts the pool instead of being
+ * respawned forever.
  */
 import { EventEmitter } from 'node:events';
 import { AppLoadError, WorkerBootError } from '../errors.js';
@@ -21,13 +23,16 @@ export interface PoolConfig extends WorkerConfig {
   workers: number;
   /** Requests that may wait when every worker is full. */
   backlog: number;
+  /** Replace a worker after this many requests (0: never), plus a random 0..maxRequestsJitter. */
+  maxRequests: number;
+  maxRequestsJitter: number;
 }
 
 /**
  * How many requests a worker may hold per thread. More than one lets the
  * next request wait in the worker's socket buffer instead of a round trip
- * away, so a busy worker reads several at once; few enough that a slow
- * request delays little behind it.
+ * away, so a busy worker reads several at once; few enough that little waits
+ * behind a slow request.
  */
 const PIPELINE_PER_THREAD = 4;
 
@@ -39,6 +44,8 @@ const HEALTHY_LIFETIME_MS = 5_000;
 
 interface PoolEvents {
   workerExit: [pid: number, description: string];
+  /** A new generation of workers took over. */
+  reload: [];
   /** The application can no longer be loaded; the server must stop. */
   fatal: [error: AppLoadError | WorkerBootError];
 }
@@ -46,9 +53,15 @@ interface PoolEvents {
 export class WorkerPool extends EventEmitter<PoolEvents> {
   readonly #config: PoolConfig;
   readonly #log: ErrorLog;
+  /** Every live worker: booting, serving or finishing. */
   readonly #workers = new Set<WorkerProcess>();
+  /** Workers already replaced: they finish what they hold and are not respawned. */
+  readonly #retiring = new Set<WorkerProcess>();
+  /** Per-worker request quota for --max-requests. */
+  readonly #quota = new Map<WorkerProcess, number>();
   readonly #queue: PoolJob[] = [];
   readonly #pipelineDepth: number;
+  #target: number;
   #stopping = false;
   #youngDeaths = 0;
 
@@ -56,32 +69,30 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     super();
     this.#config = config;
     this.#log = log;
+    this.#target = config.workers;
     this.#pipelineDepth = config.threads * PIPELINE_PER_THREAD;
   }
 
-  get size(): number {
-    return this.#workers.size;
-  }
-
-  /** Pids of the live workers. */
+  /** Pids of the workers that take requests. */
   get pids(): number[] {
-    return [...this.#workers].map((worker) => worker.pid);
+    return this.#serving().map((worker) => worker.pid);
   }
 
   /** Starts every worker; resolves once all have imported the application. */
-  start(): Promise<void> {
-    const booting = Array.from({ length: this.#config.workers }, () => this.#bootWorker());
-    return Promise.all(booting).then(
-      () => undefined,
-      (error: unknown) => {
-        this.kill();
-        throw error;
-      },
-    );
+  async start(): Promise<void> {
+    try {
+      await Promise.all(Array.from({ length: this.#target }, () => this.#spawn()));
+    } catch (error) {
+      this.kill();
+      throw error;
+    }
   }
 
-  /** Spawns one worker; settles when it is ready or has failed to boot. */
-  #bootWorker(): Promise<WorkerProcess> {
+  /**
+   * Spawns one worker; settles when it is ready, or rejects when it fails to
+   * boot. After that, its death is handled by #onUnplannedExit.
+   */
+  #spawn(): Promise<WorkerProcess> {
     const worker = new WorkerProcess(this.#config, this.#log);
     this.#workers.add(worker);
     const born = Date.now();
@@ -94,46 +105,112 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       worker.once('ready', () => {
         ready = true;
         this.#log.debug(`booted worker with pid ${worker.pid}`, worker.pid);
+        if (this.#config.maxRequests > 0) {
+          this.#quota.set(worker, this.#config.maxRequests + Math.floor(Math.random() * (this.#config.maxRequestsJitter + 1)));
+        }
         worker.on('streamDone', () => this.#drainQueue());
         this.#drainQueue();
         resolve(worker);
       });
       worker.on('exit', () => {
         this.#workers.delete(worker);
-        if (bootReport !== null) {
-          reject(new AppLoadError(bootReport));
-          return;
-        }
+        this.#quota.delete(worker);
+        const planned = this.#retiring.delete(worker);
         if (!ready) {
-          reject(new WorkerBootError(`worker ${worker.exitDescription ?? 'exited'} before it was ready`));
+          reject(bootReport !== null ? new AppLoadError(bootReport) : new WorkerBootError(`worker ${worker.exitDescription} before it was ready`));
           return;
         }
-        this.#onWorkerExit(worker, Date.now() - born);
+        const description = worker.exitDescription ?? 'exited';
+        this.emit('workerExit', worker.pid, description);
+        if (!planned && !this.#stopping) this.#onUnplannedExit(worker, description, Date.now() - born);
       });
     });
   }
 
-  #onWorkerExit(worker: WorkerProcess, lifetimeMs: number): void {
-    const description = worker.exitDescription ?? 'exited';
-    this.emit('workerExit', worker.pid, description);
-    if (this.#stopping) return;
+  /** A serving worker died: log why, and start another, with backoff if they keep dying young. */
+  #onUnplannedExit(worker: WorkerProcess, description: string, lifetimeMs: number): void {
     this.#log.warning(`worker ${worker.pid} ${description}; starting a new one`, worker.pid);
     this.#youngDeaths = lifetimeMs < HEALTHY_LIFETIME_MS ? this.#youngDeaths + 1 : 0;
-    const delay = this.#youngDeaths === 0 ? 0 : Math.min(RESPAWN_MAX_MS, RESPAWN_BASE_MS * 2 ** (this.#youngDeaths - 1));
-    setTimeout(() => {
-      if (this.#stopping) return;
-      this.#bootWorker().catch((error: AppLoadError | WorkerBootError) => {
+    const delay = this.#youngDeaths <= 1 ? 0 : Math.min(RESPAWN_MAX_MS, RESPAWN_BASE_MS * 2 ** (this.#youngDeaths - 2));
+    setTimeout(() => this.#fillToTarget(), delay).unref();
+  }
+
+  #fillToTarget(): void {
+    if (this.#stopping) return;
+    const missing = this.#target - this.#serving().length;
+    for (let i = 0; i < missing; i++) {
+      this.#spawn().catch((error: AppLoadError | WorkerBootError) => {
         this.#stopping = true;
+        this.kill();
         this.emit('fatal', error);
       });
-    }, delay).unref();
+    }
+  }
+
+  /** Workers that count towards the target: booting or serving, not replaced. */
+  #serving(): WorkerProcess[] {
+    return [...this.#workers].filter((worker) => !this.#retiring.has(worker) && worker.state !== 'stopping');
+  }
+
+  /**
+   * Graceful reload (SIGHUP): a new generation imports the application
+   * afresh and becomes ready, and only then do the old workers stop taking
+   * requests and finish the ones they hold. If the new code cannot be
+   * loaded the old generation keeps serving.
+   */
+  async reload(): Promise<void> {
+    const old = this.#serving();
+    const fresh = Array.from({ length: this.#target }, () => this.#spawn());
+    const settled = await Promise.allSettled(fresh);
+    const failure = settled.find((result) => result.status === 'rejected');
+    if (failure !== undefined) {
+      for (const result of settled) if (result.status === 'fulfilled') this.#retire(result.value);
+      throw failure.reason;
+    }
+    for (const worker of old) this.#retire(worker);
+    this.emit('reload');
+  }
+
+  /** SIGTTIN: one worker more. */
+  grow(): void {
+    this.#target++;
+    this.#fillToTarget();
+  }
+
+  /** SIGTTOU: one worker fewer, never below one. */
+  shrink(): void {
+    if (this.#target <= 1) return;
+    this.#target--;
+    const oldest = this.#serving()[0];
+    if (oldest !== undefined) this.#retire(oldest);
+  }
+
+  /** Stops giving `worker` requests and lets it finish the ones it holds. */
+  #retire(worker: WorkerProcess): void {
+    this.#retiring.add(worker);
+    worker.stop();
+  }
+
+  /** --max-requests: a worker past its quota is replaced once its successor is ready. */
+  #checkQuota(worker: WorkerProcess): void {
+    const quota = this.#quota.get(worker);
+    if (quota === undefined || worker.dispatched < quota || this.#stopping) return;
+    this.#quota.delete(worker);
+    this.#log.info(`worker ${worker.pid} served its ${quota} requests; replacing it`, worker.pid);
+    this.#spawn().then(
+      () => this.#retire(worker),
+      (error: AppLoadError | WorkerBootError) => {
+        this.#log.error(`could not start a replacement for worker ${worker.pid}; it keeps serving`);
+        this.#log.error(error instanceof AppLoadError ? error.report : error.message);
+      },
+    );
   }
 
   /** Gives the job to the least busy worker with room, or queues it. */
   submit(job: PoolJob): void {
     const worker = this.#queue.length === 0 ? this.#pickWorker() : undefined;
     if (worker !== undefined) {
-      job.startOn(worker);
+      this.#assign(job, worker);
     } else if (this.#queue.length < this.#config.backlog) {
       this.#queue.push(job);
     } else {
@@ -145,6 +222,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   withdraw(job: PoolJob): void {
     const at = this.#queue.indexOf(job);
     if (at !== -1) this.#queue.splice(at, 1);
+  }
+
+  #assign(job: PoolJob, worker: WorkerProcess): void {
+    job.startOn(worker);
+    this.#checkQuota(worker);
   }
 
   #pickWorker(): WorkerProcess | undefined {
@@ -161,16 +243,14 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     while (this.#queue.length > 0) {
       const worker = this.#pickWorker();
       if (worker === undefined) return;
-      (this.#queue.shift() as PoolJob).startOn(worker);
+      this.#assign(this.#queue.shift() as PoolJob, worker);
     }
   }
 
   /** Asks every worker to finish what it holds and exit; resolves when all have. */
   stop(): Promise<void> {
     this.#stopping = true;
-    const exits = [...this.#workers].map(
-      (worker) => new Promise<void>((resolve) => (worker.state === 'exited' ? resolve() : worker.once('exit', () => resolve()))),
-    );
+    const exits = [...this.#workers].map((worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve())));
     for (const worker of this.#workers) worker.stop();
     return Promise.all(exits).then(() => undefined);
   }

@@ -61,11 +61,14 @@ export interface WorkerConfig {
 
 export type WorkerState = 'booting' | 'ready' | 'stopping' | 'exited';
 
+/** Between the stack-dump signal and SIGKILL for a stuck worker: time enough to write a traceback. */
+const STUCK_KILL_GRACE_MS = 1_000;
+
 /** Why a process ended, in words an operator can act on. */
-export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+export function describeExit(code: number | null, signal: NodeJS.Signals | null, killReason: string | null = null): string {
   if (signal !== null) {
     const number = osConstants.signals[signal];
-    const hint = signal === 'SIGKILL' ? ' (perhaps out of memory)' : '';
+    const hint = killReason !== null ? ` ${killReason}` : signal === 'SIGKILL' ? ' (perhaps out of memory)' : '';
     return `was killed by ${signal} (signal ${number})${hint}`;
   }
   return `exited with code ${code ?? 'unknown'}`;
@@ -92,6 +95,9 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   /** The pid the runtime reported; the child's own pid until READY. */
   #pid: number;
   #exitDescription: string | null = null;
+  /** Why we killed it, when we did: replaces the generic reason in the log. */
+  #killReason: string | null = null;
+  #dispatched = 0;
   readonly #threads: number;
 
   constructor(config: WorkerConfig, log: ErrorLog) {
@@ -137,6 +143,11 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     return this.#streams.size;
   }
 
+  /** Requests ever sent to this worker. */
+  get dispatched(): number {
+    return this.#dispatched;
+  }
+
   /** Why the process ended, once it has. */
   get exitDescription(): string | null {
     return this.#exitDescription;
@@ -147,6 +158,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     const id = this.#nextStreamId;
     this.#nextStreamId = id >= 0xffffffff ? 1 : id + 1;
     this.#streams.set(id, stream);
+    this.#dispatched++;
     this.#send(encodeRequest(id, flags, environ));
     return id;
   }
@@ -182,9 +194,35 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     this.#send(encodeFrame(FrameType.STOP, 0, 0));
   }
 
-  /** At once, for a worker that is stuck or must go now. */
+  /** At once, for a worker that must go now. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.#state !== 'exited') this.#child.kill(signal);
+  }
+
+  /**
+   * For a worker stuck in a request: SIGUSR1 makes the runtime dump every
+   * thread's stack to the log (faulthandler), then SIGKILL ends it.
+   */
+  terminateStuck(reason: string): void {
+    if (this.#state === 'exited' || this.#killReason !== null) return;
+    this.#state = 'stopping';
+    this.#killReason = reason;
+    this.#child.kill('SIGUSR1');
+    setTimeout(() => this.kill(), STUCK_KILL_GRACE_MS).unref();
+  }
+
+  /**
+   * Whether the worker can have begun stream `id`. A worker takes requests in
+   * the order they were sent, at most `threads` at a time, so only the oldest
+   * `threads` unfinished ones can have begun.
+   */
+  mayHaveStarted(id: number): boolean {
+    let index = 0;
+    for (const streamId of this.#streams.keys()) {
+      if (streamId === id) return true;
+      if (++index >= this.#threads) return false;
+    }
+    return false;
   }
 
   /**
@@ -290,9 +328,8 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#state === 'exited') return;
     this.#state = 'exited';
-    this.#exitDescription ??= describeExit(code, signal);
-    // A worker takes requests in the order they were sent, at most `threads`
-    // at a time, so only the oldest `threads` unfinished ones can have begun.
+    this.#exitDescription ??= describeExit(code, signal, this.#killReason);
+    // See mayHaveStarted(): only the oldest `threads` streams can have begun.
     const orphans = [...this.#streams.values()];
     this.#streams.clear();
     const reason = `worker ${this.#pid} ${this.#exitDescription}`;

@@ -25,6 +25,14 @@ function statusHasBody(status: number): boolean {
   return !(status < 200 || status === 204 || status === 304);
 }
 
+/** What every exchange of one application shares. */
+export interface ExchangeContext {
+  pool: WorkerPool;
+  log: ErrorLog;
+  /** --timeout: the per-request deadline; 0 for none. */
+  timeoutSeconds: number;
+}
+
 export class WsgiExchange implements WorkerStream, PoolJob {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
@@ -33,6 +41,8 @@ export class WsgiExchange implements WorkerStream, PoolJob {
   readonly #log: ErrorLog;
   readonly #hasBody: boolean;
   readonly #expectContinue: boolean;
+  readonly #timeoutSeconds: number;
+  #deadline: NodeJS.Timeout | undefined;
 
   #worker: WorkerProcess | null = null;
   #streamId = 0;
@@ -59,12 +69,13 @@ export class WsgiExchange implements WorkerStream, PoolJob {
   #file: ReadStream | null = null;
   #endAfterFile: boolean | null = null;
 
-  constructor(req: IncomingMessage, res: ServerResponse, environ: Pairs, pool: WorkerPool, log: ErrorLog) {
+  constructor(req: IncomingMessage, res: ServerResponse, environ: Pairs, context: ExchangeContext) {
     this.#req = req;
     this.#res = res;
     this.#environ = environ;
-    this.#pool = pool;
-    this.#log = log;
+    this.#pool = context.pool;
+    this.#log = context.log;
+    this.#timeoutSeconds = context.timeoutSeconds;
     this.#hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     this.#expectContinue = this.#hasBody && /^100-continue$/i.test(req.headers.expect ?? '');
     res.on('close', () => this.#onClientClose());
@@ -100,10 +111,39 @@ export class WsgiExchange implements WorkerStream, PoolJob {
     if (this.#hasBody) flags |= RequestFlag.HAS_BODY;
     if (this.#expectContinue) flags |= RequestFlag.EXPECT_CONTINUE;
     this.#streamId = worker.dispatch(this, this.#environ, flags);
+    if (this.#timeoutSeconds > 0 && this.#deadline === undefined) {
+      this.#deadline = setTimeout(() => this.#onDeadline(), this.#timeoutSeconds * 1000);
+    }
+  }
+
+  /**
+   * --timeout: a request still running at its deadline gets 504, and its
+   * worker, stuck in the application, is replaced. A request still waiting
+   * behind a stuck one is not to blame: it moves on when that worker dies.
+   */
+  #onDeadline(): void {
+    const worker = this.#worker;
+    if (this.#workerDone || worker === null) return;
+    if (!this.#accepted && !worker.mayHaveStarted(this.#streamId)) {
+      this.#deadline = setTimeout(() => this.#onDeadline(), this.#timeoutSeconds * 1000);
+      return;
+    }
+    this.#settleWorkerSide();
+    this.#log.error(`${this.#what} timed out after ${this.#timeoutSeconds}s on worker ${worker.pid}; stopping the worker, its stack follows`);
+    worker.terminateStuck(`after a request timed out (--timeout ${this.#timeoutSeconds})`);
+    if (this.#responseClosed) return;
+    if (this.#res.headersSent) this.#abortConnection();
+    else this.#sendError(504);
+  }
+
+  /** Nothing more will come from the worker for this request. */
+  #settleWorkerSide(): void {
+    this.#workerDone = true;
+    clearTimeout(this.#deadline);
   }
 
   refuse(): void {
-    this.#workerDone = true;
+    this.#settleWorkerSide();
     this.#log.warning(`all workers busy and the backlog is full; refusing ${this.#what} with 503`);
     this.#sendError(503);
   }
@@ -207,7 +247,7 @@ export class WsgiExchange implements WorkerStream, PoolJob {
   }
 
   onResponseEnd(abort: boolean): void {
-    this.#workerDone = true;
+    this.#settleWorkerSide();
     if (this.#file !== null) {
       this.#endAfterFile = abort;
       return;
@@ -229,7 +269,7 @@ export class WsgiExchange implements WorkerStream, PoolJob {
   }
 
   onError(error: StatusText, workerPid: number): void {
-    this.#workerDone = true;
+    this.#settleWorkerSide();
     this.#log.error(error.text, workerPid);
     if (this.#responseClosed) return;
     if (this.#res.headersSent) this.#abortConnection();
@@ -237,14 +277,18 @@ export class WsgiExchange implements WorkerStream, PoolJob {
   }
 
   onWorkerLost(reason: string, mayHaveStarted: boolean): void {
-    if (this.#responseClosed) return;
+    if (this.#workerDone) return;
+    if (this.#responseClosed) {
+      this.#settleWorkerSide();
+      return;
+    }
     if (!this.#accepted && !mayHaveStarted) {
       // The worker never began it: another one can, and the client need not know.
       this.#worker = null;
       this.#pool.submit(this);
       return;
     }
-    this.#workerDone = true;
+    this.#settleWorkerSide();
     this.#log.error(`${reason} while handling ${this.#what}`);
     if (this.#res.headersSent) this.#abortConnection();
     else this.#sendError(502);
