@@ -3,7 +3,8 @@
  * failures to exit statuses, and turn signals into lifecycle steps.
  */
 import { createRequire } from 'node:module';
-import { formatHelp, parseCommandLine } from './config/cli-args.js';
+import { formatHelp } from './config/cli-args.js';
+import { loadOptions } from './config/load-options.js';
 import { AppLoadError, ConfigError, ExitStatus, WorkerBootError } from './errors.js';
 import { Server } from './server.js';
 
@@ -12,7 +13,7 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 export async function main(argv: readonly string[]): Promise<number> {
   let server: Server;
   try {
-    const parsed = parseCommandLine(argv);
+    const parsed = loadOptions(argv);
     if (parsed.help) {
       process.stdout.write(formatHelp());
       return ExitStatus.ok;

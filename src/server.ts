@@ -11,9 +11,11 @@ import { AppLoadError, ConfigError } from './errors.js';
 import { Listener, parseBindAddress } from './http/listener.js';
 import { AccessLog } from './observability/access-log.js';
 import { ErrorLog, openLogStream } from './observability/error-log.js';
-import { WorkerPool } from './supervisor/worker-pool.js';
-import { buildEnviron } from './wsgi/environ.js';
-import { WsgiExchange, type ExchangeContext } from './wsgi/wsgi-exchange.js';
+import { POOL_SETTING_KEYS, type MountSpec, type PoolSettings } from './config/mount-spec.js';
+import { sendErrorResponse } from './http/error-response.js';
+import type { MountHandler } from './routing/mount-handler.js';
+import { MountTable, normalizePrefix } from './routing/mount-table.js';
+import { WsgiMount } from './wsgi/wsgi-mount.js';
 
 export type { ServerOptions } from './config/settings.js';
 
@@ -31,30 +33,25 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly options: ServerOptions;
   readonly log: ErrorLog;
   readonly #accessLog: AccessLog | null;
-  readonly #pool: WorkerPool;
+  readonly #mounts: MountTable;
+  readonly #wsgiMounts: WsgiMount[] = [];
   readonly #listeners: Listener[];
-  readonly #exchangeContext: ExchangeContext;
   #inflight = 0;
   #whenIdle: Array<() => void> = [];
 
-  constructor(options: Partial<ServerOptions> & { app: string }) {
+  constructor(options: Partial<ServerOptions>) {
     super();
     this.options = { ...defaultOptions(), ...options };
-    const chdir = resolve(this.options.chdir);
-    if (!isDirectory(chdir)) throw new ConfigError(`--chdir: '${this.options.chdir}' is not a directory`);
     for (const bind of this.options.bind) parseBind(bind);
-
     this.log = new ErrorLog(openLogStream(this.options.errorLogfile, process.stderr), this.options.logLevel);
     this.#accessLog =
       this.options.accessLogfile === null ? null : new AccessLog(openLogStream(this.options.accessLogfile, process.stdout));
-    this.#pool = new WorkerPool({ ...this.options, chdir }, this.log);
-    this.#exchangeContext = { pool: this.#pool, log: this.log, timeoutSeconds: this.options.timeout };
-    this.#pool.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
-    this.#pool.on('reload', () => this.emit('reload'));
-    this.#pool.on('fatal', (error) => {
-      this.log.error(error instanceof AppLoadError ? error.report : error.message);
-      this.emit('fatal', error);
-    });
+
+    const specs: MountSpec[] = [...this.options.mounts];
+    if (this.options.app !== '') specs.unshift({ kind: 'wsgi', path: '/', app: this.options.app });
+    if (specs.length === 0) throw new ConfigError('nothing to serve: give an application, or mounts');
+    this.#mounts = new MountTable(specs.map((spec) => ({ prefix: normalizePrefix(spec.path), handler: this.#createHandler(spec) })));
+
     this.#listeners = this.options.bind.map((bind) => {
       const listener: Listener = new Listener(parseBindAddress(bind), (req, res) => this.#handle(req, res, listener), {
         keepAliveSeconds: this.options.keepAlive,
@@ -63,51 +60,68 @@ export class Server extends EventEmitter<ServerEvents> {
     });
   }
 
-  /** Binds every address, then starts the workers; resolves once all of them are ready. */
+  #createHandler(spec: MountSpec): MountHandler {
+    if (spec.kind !== 'wsgi') throw new ConfigError(`${spec.kind} mounts are not available yet`);
+    const settings = { ...pickPoolSettings(this.options), ...spec.settings };
+    const chdir = resolve(settings.chdir);
+    if (!isDirectory(chdir)) throw new ConfigError(`--chdir: '${settings.chdir}' is not a directory`);
+    const mount = new WsgiMount({ ...settings, chdir, app: spec.app }, this.log);
+    mount.pool.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
+    mount.pool.on('reload', () => this.emit('reload'));
+    mount.pool.on('fatal', (error) => {
+      this.log.error(error instanceof AppLoadError ? error.report : error.message);
+      this.emit('fatal', error);
+    });
+    this.#wsgiMounts.push(mount);
+    return mount;
+  }
+
+  /** Binds every address, then starts every mount; resolves once all workers are ready. */
   async listen(): Promise<void> {
     await Promise.all(this.#listeners.map((listener) => listener.listen()));
     try {
-      await this.#pool.start();
+      await Promise.all(this.#mounts.mounts.map(({ handler }) => handler.start?.()));
     } catch (error) {
       for (const listener of this.#listeners) listener.server.close();
+      for (const mount of this.#wsgiMounts) mount.pool.kill();
       throw error;
     }
-    const urls = this.#listeners.map((listener) => listener.url);
-    const workers = this.options.workers;
+    const urls = this.address();
+    const workers = this.#wsgiMounts.reduce((sum, mount) => sum + mount.pool.pids.length, 0);
     this.log.info(`listening on ${urls.join(', ')}, ${workers} worker${workers === 1 ? '' : 's'} ready`);
     this.emit('start', urls);
   }
 
   /** The bound addresses, with the real ports. */
-  address(): Array<string> {
+  address(): string[] {
     return this.#listeners.map((listener) => listener.url);
   }
 
-  /** Pids of the live workers. */
+  /** Pids of the live workers of every WSGI mount. */
   get workerPids(): number[] {
-    return this.#pool.pids;
+    return this.#wsgiMounts.flatMap((mount) => mount.pool.pids);
   }
 
   /**
-   * Graceful reload: new workers import the application afresh; once they
+   * Graceful reload: new workers import the applications afresh; once they
    * are ready the old ones finish what they hold and exit. The listening
    * sockets stay open throughout. Rejects, leaving the old workers serving,
-   * when the new code cannot be loaded.
+   * when new code cannot be loaded.
    */
   async reload(): Promise<void> {
     this.log.info('reloading: starting new workers');
-    await this.#pool.reload();
-    this.log.info(`reloaded: ${this.options.workers} new worker${this.options.workers === 1 ? '' : 's'} ready`);
+    await Promise.all(this.#wsgiMounts.map((mount) => mount.pool.reload()));
+    this.log.info('reloaded: new workers ready');
   }
 
-  /** One worker more (SIGTTIN). */
+  /** One worker more for every WSGI mount (SIGTTIN). */
   addWorker(): void {
-    this.#pool.grow();
+    for (const mount of this.#wsgiMounts) mount.pool.grow();
   }
 
-  /** One worker fewer, never below one (SIGTTOU). */
+  /** One worker fewer for every WSGI mount, never below one (SIGTTOU). */
   removeWorker(): void {
-    this.#pool.shrink();
+    for (const mount of this.#wsgiMounts) mount.pool.shrink();
   }
 
   /**
@@ -131,10 +145,10 @@ export class Server extends EventEmitter<ServerEvents> {
     for (const { server } of this.#listeners) server.closeAllConnections();
     let killTimer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.#pool.stop(),
+      Promise.all(this.#mounts.mounts.map(({ handler }) => handler.close?.(graceMs))),
       new Promise<void>((done) => {
         killTimer = setTimeout(() => {
-          this.#pool.kill();
+          for (const mount of this.#wsgiMounts) mount.pool.kill();
           done();
         }, graceMs);
       }),
@@ -148,16 +162,31 @@ export class Server extends EventEmitter<ServerEvents> {
       this.#inflight--;
       if (this.#inflight === 0) for (const done of this.#whenIdle.splice(0)) done();
     });
-    const environ = buildEnviron(req, { scheme: 'http', ...listener.serverNameAndPort });
-    const exchange = new WsgiExchange(req, res, environ, this.#exchangeContext);
+    const route = this.#mounts.route(req.url ?? '/');
+    if (route.kind !== 'mount') {
+      if (route.kind === 'bad-path') this.log.info(`refused ${req.method} ${req.url}: ${route.reason}`);
+      sendErrorResponse(res, route.kind === 'bad-path' ? 400 : 404);
+      this.#recordAccess(req, res, null);
+      return;
+    }
+    const { handler } = route.mount;
+    this.#recordAccess(req, res, handler);
+    handler.handle(req, res, route.match, { scheme: 'http', ...listener.serverNameAndPort });
+  }
+
+  #recordAccess(req: IncomingMessage, res: ServerResponse, handler: MountHandler | null): void {
     const accessLog = this.#accessLog;
-    if (accessLog !== null) res.on('finish', () => accessLog.record(req, res.statusCode, exchange.bodyBytes));
-    exchange.start();
+    if (accessLog === null) return;
+    res.on('finish', () => accessLog.record(req, res.statusCode, handler?.bodyBytes?.(res) ?? 0));
   }
 }
 
+function pickPoolSettings(options: ServerOptions): PoolSettings {
+  return Object.fromEntries(POOL_SETTING_KEYS.map((key) => [key, options[key]])) as unknown as PoolSettings;
+}
+
 /** Makes a server from the same options the CLI takes. */
-export function createServer(options: Partial<ServerOptions> & { app: string }): Server {
+export function createServer(options: Partial<ServerOptions>): Server {
   return new Server(options);
 }
 

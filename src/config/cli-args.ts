@@ -7,7 +7,10 @@ import { ConfigError } from '../errors.js';
 import { SETTINGS, defaultOptions, type ServerOptions, type Setting } from './settings.js';
 
 export interface ParsedCommandLine {
+  /** Defaults, overridden by what the command line gave. */
   options: ServerOptions;
+  /** Only what the command line gave, to lay over a config file. */
+  given: Partial<ServerOptions>;
   help: boolean;
   version: boolean;
 }
@@ -16,7 +19,8 @@ const BY_FLAG = new Map<string, Setting>();
 for (const setting of SETTINGS) for (const flag of setting.flags) BY_FLAG.set(flag, setting);
 
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedCommandLine {
-  const given = new Map<Setting, unknown[]>();
+  // Values by setting key: --mount, --cgi and --static all add to 'mounts', in command-line order.
+  const given = new Map<string, { setting: Setting; values: unknown[] }>();
   const positionals: string[] = [];
   let help = false;
   let version = false;
@@ -41,10 +45,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     }
     const setting = BY_FLAG.get(flag);
     if (setting === undefined) throw new ConfigError(`unknown option '${flag}'; see 'portico --help'`);
-    if (setting.key === 'help' || setting.key === 'version') {
+    if (setting.parse === undefined) {
       if (inline !== undefined) throw new ConfigError(`${flag} takes no value`);
       if (setting.key === 'help') help = true;
-      else version = true;
+      else if (setting.key === 'version') version = true;
+      else given.set(setting.key, { setting, values: [true] });
       continue;
     }
     let raw = inline;
@@ -52,23 +57,23 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       raw = argv[++i];
       if (raw === undefined) throw new ConfigError(`${flag} needs a value (${setting.metavar ?? 'VALUE'})`);
     }
-    const value = (setting.parse as (raw: string, flag: string) => unknown)(raw, flag);
-    const values = given.get(setting) ?? [];
-    if (!setting.multiple) values.length = 0;
-    values.push(value);
-    given.set(setting, values);
+    const value = setting.parse(raw, flag);
+    const entry = given.get(setting.key) ?? { setting, values: [] };
+    if (!setting.multiple) entry.values.length = 0;
+    entry.values.push(value);
+    given.set(setting.key, entry);
   }
 
-  const options = defaultOptions(env) as unknown as Record<string, unknown>;
-  for (const [setting, values] of given) {
-    options[setting.key] = setting.multiple ? (setting.collect ? setting.collect(values) : values) : values[0];
+  const explicit: Record<string, unknown> = {};
+  for (const [key, { setting, values }] of given) {
+    explicit[key] = setting.multiple ? (setting.collect ? setting.collect(values) : values) : values[0];
   }
   if (!help && !version) {
-    if (positionals.length === 0) throw new ConfigError("missing the application to serve, as in 'portico module:application'");
     if (positionals.length > 1) throw new ConfigError(`expected one application, got ${positionals.length}: ${positionals.join(' ')}`);
   }
-  options.app = positionals[0] ?? '';
-  return { options: options as unknown as ServerOptions, help, version };
+  if (positionals.length === 1) explicit.app = positionals[0];
+  const options = { ...defaultOptions(env), ...explicit } as ServerOptions;
+  return { options, given: explicit as Partial<ServerOptions>, help, version };
 }
 
 /** `--help`, generated from the settings table. */

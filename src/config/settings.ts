@@ -5,14 +5,24 @@
  * the other. Names and defaults follow gunicorn's where gunicorn has one.
  */
 import { ConfigError } from '../errors.js';
+import { parseMountArgument, type MountSpec } from './mount-spec.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error', 'critical'];
 
 /** The resolved settings of one server: what `createServer()` takes. */
 export interface ServerOptions {
-  /** The WSGI application: `module:callable`, `module`, `module:factory()` or a .py/.wsgi path. */
+  /** The WSGI application at '/': `module:callable`, `module`, `module:factory()` or a .py/.wsgi path; '' for none. */
   app: string;
+  /** Further mounts: WSGI applications, CGI directories and static directories by URL prefix. */
+  mounts: MountSpec[];
+  /** Config file to read: portico.toml, or pyproject.toml's [tool.portico]. */
+  config: string | null;
+  /** Error pages with tracebacks and locals; never in production. */
+  debug: boolean;
+  /** Restart the workers when the application's Python files change. */
+  reload: boolean;
+  reloadExtraFiles: string[];
   bind: string[];
   workers: number;
   threads: number;
@@ -111,6 +121,78 @@ export const SETTINGS: readonly Setting[] = [
     defaultValue: (env) => [env.PORT ? `0.0.0.0:${integer(1)(env.PORT, '$PORT')}` : '127.0.0.1:8000'],
     defaultText: "127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set",
     help: 'Address to listen on: HOST:PORT, [IPv6]:PORT or unix:PATH. Repeat to listen on several.',
+  },
+  {
+    key: 'mounts',
+    flags: ['--mount'],
+    metavar: 'PATH=APP',
+    multiple: true,
+    parse: (raw, flag) => {
+      const [path, app] = parseMountArgument(raw, flag);
+      return { kind: 'wsgi', path, app };
+    },
+    defaultValue: () => [],
+    defaultText: 'none',
+    help: "Mount a WSGI application at a URL prefix, like mod_wsgi's WSGIScriptAlias: /app=project/wsgi.py or /app=module:callable. Repeatable.",
+  },
+  {
+    key: 'mounts',
+    flags: ['--cgi'],
+    metavar: 'PATH=DIR',
+    multiple: true,
+    parse: (raw, flag) => {
+      const [path, root] = parseMountArgument(raw, flag);
+      return { kind: 'cgi', path, root };
+    },
+    defaultValue: () => [],
+    defaultText: 'none',
+    help: "Mount a directory of CGI scripts at a URL prefix, like Apache's ScriptAlias: /cgi-bin/=./cgi-bin. Repeatable.",
+  },
+  {
+    key: 'mounts',
+    flags: ['--static'],
+    metavar: 'PATH=DIR',
+    multiple: true,
+    parse: (raw, flag) => {
+      const [path, root] = parseMountArgument(raw, flag);
+      return { kind: 'static', path, root };
+    },
+    defaultValue: () => [],
+    defaultText: 'none',
+    help: "Serve a directory of static files at a URL prefix, like Apache's Alias: /static/=./public. Repeatable.",
+  },
+  {
+    key: 'config',
+    flags: ['-c', '--config'],
+    metavar: 'FILE',
+    parse: nonEmpty,
+    defaultValue: () => null,
+    defaultText: 'portico.toml or pyproject.toml [tool.portico] in the current directory, if present',
+    help: 'Config file with settings and [[mount]] tables.',
+  },
+  {
+    key: 'debug',
+    flags: ['--debug'],
+    defaultValue: () => false,
+    defaultText: 'off',
+    help: 'Show an error page with the traceback, source and local variables when an application raises. Development only.',
+  },
+  {
+    key: 'reload',
+    flags: ['--reload'],
+    defaultValue: () => false,
+    defaultText: 'off',
+    help: "Restart the workers when the application's Python files change. Development only.",
+  },
+  {
+    key: 'reloadExtraFiles',
+    flags: ['--reload-extra-file'],
+    metavar: 'FILE',
+    multiple: true,
+    parse: nonEmpty,
+    defaultValue: () => [],
+    defaultText: 'none',
+    help: 'Also reload when this file changes. Repeatable.',
   },
   {
     key: 'workers',

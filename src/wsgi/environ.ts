@@ -4,16 +4,9 @@
  * ready for the REQUEST frame; the worker adds the wsgi.* objects.
  */
 import type { IncomingMessage } from 'node:http';
+import type { MountMatch, RequestContext } from '../routing/mount-handler.js';
 
 export const SERVER_SOFTWARE = 'portico';
-
-/** Where the request came in, fixed per listener. */
-export interface ListenerInfo {
-  scheme: 'http' | 'https';
-  /** Local host and port, used when the request has no Host header. */
-  serverName: string;
-  serverPort: string;
-}
 
 /**
  * PEP 3333 wants PATH_INFO decoded, as CGI has it, but as a native string of
@@ -53,14 +46,13 @@ function splitHost(host: string): { name: string; port: string | null } {
  * the '-' to '_' mapping `X-Foo_Bar` would be indistinguishable from
  * `X-Foo-Bar`, which lets a client spoof a header a proxy vouches for.
  */
-export function buildEnviron(req: IncomingMessage, listener: ListenerInfo): Array<[string, string]> {
+export function buildEnviron(req: IncomingMessage, match: MountMatch, listener: RequestContext): Array<[string, string]> {
   const target = req.url ?? '/';
-  const { path, query } = splitTarget(target);
   const environ: Array<[string, string]> = [
     ['REQUEST_METHOD', req.method ?? 'GET'],
-    ['SCRIPT_NAME', ''],
-    ['PATH_INFO', decodePathBytes(path)],
-    ['QUERY_STRING', query],
+    ['SCRIPT_NAME', match.scriptName],
+    ['PATH_INFO', match.pathInfo],
+    ['QUERY_STRING', match.query],
     ['REQUEST_URI', target],
     ['RAW_URI', target],
     ['SERVER_PROTOCOL', `HTTP/${req.httpVersion}`],

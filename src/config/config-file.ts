@@ -1,0 +1,196 @@
+/**
+ * The config file: `portico.toml`, or the `[tool.portico]` table of
+ * `pyproject.toml`. Top-level keys are the long option names without their
+ * dashes (`workers = 4`, `max-requests = 1000`); each `[[mount]]` table is
+ * one mount:
+ *
+ *     [[mount]]
+ *     path = "/app"
+ *     app = "project.wsgi:application"   # or: cgi = "./cgi-bin", or: static = "./public"
+ *     python = "/srv/venv/bin/python"      # a WSGI mount may set its own pool settings
+ *     workers = 2
+ *
+ * Every mistake stops start-up with the file, the key and its line: a
+ * config that silently falls back to defaults is worse than none.
+ * Relative directories are taken from the file's own directory.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse, TomlError } from 'smol-toml';
+import { ConfigError } from '../errors.js';
+import { POOL_SETTING_KEYS, type MountSpec, type PoolSettings } from './mount-spec.js';
+import { SETTINGS, type ServerOptions, type Setting } from './settings.js';
+
+/** Settings the file may not set: they only make sense on a command line. */
+const CLI_ONLY = new Set(['help', 'version', 'config', 'mounts']);
+
+/** 'max-requests' -> the setting, from its long flag. */
+const BY_FILE_KEY = new Map<string, Setting>();
+for (const setting of SETTINGS) {
+  const long = setting.flags.find((flag) => flag.startsWith('--'));
+  if (long !== undefined && !CLI_ONLY.has(setting.key)) BY_FILE_KEY.set(long.slice(2), setting);
+}
+BY_FILE_KEY.set('app', { key: 'app', flags: [], parse: (raw) => raw, defaultValue: () => '', defaultText: '', help: '' });
+
+const POOL_FILE_KEYS = new Map([...BY_FILE_KEY].filter(([, setting]) => (POOL_SETTING_KEYS as readonly string[]).includes(setting.key)));
+
+export interface LoadedConfig {
+  path: string;
+  options: Partial<ServerOptions>;
+  mounts: MountSpec[];
+}
+
+/** The config file to read: the one named, else portico.toml, else pyproject.toml with [tool.portico]; null if none. */
+export function findConfigFile(named: string | null, cwd: string): string | null {
+  if (named !== null) {
+    const path = resolve(cwd, named);
+    if (!existsSync(path)) throw new ConfigError(`--config: no such file '${named}'`);
+    return path;
+  }
+  const portico = resolve(cwd, 'portico.toml');
+  if (existsSync(portico)) return portico;
+  const pyproject = resolve(cwd, 'pyproject.toml');
+  if (existsSync(pyproject) && /^\s*\[tool\.portico(\]|\.)/m.test(readFileSync(pyproject, 'utf8'))) return pyproject;
+  return null;
+}
+
+export function loadConfigFile(path: string): LoadedConfig {
+  const source = readFileSync(path, 'utf8');
+  let document: Record<string, unknown>;
+  try {
+    document = parse(source) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      throw new ConfigError(`${path}:${error.line}: ${error.message.split('\n')[0]}`);
+    }
+    throw error;
+  }
+  const isPyproject = path.endsWith('pyproject.toml');
+  const table = isPyproject ? ((document.tool as Record<string, unknown> | undefined)?.portico as Record<string, unknown> | undefined) : document;
+  if (table === undefined) throw new ConfigError(`${path}: no [tool.portico] table`);
+  return new ConfigReader(path, source, isPyproject ? 'tool.portico.' : '').read(table);
+}
+
+class ConfigReader {
+  readonly #path: string;
+  readonly #lines: string[];
+  readonly #keyPrefix: string;
+  readonly #base: string;
+
+  constructor(path: string, source: string, keyPrefix: string) {
+    this.#path = path;
+    this.#lines = source.split('\n');
+    this.#keyPrefix = keyPrefix;
+    this.#base = dirname(path);
+  }
+
+  read(table: Record<string, unknown>): LoadedConfig {
+    const options: Record<string, unknown> = {};
+    const mounts: MountSpec[] = [];
+    for (const [key, value] of Object.entries(table)) {
+      if (key === 'mount') {
+        if (!Array.isArray(value)) throw this.#error(key, null, 'expected [[mount]] tables');
+        value.forEach((mount, index) => mounts.push(this.#readMount(mount as Record<string, unknown>, index)));
+        continue;
+      }
+      const setting = BY_FILE_KEY.get(key);
+      if (setting === undefined) throw this.#error(key, null, `unknown key '${key}'; the keys are the long option names of 'portico --help' without their dashes, and [[mount]]`);
+      options[setting.key] = this.#convert(setting, key, value, null);
+    }
+    return { path: this.#path, options: options as Partial<ServerOptions>, mounts };
+  }
+
+  #readMount(mount: Record<string, unknown>, index: number): MountSpec {
+    const where = index;
+    const path = mount.path;
+    if (typeof path !== 'string') throw this.#error('path', where, "each [[mount]] needs path = \"/prefix\"");
+    if (!path.startsWith('/')) throw this.#error('path', where, `the mount path '${path}' must start with '/'`);
+    const targets = (['app', 'cgi', 'static'] as const).filter((kind) => mount[kind] !== undefined);
+    if (targets.length !== 1) throw this.#error('path', where, 'a [[mount]] takes exactly one of app, cgi or static');
+    const kind = targets[0] as 'app' | 'cgi' | 'static';
+    const target = mount[kind];
+    if (typeof target !== 'string' || target === '') throw this.#error(kind, where, 'expected a non-empty string');
+
+    if (kind !== 'app') {
+      for (const key of Object.keys(mount)) if (key !== 'path' && key !== kind) throw this.#error(key, where, `unknown key '${key}' in a ${kind} mount`);
+      return { kind, path, root: this.#directory(target, kind, where) };
+    }
+    const settings: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(mount)) {
+      if (key === 'path' || key === 'app') continue;
+      const setting = POOL_FILE_KEYS.get(key);
+      if (setting === undefined) {
+        throw this.#error(key, where, `unknown key '${key}' in a WSGI mount; it may set ${[...POOL_FILE_KEYS.keys()].join(', ')}`);
+      }
+      settings[setting.key] = this.#convert(setting, key, value, where);
+    }
+    // A file path in `app` is found from the mount's directory, which defaults to the file's.
+    settings.chdir ??= this.#base;
+    return { kind: 'wsgi', path, app: target, settings: settings as Partial<PoolSettings> };
+  }
+
+  /** A TOML value through the same parser the command line uses, so both accept exactly the same. */
+  #convert(setting: Setting, key: string, value: unknown, mount: number | null): unknown {
+    const flag = `${this.#keyPrefix}${key}`;
+    const parseOne = (item: unknown): unknown => {
+      if (typeof item !== 'string' && typeof item !== 'number') throw this.#error(key, mount, `expected a string or number, got ${JSON.stringify(item)}`);
+      try {
+        return setting.parse ? setting.parse(String(item), flag) : item;
+      } catch (error) {
+        if (error instanceof ConfigError) throw this.#error(key, mount, error.message.replace(`${flag}: `, ''));
+        throw error;
+      }
+    };
+    let result: unknown;
+    if (setting.parse === undefined) {
+      if (typeof value !== 'boolean') throw this.#error(key, mount, `expected true or false, got ${JSON.stringify(value)}`);
+      result = value;
+    } else if (setting.key === 'env') {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw this.#error(key, mount, 'expected a table of NAME = "value"');
+      result = Object.fromEntries(Object.entries(value).map(([name, v]) => [name, String(v)]));
+    } else if (setting.multiple || setting.key === 'pythonpath') {
+      const items = Array.isArray(value) ? value : [value];
+      result = setting.key === 'pythonpath' ? items.map((item) => (parseOne(item) as string[])).flat() : items.map(parseOne);
+      if (setting.collect) result = setting.collect(result as unknown[]);
+    } else {
+      result = parseOne(value);
+    }
+    if (setting.key === 'chdir') result = this.#directory(result as string, key, mount);
+    return result;
+  }
+
+  /** A directory named in the file: resolved from the file's directory, and it must exist. */
+  #directory(path: string, key: string, mount: number | null): string {
+    const absolute = isAbsolute(path) ? path : resolve(this.#base, path);
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(absolute).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDirectory) throw this.#error(key, mount, `'${path}' is not a directory (looked for ${absolute})`);
+    return absolute;
+  }
+
+  /** `file:line: key: message`, with the line of `key` (in the n-th [[mount]] when given). */
+  #error(key: string, mount: number | null, message: string): ConfigError {
+    const line = this.#lineOf(key, mount);
+    const name = mount === null ? `${this.#keyPrefix}${key}` : `${this.#keyPrefix}mount[${mount}].${key}`;
+    return new ConfigError(`${this.#path}${line === null ? '' : `:${line}`}: ${name}: ${message}`);
+  }
+
+  #lineOf(key: string, mount: number | null): number | null {
+    let start = 0;
+    if (mount !== null) {
+      let seen = -1;
+      start = this.#lines.findIndex((line) => /^\s*\[\[\s*(tool\.portico\.)?mount\s*\]\]/.test(line) && ++seen === mount);
+      if (start === -1) return null;
+    }
+    const pattern = new RegExp(`^\\s*["']?${key.replace(/[-.]/g, '\\$&')}["']?\\s*=`);
+    for (let i = start; i < this.#lines.length; i++) {
+      if (i > start && mount !== null && /^\s*\[/.test(this.#lines[i] as string)) break;
+      if (pattern.test(this.#lines[i] as string)) return i + 1;
+    }
+    return mount === null ? null : start + 1;
+  }
+}

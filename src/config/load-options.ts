@@ -1,0 +1,33 @@
+/**
+ * The server's options from all their sources, later ones winning:
+ * defaults, then the config file, then the command line. Mounts add up:
+ * the file's first, then the command line's.
+ */
+import { ConfigError } from '../errors.js';
+import { parseCommandLine } from './cli-args.js';
+import { findConfigFile, loadConfigFile } from './config-file.js';
+import { defaultOptions, type ServerOptions } from './settings.js';
+
+export interface LoadedOptions {
+  options: ServerOptions;
+  help: boolean;
+  version: boolean;
+}
+
+export function loadOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): LoadedOptions {
+  const { given, help, version } = parseCommandLine(argv, env);
+  if (help || version) return { options: { ...defaultOptions(env), ...given }, help, version };
+  const path = findConfigFile(given.config ?? null, cwd);
+  const file = path === null ? null : loadConfigFile(path);
+  const options: ServerOptions = {
+    ...defaultOptions(env),
+    ...file?.options,
+    ...given,
+    mounts: [...(file?.mounts ?? []), ...(given.mounts ?? [])],
+    config: path,
+  };
+  if (options.app === '' && options.mounts.length === 0) {
+    throw new ConfigError("missing the application to serve, as in 'portico module:application' (or give --mount, --cgi, --static, or a config file)");
+  }
+  return { options, help, version };
+}
