@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { buildEnviron, decodePathBytes, splitTarget } from '../../src/wsgi/environ.js';
+import { MountTable } from '../../src/routing/mount-table.js';
+import type { MountHandler } from '../../src/routing/mount-handler.js';
 
 function fakeRequest(url: string, rawHeaders: string[], method = 'GET'): IncomingMessage {
   return {
@@ -15,8 +17,12 @@ function fakeRequest(url: string, rawHeaders: string[], method = 'GET'): Incomin
 
 const listener = { scheme: 'http' as const, serverName: '127.0.0.1', serverPort: '8000' };
 
+const rootMount = new MountTable([{ prefix: '', handler: { kind: 'wsgi', handle: () => undefined } satisfies MountHandler }]);
+
 function environOf(url: string, rawHeaders: string[] = []): Map<string, string> {
-  return new Map(buildEnviron(fakeRequest(url, rawHeaders), listener));
+  const route = rootMount.route(url);
+  assert.equal(route.kind, 'mount');
+  return new Map(buildEnviron(fakeRequest(url, rawHeaders), route.match, listener));
 }
 
 describe('decodePathBytes', () => {
