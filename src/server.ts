@@ -171,7 +171,13 @@ export class Server extends EventEmitter<ServerEvents> {
     }
     const { handler } = route.mount;
     this.#recordAccess(req, res, handler);
-    handler.handle(req, res, route.match, { scheme: 'http', ...listener.serverNameAndPort });
+    handler.handle(req, res, route.match, {
+      scheme: 'http',
+      ...listener.serverNameAndPort,
+      remoteAddr: req.socket.remoteAddress ?? '',
+      remotePort: String(req.socket.remotePort ?? ''),
+      forwardedHost: null,
+    });
   }
 
   #recordAccess(req: IncomingMessage, res: ServerResponse, handler: MountHandler | null): void {

@@ -19,12 +19,20 @@ export interface MountMatch {
   query: string;
 }
 
-/** What the server gives every handler. */
+/**
+ * Who is asking and how, as the server established it: from the socket, or
+ * from a trusted proxy's forwarding headers (then these are the client's,
+ * not the proxy's).
+ */
 export interface RequestContext {
   scheme: 'http' | 'https';
   /** SERVER_NAME and SERVER_PORT when the request has no Host header. */
   serverName: string;
   serverPort: string;
+  remoteAddr: string;
+  remotePort: string;
+  /** A trusted proxy's X-Forwarded-Host / Forwarded host, which replaces the Host header; null for none. */
+  forwardedHost: string | null;
 }
 
 export interface MountHandler {

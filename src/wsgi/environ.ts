@@ -46,7 +46,7 @@ function splitHost(host: string): { name: string; port: string | null } {
  * the '-' to '_' mapping `X-Foo_Bar` would be indistinguishable from
  * `X-Foo-Bar`, which lets a client spoof a header a proxy vouches for.
  */
-export function buildEnviron(req: IncomingMessage, match: MountMatch, listener: RequestContext): Array<[string, string]> {
+export function buildEnviron(req: IncomingMessage, match: MountMatch, context: RequestContext): Array<[string, string]> {
   const target = req.url ?? '/';
   const environ: Array<[string, string]> = [
     ['REQUEST_METHOD', req.method ?? 'GET'],
@@ -56,10 +56,10 @@ export function buildEnviron(req: IncomingMessage, match: MountMatch, listener: 
     ['REQUEST_URI', target],
     ['RAW_URI', target],
     ['SERVER_PROTOCOL', `HTTP/${req.httpVersion}`],
-    ['REMOTE_ADDR', req.socket.remoteAddress ?? ''],
-    ['REMOTE_PORT', String(req.socket.remotePort ?? '')],
+    ['REMOTE_ADDR', context.remoteAddr],
+    ['REMOTE_PORT', context.remotePort],
     ['SERVER_SOFTWARE', SERVER_SOFTWARE],
-    ['wsgi.url_scheme', listener.scheme],
+    ['wsgi.url_scheme', context.scheme],
   ];
 
   const headers = new Map<string, string>();
@@ -76,12 +76,13 @@ export function buildEnviron(req: IncomingMessage, match: MountMatch, listener: 
     headers.set(key, previous === undefined ? value : previous + (key === 'HTTP_COOKIE' ? '; ' : ', ') + value);
   }
 
+  if (context.forwardedHost !== null) headers.set('HTTP_HOST', context.forwardedHost);
   const host = headers.get('HTTP_HOST');
   if (host !== undefined && host !== '') {
     const { name, port } = splitHost(host);
-    environ.push(['SERVER_NAME', name], ['SERVER_PORT', port ?? (listener.scheme === 'https' ? '443' : '80')]);
+    environ.push(['SERVER_NAME', name], ['SERVER_PORT', port ?? (context.scheme === 'https' ? '443' : '80')]);
   } else {
-    environ.push(['SERVER_NAME', listener.serverName], ['SERVER_PORT', listener.serverPort]);
+    environ.push(['SERVER_NAME', context.serverName], ['SERVER_PORT', context.serverPort]);
   }
   for (const pair of headers) environ.push(pair);
   return environ;

@@ -15,7 +15,14 @@ function fakeRequest(url: string, rawHeaders: string[], method = 'GET'): Incomin
   } as unknown as IncomingMessage;
 }
 
-const listener = { scheme: 'http' as const, serverName: '127.0.0.1', serverPort: '8000' };
+const listener = {
+  scheme: 'http' as const,
+  serverName: '127.0.0.1',
+  serverPort: '8000',
+  remoteAddr: '127.0.0.1',
+  remotePort: '54321',
+  forwardedHost: null,
+};
 
 const rootMount = new MountTable([{ prefix: '', handler: { kind: 'wsgi', handle: () => undefined } satisfies MountHandler }]);
 

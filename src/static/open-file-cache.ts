@@ -1,0 +1,125 @@
+/**
+ * Small hot files kept in memory with their stat and their response headers
+ * ready, like nginx's open_file_cache: a hit costs no system call at all.
+ *
+ * Invalidation is by revalidation, not by notification. An entry is trusted
+ * for `validityMs` after it was last checked (nginx's open_file_cache_valid);
+ * after that, the next request resolves the path again (realpath and stat)
+ * and keeps the entry only if it is still the same file: same real path,
+ * device, inode, size and mtime. So an edit is served at most `validityMs`
+ * late, and a file costs at most one stat per interval however hot it is.
+ * fs.watch was rejected: it is not reliable on every filesystem (NFS, bind
+ * mounts, some containers), each watch holds an inotify slot out of a small
+ * per-user budget, a watch on a file misses it being replaced by rename
+ * (how editors and deploy tools write), and it would not notice a symlink
+ * on the path being changed — which the revalidation re-checks too.
+ *
+ * Memory is bounded by maxEntries × maxFileBytes; the least recently used
+ * entry goes first.
+ */
+import { open } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { fileHeaders } from './file-headers.js';
+
+export interface OpenFileCacheOptions {
+  /** Files larger than this are always streamed. Default 64 KiB. */
+  maxFileBytes: number;
+  /** Default 1024 (at most 64 MiB of bodies with the default size). */
+  maxEntries: number;
+  /** How long an entry is served without a stat. Default 1000 ms. */
+  validityMs: number;
+}
+
+export const DEFAULT_OPEN_FILE_CACHE: OpenFileCacheOptions = { maxFileBytes: 64 * 1024, maxEntries: 1024, validityMs: 1000 };
+
+export interface CachedFile {
+  /** The real path the body was read from. */
+  readonly path: string;
+  readonly stat: Stats;
+  readonly body: Buffer;
+  /** The 200 response headers, Content-Length included. */
+  readonly headers: Readonly<Record<string, string | number>>;
+  checkedAt: number;
+}
+
+export class OpenFileCache {
+  readonly options: OpenFileCacheOptions;
+  /** Insertion order is recency order: the first key is the least recently used. */
+  readonly #entries = new Map<string, CachedFile>();
+
+  constructor(options: Partial<OpenFileCacheOptions> = {}) {
+    this.options = { ...DEFAULT_OPEN_FILE_CACHE, ...options };
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The entry for `key` if it was checked within the validity interval. */
+  fresh(key: string, now: number): CachedFile | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || now - entry.checkedAt >= this.options.validityMs) return undefined;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  /**
+   * After the path was resolved again: the entry if it still is that file
+   * (and it is trusted for another interval), else undefined and it is gone.
+   */
+  confirm(key: string, path: string, stat: Stats, now: number): CachedFile | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.path !== path || !sameFile(entry.stat, stat)) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    entry.checkedAt = now;
+    return entry;
+  }
+
+  /** Whether a file of this stat is small enough to be kept. */
+  admits(stat: Stats): boolean {
+    return stat.isFile() && stat.size <= this.options.maxFileBytes;
+  }
+
+  /**
+   * Reads the file into a new entry, or resolves undefined if it changed
+   * while being read (the caller then streams it instead).
+   */
+  async load(key: string, path: string, typeName: string, now: number): Promise<CachedFile | undefined> {
+    // O_NOFOLLOW: the path was just realpath'd, so a symlink here means it was swapped since.
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    let entry: CachedFile;
+    try {
+      // The stat and the bytes come from one descriptor, so they describe the same inode.
+      const before = await handle.stat();
+      if (!this.admits(before)) return undefined;
+      const body = await handle.readFile();
+      const after = await handle.stat();
+      if (!sameFile(before, after) || body.length !== before.size) return undefined;
+      const headers = { ...fileHeaders(typeName, before), 'Content-Length': body.length };
+      entry = { path, stat: before, body, headers, checkedAt: now };
+    } finally {
+      await handle.close();
+    }
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    while (this.#entries.size > this.options.maxEntries) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+    }
+    return entry;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+/** Same inode with the same content as far as stat can tell. */
+function sameFile(a: Stats, b: Stats): boolean {
+  // ctime too: it moves on any write even when mtime is put back (touch -r, rsync -t).
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
