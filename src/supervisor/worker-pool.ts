@@ -206,16 +206,28 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     );
   }
 
-  /** Gives the job to the least busy worker with room, or queues it. */
+  /**
+   * Gives the job to an idle worker, else to the least busy one with room,
+   * else queues it. Requests pipelined to a busy worker are waiting just as
+   * queued ones are, so --backlog bounds both together; past it, 503.
+   */
   submit(job: PoolJob): void {
     const worker = this.#queue.length === 0 ? this.#pickWorker() : undefined;
-    if (worker !== undefined) {
+    const waiting = this.#waiting();
+    if (worker !== undefined && (worker.inflight < this.#config.threads || waiting < this.#config.backlog)) {
       this.#assign(job, worker);
-    } else if (this.#queue.length < this.#config.backlog) {
+    } else if (waiting < this.#config.backlog) {
       this.#queue.push(job);
     } else {
       job.refuse();
     }
+  }
+
+  /** Requests accepted but not yet begun: queued here, or pipelined behind busy threads. */
+  #waiting(): number {
+    let waiting = this.#queue.length;
+    for (const worker of this.#workers) waiting += Math.max(0, worker.inflight - this.#config.threads);
+    return waiting;
   }
 
   /** A queued job whose client went away. */

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the integration tests need, and only those not
+# installed yet: safe to run before every test run.
+set -euo pipefail
+
+PACKAGES=(
+  python3-flask   # test/integration/flask.test.ts, under /usr/bin/python3
+  python3-django  # test/integration/django.test.ts
+)
+
+installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
+}
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if installed "$package"; then
+    echo "install-system-deps: $package already installed"
+  else
+    missing+=("$package")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-system-deps: nothing to install"
+  exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+  as_root=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+echo "install-system-deps: apt-get update"
+"${as_root[@]}" apt-get update
+echo "install-system-deps: apt-get install ${missing[*]}"
+"${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+
+for package in "${missing[@]}"; do
+  if ! installed "$package"; then
+    echo "install-system-deps: $package is still not installed" >&2
+    exit 1
+  fi
+done
+echo "install-system-deps: done"
