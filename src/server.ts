@@ -15,6 +15,7 @@ import { POOL_SETTING_KEYS, type MountSpec, type PoolSettings } from './config/m
 import { sendErrorResponse } from './http/error-response.js';
 import type { MountHandler } from './routing/mount-handler.js';
 import { MountTable, normalizePrefix } from './routing/mount-table.js';
+import { StaticHandler } from './static/static-handler.js';
 import { WsgiMount } from './wsgi/wsgi-mount.js';
 
 export type { ServerOptions } from './config/settings.js';
@@ -61,10 +62,10 @@ export class Server extends EventEmitter<ServerEvents> {
   }
 
   #createHandler(spec: MountSpec): MountHandler {
+    if (spec.kind === 'static') return new StaticHandler({ root: this.#directory(spec.root, `--static ${spec.path}`), log: this.log });
     if (spec.kind !== 'wsgi') throw new ConfigError(`${spec.kind} mounts are not available yet`);
     const settings = { ...pickPoolSettings(this.options), ...spec.settings };
-    const chdir = resolve(settings.chdir);
-    if (!isDirectory(chdir)) throw new ConfigError(`--chdir: '${settings.chdir}' is not a directory`);
+    const chdir = this.#directory(settings.chdir, '--chdir');
     const mount = new WsgiMount({ ...settings, chdir, app: spec.app }, this.log);
     mount.pool.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
     mount.pool.on('reload', () => this.emit('reload'));
@@ -74,6 +75,13 @@ export class Server extends EventEmitter<ServerEvents> {
     });
     this.#wsgiMounts.push(mount);
     return mount;
+  }
+
+  /** An existing directory, made absolute; `what` names the option for the error. */
+  #directory(path: string, what: string): string {
+    const absolute = resolve(path);
+    if (!isDirectory(absolute)) throw new ConfigError(`${what}: '${path}' is not a directory (looked for ${absolute})`);
+    return absolute;
   }
 
   /** Binds every address, then starts every mount; resolves once all workers are ready. */

@@ -113,6 +113,11 @@ export class OpenFileCache {
     return entry;
   }
 
+  /** Drops the entry for a path that no longer names a cacheable file. */
+  forget(key: string): void {
+    this.#entries.delete(key);
+  }
+
   clear(): void {
     this.#entries.clear();
   }

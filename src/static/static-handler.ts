@@ -108,6 +108,7 @@ export class StaticHandler implements MountHandler {
     }
 
     const resolution = await this.#resolver.resolve(path.names, path.trailingSlash);
+    if (resolution.kind !== 'file' || !cache?.admits(resolution.stat)) cache?.forget(key);
     switch (resolution.kind) {
       case 'refused':
         if (resolution.suspicious) this.#log.warning(`static: refused ${JSON.stringify(match.pathInfo)}: ${resolution.reason}`);
@@ -121,7 +122,7 @@ export class StaticHandler implements MountHandler {
         break;
     }
 
-    if (cache !== null && cache.admits(resolution.stat)) {
+    if (cache?.admits(resolution.stat)) {
       const entry = cache.confirm(key, resolution.path, resolution.stat, now) ?? (await this.#load(cache, key, resolution.path, resolution.typeName, now));
       if (entry !== undefined) {
         this.#serveCached(req, res, entry);
