@@ -1,0 +1,48 @@
+"""The worker's state for one request stream, as the frames from the front
+change it. The channel calls the ``on_*`` methods; wsgi.input and the
+response side read the fields. No I/O here."""
+from __future__ import annotations
+
+from .codec import ABORTED, EXPECT_CONTINUE, HAS_BODY, REQUEST_WINDOW, RESPONSE_WINDOW
+
+
+class Stream:
+    __slots__ = (
+        "id", "environ", "expect_continue",
+        "body", "received", "granted", "body_done", "aborted",
+        "credit", "cancelled",
+    )
+
+    def __init__(self, stream_id: int, flags: int, environ: dict) -> None:
+        self.id = stream_id
+        self.environ = environ
+        has_body = bool(flags & HAS_BODY)
+        self.expect_continue = bool(flags & EXPECT_CONTINUE)
+        # Request body: bytes received but not yet read by the application.
+        self.body = bytearray()
+        self.received = 0
+        # protocol-spec "Flow control": after ACCEPT the front may send
+        # REQUEST_WINDOW bytes unasked, none for EXPECT_CONTINUE; the rest
+        # only as WANT_BODY grants it.
+        self.granted = REQUEST_WINDOW if has_body and not self.expect_continue else 0
+        self.body_done = not has_body
+        self.aborted = False
+        # Response body bytes the worker may still send before it must wait
+        # for WINDOW frames.
+        self.credit = RESPONSE_WINDOW
+        self.cancelled = False
+
+    def on_body(self, data) -> None:
+        self.body += data
+        self.received += len(data)
+
+    def on_end(self, flags: int) -> None:
+        self.body_done = True
+        if flags & ABORTED:
+            self.aborted = True
+
+    def on_window(self, n: int) -> None:
+        self.credit += n
+
+    def on_cancel(self) -> None:
+        self.cancelled = True

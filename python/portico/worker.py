@@ -1,0 +1,154 @@
+"""The worker process: boot, load the application, serve the channel.
+
+The front starts it as
+    <python> python/portico_worker.py '<json config>'
+with cwd = the app's --chdir and fd 3 = the frame channel (protocol-spec.md).
+The config is {"app": spec, "pythonpath": [dir, ...], "threads": n,
+"multiprocess": bool}, parsed once here: nothing per request is JSON.
+
+Exit status: 0 after STOP or when the front is gone (EOF on fd 3), 2 when not
+started by the front (no channel on fd 3), 3 when the front broke the frame
+protocol, 4 when the application cannot be loaded (after BOOT_ERROR), so the
+front stops respawning.
+"""
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import signal
+import socket
+import sys
+
+from .channel import Channel
+from .errors import AppLoadError, ChannelClosed, ChannelCorrupt
+from .executor import Executor
+from .loader import load_app
+
+CHANNEL_FD = 3
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_PROTOCOL_ERROR = 3
+EXIT_BOOT_ERROR = 4
+
+
+class Config:
+    __slots__ = ("app", "pythonpath", "threads", "multiprocess")
+
+    def __init__(self, app: str, pythonpath=(), threads: int = 1, multiprocess: bool = True) -> None:
+        self.app = app
+        self.pythonpath = list(pythonpath)
+        self.threads = threads
+        self.multiprocess = multiprocess
+
+    @classmethod
+    def from_json(cls, text: str) -> "Config":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ValueError("the worker config is not JSON: %s" % exc) from None
+        if not isinstance(data, dict):
+            raise ValueError("the worker config must be a JSON object")
+        app = data.get("app")
+        pythonpath = data.get("pythonpath", [])
+        threads = data.get("threads", 1)
+        multiprocess = data.get("multiprocess", True)
+        if not isinstance(app, str) or not app.strip():
+            raise ValueError("the worker config needs \"app\", a non-empty string")
+        if not isinstance(pythonpath, list) or not all(isinstance(p, str) for p in pythonpath):
+            raise ValueError("\"pythonpath\" must be a list of strings")
+        if type(threads) is not int or threads < 1:
+            raise ValueError("\"threads\" must be an integer >= 1")
+        if not isinstance(multiprocess, bool):
+            raise ValueError("\"multiprocess\" must be true or false")
+        return cls(app, pythonpath, threads, multiprocess)
+
+
+def configure_sys_path(pythonpath) -> None:
+    """cwd first (as gunicorn does, so the app's own modules win), then the
+    --pythonpath entries, relative ones taken from cwd, then the rest."""
+    cwd = os.getcwd()
+    front = [cwd] + [os.path.join(cwd, p) for p in pythonpath]
+    rest = [p for p in sys.path if p not in front]
+    sys.path[:] = front + rest
+
+
+def install_boot_signals() -> None:
+    # A stack dump on demand: the front sends SIGUSR1 to a worker stuck in
+    # a request (or an import) before it resorts to SIGKILL, so the log
+    # shows where.
+    faulthandler.enable()
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # Ctrl-C reaches the whole process group; the front handles it and
+    # sends STOP, so the worker finishes what it is doing instead of dying.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def install_serve_signals() -> None:
+    # Only once the app is loaded: a SystemExit raised inside a slow import
+    # would be reported as the app failing to load. Until then SIGTERM keeps
+    # its default action, which is just as much an exit.
+    signal.signal(signal.SIGTERM, _exit_now)
+
+
+def _exit_now(signum, frame):
+    # SystemExit unwinds through the running request, so its iterable is
+    # still closed (PEP 3333) and atexit handlers run.
+    raise SystemExit(EXIT_OK)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv if argv is None else argv
+    try:
+        sock = socket.socket(fileno=CHANNEL_FD)
+        # The worker's reads and writes on fd 3 block; whatever mode the
+        # spawner left the descriptor in, make it so.
+        sock.setblocking(True)
+    except OSError:
+        sys.stderr.write("portico worker: fd %d is not the channel socket; the portico front "
+                         "starts this script, it is not meant to be run by hand\n" % CHANNEL_FD)
+        return EXIT_USAGE
+    channel = _make_channel(sock, 1)
+    try:
+        if len(argv) != 2:
+            raise ValueError("usage: portico_worker.py '<json config>'")
+        config = Config.from_json(argv[1])
+    except ValueError as exc:
+        return _boot_failed(channel, "portico worker: %s" % exc)
+    configure_sys_path(config.pythonpath)
+    install_boot_signals()
+    try:
+        app = load_app(config.app)
+    except AppLoadError as exc:
+        return _boot_failed(channel, exc.text)
+    install_serve_signals()
+    if config.threads > 1:
+        channel = _make_channel(sock, config.threads)
+    executor = Executor(app, multithread=config.threads > 1, multiprocess=config.multiprocess)
+    try:
+        channel.send_ready(os.getpid())
+        channel.serve(executor)
+    except ChannelClosed:
+        # The front is gone: nobody to answer, nothing to report.
+        return EXIT_OK
+    except ChannelCorrupt as exc:
+        sys.stderr.write("portico worker: frame protocol error from the front: %s\n" % exc)
+        return EXIT_PROTOCOL_ERROR
+    return EXIT_OK
+
+
+def _make_channel(sock, threads: int):
+    if threads == 1:
+        return Channel(sock)
+    from .threaded import ThreadedChannel
+    return ThreadedChannel(sock, threads)
+
+
+def _boot_failed(channel: Channel, text: str) -> int:
+    try:
+        channel.send_boot_error(text)
+    except ChannelClosed:
+        # No front to tell: say it where someone may still look.
+        sys.stderr.write(text + "\n")
+    return EXIT_BOOT_ERROR

@@ -1,0 +1,24 @@
+"""Entry point the portico front spawns: python portico_worker.py '<json config>'.
+
+Standard library only, Python 3.9+. See portico/worker.py for the contract.
+"""
+import os
+import sys
+
+
+def _import_worker():
+    # This directory is on sys.path only while `portico` is imported: an
+    # application must see the sys.path it expects (worker.configure_sys_path),
+    # not one that starts with portico's own folder.
+    here = os.path.dirname(os.path.realpath(__file__))
+    rest = [p for p in sys.path if os.path.realpath(p or os.curdir) != here]
+    sys.path[:] = [here] + rest
+    try:
+        from portico import worker
+    finally:
+        sys.path[:] = rest
+    return worker
+
+
+if __name__ == "__main__":
+    sys.exit(_import_worker().main())

@@ -1,0 +1,354 @@
+"""The channel in-process, over a socketpair: dispatch, batching of writes,
+response flow control, CANCEL, request bodies, STOP and EOF."""
+import socket
+import struct
+import threading
+import time
+import unittest
+
+import support
+from portico import codec
+from portico.channel import Channel
+from portico.errors import ChannelClosed, ChannelCorrupt
+from portico.executor import Executor
+from portico.threaded import ThreadedChannel
+
+TEXT = [("Content-Type", "text/plain")]
+
+
+class CountingSocket:
+    """The worker's end, counting writes."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.writes = 0
+
+    def sendall(self, data):
+        self.writes += 1
+        return self.sock.sendall(data)
+
+    def recv_into(self, *args):
+        return self.sock.recv_into(*args)
+
+
+def echo_app(environ, start_response):
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", TEXT)
+    return [environ["PATH_INFO"].encode("latin-1"), b":", body]
+
+
+class ChannelCase(unittest.TestCase):
+    threads = 1
+
+    def start(self, app, preload=()):
+        """Runs a Channel in a thread; ``preload`` frames are in the socket
+        before the worker reads anything."""
+        ours, theirs = socket.socketpair()
+        self.addCleanup(ours.close)
+        self.addCleanup(theirs.close)
+        self.front = support.FakeFront(ours)
+        if preload:
+            self.front.send(*preload)
+        self.sock = CountingSocket(theirs)
+        if self.threads == 1:
+            self.channel = Channel(self.sock)
+        else:
+            self.channel = ThreadedChannel(self.sock, self.threads)
+        self.outcome = []
+
+        def serve():
+            try:
+                self.channel.serve(Executor(app, multithread=self.threads > 1))
+                self.outcome.append("stopped")
+            except ChannelClosed:
+                self.outcome.append("closed")
+            except BaseException as exc:  # noqa: B902 - reported by the test
+                self.outcome.append(exc)
+        self.thread = threading.Thread(target=serve, daemon=True)
+        self.thread.start()
+        self.addCleanup(self.thread.join, 5)
+        return self.front
+
+    def stop(self):
+        self.front.send(codec.encode_frame(codec.STOP, 0, 0))
+        self.thread.join(5)
+        self.assertEqual(self.outcome, ["stopped"])
+
+
+class BatchingTest(ChannelCase):
+    def test_pipelined_requests_cost_one_write(self):
+        frames = [support.request_frame(i, path="/r%d" % i) for i in (1, 2, 3)]
+        self.start(echo_app, preload=frames + [codec.encode_frame(codec.STOP, 0, 0)])
+        self.thread.join(5)
+        self.assertEqual(self.outcome, ["stopped"])
+        self.assertEqual(self.sock.writes, 1)
+        got = self.front.read_until(lambda f: f[:3] == ("RESPONSE_END", 0, 3))
+        self.assertEqual([(f[0], f[2]) for f in got], [
+            ("ACCEPT", 1), ("RESPONSE_HEAD", 1), ("RESPONSE_BODY", 1), ("RESPONSE_END", 1),
+            ("ACCEPT", 2), ("RESPONSE_HEAD", 2), ("RESPONSE_BODY", 2), ("RESPONSE_END", 2),
+            ("ACCEPT", 3), ("RESPONSE_HEAD", 3), ("RESPONSE_BODY", 3), ("RESPONSE_END", 3),
+        ])
+        self.assertEqual(support.body_of(got[4:8]), b"/r2:")
+        self.assertEqual(got[1][3]["headers"], [list(h) for h in TEXT] + [["Content-Length", "4"]])
+
+    def test_response_goes_out_when_nothing_else_is_pending(self):
+        front = self.start(echo_app)
+        front.send(front.request(1, path="/one"))
+        got = front.response(1)
+        self.assertEqual(support.body_of(got), b"/one:")
+        self.stop()
+
+
+class FlowControlTest(ChannelCase):
+    def test_response_window_is_respected_and_frames_are_split(self):
+        big = bytes(range(256)) * (12 * 1024)  # 3 MiB
+
+        def app(environ, start_response):
+            start_response("200 OK", TEXT)
+            return [big]
+        front = self.start(app)
+        front.send(front.request(1))
+        received = 0
+        frames = []
+        # Without WINDOW the worker stops at RESPONSE_WINDOW bytes.
+        while received < codec.RESPONSE_WINDOW:
+            frame = front.read_frame()
+            frames.append(frame)
+            if frame[0] == "RESPONSE_BODY":
+                received += len(frame[3]["data_hex"]) // 2
+        self.assertEqual(received, codec.RESPONSE_WINDOW)
+        front.sock.settimeout(0.3)
+        with self.assertRaises(socket.timeout):
+            front.read_frame()
+        front.sock.settimeout(10)
+        front.send(codec.encode_frame(codec.WINDOW, 0, 1, codec.encode_u32(received)))
+        rest = front.response(1)
+        body = support.body_of(frames + rest)
+        self.assertEqual(body, big)
+        sizes = [len(f[3]["data_hex"]) // 2 for f in frames + rest if f[0] == "RESPONSE_BODY"]
+        self.assertLessEqual(max(sizes), codec.MAX_CHUNK)
+        self.stop()
+
+    def test_upload_is_granted_as_the_app_reads(self):
+        total = 2 * 1024 * 1024
+        seen = {}
+
+        def app(environ, start_response):
+            stream = environ["wsgi.input"]
+            n = 0
+            while True:
+                chunk = stream.read(50000)
+                if not chunk:
+                    break
+                n += len(chunk)
+            seen["n"] = n
+            start_response("200 OK", TEXT)
+            return [str(n).encode()]
+        front = self.start(app)
+        front.send(front.request(1, method="POST", flags=codec.HAS_BODY))
+        granted = codec.REQUEST_WINDOW
+        sent = 0
+        accepted = False
+        while sent < total:
+            if accepted and sent < granted:
+                n = min(65536, granted - sent, total - sent)
+                front.send(codec.encode_frame(codec.REQUEST_BODY, 0, 1, b"u" * n))
+                sent += n
+                continue
+            frame = front.read_frame()
+            if frame[0] == "ACCEPT":
+                accepted = True
+            elif frame[0] == "WANT_BODY":
+                granted += frame[3]["n"]
+                self.assertLessEqual(granted - sent, codec.REQUEST_WINDOW)
+            else:
+                self.fail("unexpected %r" % (frame,))
+        front.send(codec.encode_frame(codec.REQUEST_END, 0, 1))
+        got = front.response(1)
+        self.assertEqual(support.body_of(got), str(total).encode())
+        self.stop()
+
+    def test_expect_continue_waits_for_the_first_read(self):
+        def app(environ, start_response):
+            time.sleep(0.2)
+            data = environ["wsgi.input"].read()
+            start_response("200 OK", TEXT)
+            return [data]
+        front = self.start(app)
+        started = time.monotonic()
+        front.send(front.request(1, method="PUT", flags=codec.HAS_BODY | codec.EXPECT_CONTINUE))
+        self.assertEqual(front.read_frame()[0], "ACCEPT")
+        want = front.read_frame()
+        self.assertEqual(want[0], "WANT_BODY")
+        self.assertGreaterEqual(time.monotonic() - started, 0.1)
+        self.assertEqual(want[3], {"n": codec.REQUEST_WINDOW})
+        front.send(codec.encode_frame(codec.REQUEST_BODY, 0, 1, b"payload"),
+                   codec.encode_frame(codec.REQUEST_END, 0, 1))
+        self.assertEqual(support.body_of(front.response(1)), b"payload")
+        self.stop()
+
+
+class CancelTest(ChannelCase):
+    def test_cancel_stops_a_stream_that_never_fills_its_window(self):
+        closed = threading.Event()
+
+        class Slow:
+            def __iter__(self):
+                for _ in range(1000):
+                    time.sleep(0.01)
+                    yield b"tick\n"
+
+            def close(self):
+                closed.set()
+
+        def app(environ, start_response):
+            start_response("200 OK", TEXT)
+            return Slow()
+        front = self.start(app)
+        front.send(front.request(1))
+        front.read_until(lambda f: f[0] == "RESPONSE_BODY")
+        front.send(codec.encode_frame(codec.CANCEL, 0, 1))
+        got = front.response(1, window=False)
+        self.assertEqual(got[-1][:2], ("RESPONSE_END", codec.ABORT))
+        self.assertTrue(closed.wait(2))
+        self.stop()
+
+    def test_cancel_of_a_queued_request(self):
+        ran = []
+
+        def app(environ, start_response):
+            ran.append(environ["PATH_INFO"])
+            start_response("200 OK", TEXT)
+            return [b"x"]
+        preload = [support.request_frame(1, path="/a"), support.request_frame(2, path="/b"),
+                   codec.encode_frame(codec.CANCEL, 0, 2), codec.encode_frame(codec.STOP, 0, 0)]
+        self.start(app, preload)
+        self.thread.join(5)
+        got = self.front.read_until(lambda f: f[2] == 2 and f[0] == "RESPONSE_END")
+        self.assertEqual([(f[0], f[1], f[2]) for f in got[-2:]], [("ACCEPT", 0, 2), ("RESPONSE_END", 1, 2)])
+        self.assertEqual(ran, ["/a"])
+
+
+class DispatchTest(ChannelCase):
+    def test_frames_for_unknown_streams_are_ignored(self):
+        front = self.start(echo_app)
+        front.send(codec.encode_frame(codec.WINDOW, 0, 99, codec.encode_u32(5)),
+                   codec.encode_frame(codec.CANCEL, 0, 98),
+                   codec.encode_frame(codec.REQUEST_BODY, 0, 97, b"x"),
+                   codec.encode_frame(codec.REQUEST_END, 0, 96),
+                   front.request(1, path="/after"))
+        self.assertEqual(support.body_of(front.response(1)), b"/after:")
+        self.stop()
+
+    def test_requests_after_stop_are_not_accepted(self):
+        preload = [support.request_frame(1), codec.encode_frame(codec.STOP, 0, 0), support.request_frame(2)]
+        self.start(echo_app, preload)
+        self.thread.join(5)
+        self.assertEqual(self.outcome, ["stopped"])
+        self.front.sock.shutdown(socket.SHUT_WR)
+        self.sock.sock.close()
+        frames = []
+        while True:
+            frame = self.front.read_frame()
+            if frame is None:
+                break
+            frames.append(frame)
+        self.assertEqual({f[2] for f in frames}, {1})
+
+    def test_eof_is_channel_closed(self):
+        front = self.start(echo_app)
+        front.sock.shutdown(socket.SHUT_WR)
+        self.thread.join(5)
+        self.assertEqual(self.outcome, ["closed"])
+
+    def test_worker_frame_from_the_front_is_a_protocol_error(self):
+        front = self.start(echo_app)
+        front.send(codec.encode_frame(codec.READY, 0, 0, codec.encode_u32(1)))
+        self.thread.join(5)
+        self.assertIsInstance(self.outcome[0], ChannelCorrupt)
+
+    def test_corrupt_frame_during_an_input_read_is_not_an_app_error(self):
+        caught = []
+
+        def app(environ, start_response):
+            try:
+                environ["wsgi.input"].read()
+            except Exception as exc:  # an app guarding its I/O must not swallow it
+                caught.append(exc)
+            start_response("200 OK", TEXT)
+            return [b""]
+        front = self.start(app)
+        front.send(front.request(1, method="POST", flags=codec.HAS_BODY))
+        self.assertEqual(front.read_frame()[0], "ACCEPT")
+        front.send(struct.pack(">BBHII", 0x42, 0, 0, 1, 0))
+        self.thread.join(5)
+        self.assertIsInstance(self.outcome[0], ChannelCorrupt)
+        self.assertEqual(caught, [])
+
+
+# The same behaviour from the thread-pool channel.
+class ThreadedFlowControlTest(FlowControlTest):
+    threads = 3
+
+
+class ThreadedCancelTest(CancelTest):
+    threads = 3
+
+
+class ThreadedDispatchTest(DispatchTest):
+    threads = 3
+
+
+class ThreadPoolTest(ChannelCase):
+    threads = 4
+
+    def test_requests_run_concurrently(self):
+        barrier = threading.Barrier(4, timeout=5)
+        seen = []
+
+        def app(environ, start_response):
+            seen.append(environ["wsgi.multithread"])
+            barrier.wait()  # only passes if four requests run at once
+            start_response("200 OK", TEXT)
+            return [threading.current_thread().name.encode()]
+        front = self.start(app)
+        front.send(*[front.request(i) for i in (1, 2, 3, 4)])
+        names = {support.body_of(front.response(i)) for i in (1, 2, 3, 4)}
+        self.assertEqual(len(names), 4)
+        self.assertEqual(seen, [True] * 4)
+        self.stop()
+
+    def test_stop_finishes_in_flight_requests(self):
+        def app(environ, start_response):
+            time.sleep(0.2)
+            start_response("200 OK", TEXT)
+            return [b"done"]
+        front = self.start(app)
+        front.send(front.request(1), front.request(2), codec.encode_frame(codec.STOP, 0, 0))
+        self.thread.join(5)
+        self.assertEqual(self.outcome, ["stopped"])
+        self.assertEqual(support.body_of(front.response(1)), b"done")
+        self.assertEqual(support.body_of(front.response(2)), b"done")
+
+    def test_many_streams_with_bodies(self):
+        front = self.start(echo_app)
+        frames = []
+        for i in range(1, 41):
+            frames.append(front.request(i, path="/s%d" % i, method="POST", flags=codec.HAS_BODY))
+        front.send(*frames)
+        accepted = set()
+        while len(accepted) < 40:
+            frame = front.read_frame()
+            if frame[0] == "ACCEPT":
+                accepted.add(frame[2])
+                front.send(codec.encode_frame(codec.REQUEST_BODY, 0, frame[2], b"body%d" % frame[2]),
+                           codec.encode_frame(codec.REQUEST_END, 0, frame[2]))
+            else:
+                front.aside.append(frame)
+        for i in range(1, 41):
+            self.assertEqual(support.body_of(front.response(i)), b"/s%d:body%d" % (i, i))
+        self.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,183 @@
+"""The frame codec against test/fixtures/golden-frames.json (shared with the
+TypeScript codec) and the incremental decoder's edge cases."""
+import json
+import random
+import struct
+import unittest
+
+import support
+from portico import codec
+from portico.errors import FrameError
+
+
+def load_golden():
+    with open(support.GOLDEN_FRAMES, encoding="utf-8") as f:
+        return json.load(f)
+
+
+class GoldenFramesTest(unittest.TestCase):
+    def test_every_message_type_is_covered(self):
+        types = {entry["type"] for entry in load_golden()}
+        self.assertEqual(types, set(codec.TYPE_NAMES.values()))
+
+    def test_decode_matches(self):
+        for entry in load_golden():
+            with self.subTest(entry["name"]):
+                decoded = codec.decode(bytes.fromhex(entry["hex"]))
+                self.assertEqual(decoded, (entry["type"], entry["flags"], entry["stream"], entry["message"]))
+
+    def test_encode_matches(self):
+        for entry in load_golden():
+            with self.subTest(entry["name"]):
+                data = codec.encode(entry["type"], entry["flags"], entry["stream"], entry["message"])
+                self.assertEqual(data.hex(), entry["hex"])
+
+    def test_hot_path_encoders_match(self):
+        # The channel does not go through encode(); its payload functions must agree.
+        for entry in load_golden():
+            message = entry["message"]
+            with self.subTest(entry["name"]):
+                if entry["type"] == "RESPONSE_HEAD":
+                    payload = codec.encode_response_head(message["status"], message["reason"],
+                                                         [tuple(h) for h in message["headers"]])
+                elif entry["type"] == "FILE":
+                    payload = codec.encode_file(message["offset"], message["length"],
+                                                message["path"].encode("utf-8"))
+                elif entry["type"] == "ERROR":
+                    payload = codec.encode_error(message["status"], message["text"])
+                elif entry["type"] == "REQUEST":
+                    got = codec.decode_environ(bytes.fromhex(entry["hex"])[12:])
+                    self.assertEqual(got, dict(message["environ"]))
+                    continue
+                else:
+                    continue
+                frame = codec.encode_frame(codec.TYPE_CODES[entry["type"]], entry["flags"], entry["stream"], payload)
+                self.assertEqual(frame.hex(), entry["hex"])
+
+
+class FakeSocket:
+    """recv_into from a list of byte chunks."""
+
+    def __init__(self, chunks):
+        self.chunks = [bytes(c) for c in chunks]
+
+    def recv_into(self, view, nbytes=0, flags=0):
+        if not self.chunks:
+            return 0
+        chunk = self.chunks[0]
+        n = min(len(chunk), len(view))
+        view[:n] = chunk[:n]
+        if n == len(chunk):
+            self.chunks.pop(0)
+        else:
+            self.chunks[0] = chunk[n:]
+        return n
+
+
+def drain(decoder, sock):
+    frames = []
+    while decoder.recv_into(sock):
+        for ftype, flags, stream, payload in decoder.frames():
+            frames.append((ftype, flags, stream, bytes(payload)))
+    return frames
+
+
+class FrameDecoderTest(unittest.TestCase):
+    def stream_of_frames(self):
+        golden = load_golden()
+        data = b"".join(bytes.fromhex(e["hex"]) for e in golden)
+        expected = [(codec.TYPE_CODES[e["type"]], e["flags"], e["stream"],
+                     bytes.fromhex(e["hex"])[12:]) for e in golden]
+        return data, expected
+
+    def test_any_chunking_gives_the_same_frames(self):
+        data, expected = self.stream_of_frames()
+        for size in (1, 2, 3, 5, 11, 12, 13, 64, 1000, len(data)):
+            with self.subTest(chunk=size):
+                chunks = [data[i:i + size] for i in range(0, len(data), size)]
+                self.assertEqual(drain(codec.FrameDecoder(64), FakeSocket(chunks)), expected)
+
+    def test_random_frames_in_random_chunks(self):
+        rng = random.Random(3333)
+        frames = []
+        for index in range(400):
+            size = rng.choice([0, 1, 11, 12, 13, 500, 4096, 70000, 300000])
+            frames.append((codec.REQUEST_BODY, index % 2, index + 1, rng.randbytes(size)
+                           if hasattr(rng, "randbytes") else bytes(rng.getrandbits(8) for _ in range(size))))
+        data = b"".join(codec.encode_frame(t, f, s, p) for t, f, s, p in frames)
+        chunks = []
+        pos = 0
+        while pos < len(data):
+            n = rng.choice([1, 7, 100, 5000, 65536, 262144, 400000])
+            chunks.append(data[pos:pos + n])
+            pos += n
+        self.assertEqual(drain(codec.FrameDecoder(), FakeSocket(chunks)), frames)
+
+    def test_frame_larger_than_the_buffer(self):
+        big = bytes(range(256)) * 4096  # 1 MiB
+        frames = [codec.encode_frame(codec.REQUEST_BODY, 0, 3, big),
+                  codec.encode_frame(codec.REQUEST_END, 0, 3),
+                  codec.encode_frame(codec.REQUEST_BODY, 0, 3, big[:300000])]
+        data = b"".join(frames)
+        chunks = [data[i:i + 100000] for i in range(0, len(data), 100000)]
+        got = drain(codec.FrameDecoder(1024), FakeSocket(chunks))
+        self.assertEqual([(t, s, len(p)) for t, _, s, p in got],
+                         [(codec.REQUEST_BODY, 3, len(big)), (codec.REQUEST_END, 3, 0),
+                          (codec.REQUEST_BODY, 3, 300000)])
+        self.assertEqual(got[0][3], big)
+
+    def test_payloads_are_views_not_copies(self):
+        decoder = codec.FrameDecoder()
+        decoder.feed(codec.encode_frame(codec.REQUEST_BODY, 0, 1, b"abc"))
+        (frame,) = list(decoder.frames())
+        self.assertIsInstance(frame[3], memoryview)
+        self.assertEqual(decoder.buffered, 0)
+
+    def test_partial_frame_stays_buffered(self):
+        decoder = codec.FrameDecoder()
+        data = codec.encode_frame(codec.WINDOW, 0, 1, codec.encode_u32(5))
+        decoder.feed(data[:-1])
+        self.assertEqual(list(decoder.frames()), [])
+        decoder.feed(data[-1:])
+        self.assertEqual([(t, s, bytes(p)) for t, _, s, p in decoder.frames()],
+                         [(codec.WINDOW, 1, codec.encode_u32(5))])
+
+    def test_unknown_type_is_a_protocol_error(self):
+        decoder = codec.FrameDecoder()
+        decoder.feed(struct.pack(">BBHII", 0x42, 0, 0, 1, 0))
+        with self.assertRaises(FrameError):
+            list(decoder.frames())
+
+    def test_oversized_payload_is_refused_from_the_header_alone(self):
+        decoder = codec.FrameDecoder()
+        decoder.feed(struct.pack(">BBHII", codec.REQUEST_BODY, 0, 0, 1, codec.MAX_PAYLOAD + 1))
+        with self.assertRaises(FrameError):
+            list(decoder.frames())
+
+    def test_max_payload_itself_is_allowed(self):
+        decoder = codec.FrameDecoder()
+        decoder.feed(codec.encode_frame(codec.REQUEST_BODY, 0, 1, bytes(codec.MAX_PAYLOAD)))
+        (frame,) = list(decoder.frames())
+        self.assertEqual(len(frame[3]), codec.MAX_PAYLOAD)
+
+    def test_encoder_refuses_oversized_payload(self):
+        with self.assertRaises(FrameError):
+            codec.encode_frame(codec.RESPONSE_BODY, 0, 1, bytes(codec.MAX_PAYLOAD + 1))
+
+    def test_malformed_payloads(self):
+        with self.assertRaises(FrameError):
+            codec.decode_environ(b"\x00\x03abc\x00\x00\x00\x09short")
+        with self.assertRaises(FrameError):
+            codec.decode_environ(b"\x00\x03ab")
+        with self.assertRaises(FrameError):
+            codec.decode_u32(b"\x00\x01")
+        with self.assertRaises(FrameError):
+            codec.decode(codec.encode_frame(codec.CANCEL, 0, 1, b"x"))
+
+    def test_constants_match_the_spec(self):
+        self.assertEqual((codec.REQUEST_WINDOW, codec.RESPONSE_WINDOW, codec.MAX_CHUNK, codec.MAX_PAYLOAD),
+                         (262144, 1048576, 262144, 16777216))
+
+
+if __name__ == "__main__":
+    unittest.main()
