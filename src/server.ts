@@ -8,12 +8,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { defaultOptions, parseBind, type ServerOptions } from './config/settings.js';
 import { AppLoadError, ConfigError } from './errors.js';
-import { Listener, parseBindAddress } from './http/listener.js';
+import { Listener, listenerOptions, parseBindAddress } from './http/listener.js';
 import { AccessLog } from './observability/access-log.js';
 import { ErrorLog, openLogStream } from './observability/error-log.js';
 import { POOL_SETTING_KEYS, type MountSpec, type PoolSettings } from './config/mount-spec.js';
 import { sendErrorResponse } from './http/error-response.js';
-import type { MountHandler } from './routing/mount-handler.js';
+import { CgiHandler } from './cgi/cgi-handler.js';
+import type { MountHandler, RequestContext } from './routing/mount-handler.js';
 import { MountTable, normalizePrefix } from './routing/mount-table.js';
 import { StaticHandler } from './static/static-handler.js';
 import { WsgiMount } from './wsgi/wsgi-mount.js';
@@ -37,6 +38,8 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly #mounts: MountTable;
   readonly #wsgiMounts: WsgiMount[] = [];
   readonly #listeners: Listener[];
+  readonly #listenerOf = new WeakMap<IncomingMessage, Listener>();
+  readonly #accessHandler = new WeakMap<ServerResponse, MountHandler | null>();
   #inflight = 0;
   #whenIdle: Array<() => void> = [];
 
@@ -54,16 +57,33 @@ export class Server extends EventEmitter<ServerEvents> {
     this.#mounts = new MountTable(specs.map((spec) => ({ prefix: normalizePrefix(spec.path), handler: this.#createHandler(spec) })));
 
     this.#listeners = this.options.bind.map((bind) => {
-      const listener: Listener = new Listener(parseBindAddress(bind), (req, res) => this.#handle(req, res, listener), {
-        keepAliveSeconds: this.options.keepAlive,
-      });
+      const listener: Listener = new Listener(
+        parseBindAddress(bind),
+        (req, res) => this.#handle(req, res, listener),
+        listenerOptions(this.options, (req, refused) =>
+          this.log.info(`refused ${req === null ? 'connection' : `${req.method} ${req.url}`}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`),
+        ),
+      );
       return listener;
     });
   }
 
   #createHandler(spec: MountSpec): MountHandler {
     if (spec.kind === 'static') return new StaticHandler({ root: this.#directory(spec.root, `--static ${spec.path}`), log: this.log });
-    if (spec.kind !== 'wsgi') throw new ConfigError(`${spec.kind} mounts are not available yet`);
+    if (spec.kind === 'cgi') {
+      return new CgiHandler({
+        root: this.#directory(spec.root, `--cgi ${spec.path}`),
+        log: this.log,
+        timeoutSeconds: this.options.timeout,
+        debug: this.options.debug,
+        internalRedirect: (req, res, path) => {
+          // RFC 3875 §6.2.2: a local redirect is served anew, as a GET, on the same response.
+          req.method = 'GET';
+          req.url = path;
+          this.#route(req, res, this.#contextOf(req));
+        },
+      });
+    }
     const settings = { ...pickPoolSettings(this.options), ...spec.settings };
     const chdir = this.#directory(settings.chdir, '--chdir');
     const mount = new WsgiMount({ ...settings, chdir, app: spec.app }, this.log);
@@ -170,28 +190,43 @@ export class Server extends EventEmitter<ServerEvents> {
       this.#inflight--;
       if (this.#inflight === 0) for (const done of this.#whenIdle.splice(0)) done();
     });
-    const route = this.#mounts.route(req.url ?? '/');
-    if (route.kind !== 'mount') {
-      if (route.kind === 'bad-path') this.log.info(`refused ${req.method} ${req.url}: ${route.reason}`);
-      sendErrorResponse(res, route.kind === 'bad-path' ? 400 : 404);
-      this.#recordAccess(req, res, null);
-      return;
-    }
-    const { handler } = route.mount;
-    this.#recordAccess(req, res, handler);
-    handler.handle(req, res, route.match, {
+    this.#listenerOf.set(req, listener);
+    this.#route(req, res, this.#contextOf(req));
+  }
+
+  /** Who is asking and how, for the handlers. */
+  #contextOf(req: IncomingMessage): RequestContext {
+    const listener = this.#listenerOf.get(req) as Listener;
+    return {
       scheme: 'http',
       ...listener.serverNameAndPort,
       remoteAddr: req.socket.remoteAddress ?? '',
       remotePort: String(req.socket.remotePort ?? ''),
       forwardedHost: null,
-    });
+    };
   }
 
+  /** Hands the request to the mount its path names, or answers 400/404 itself. */
+  #route(req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
+    const route = this.#mounts.route(req.url ?? '/');
+    if (route.kind !== 'mount') {
+      if (route.kind === 'bad-path') this.log.info(`refused ${req.method} ${req.url}: ${route.reason}`);
+      this.#recordAccess(req, res, null);
+      sendErrorResponse(res, route.kind === 'bad-path' ? 400 : 404);
+      return;
+    }
+    const { handler } = route.mount;
+    this.#recordAccess(req, res, handler);
+    handler.handle(req, res, route.match, context);
+  }
+
+  /** One access-log line when the response finishes; an internal redirect replaces the handler that counts. */
   #recordAccess(req: IncomingMessage, res: ServerResponse, handler: MountHandler | null): void {
     const accessLog = this.#accessLog;
     if (accessLog === null) return;
-    res.on('finish', () => accessLog.record(req, res.statusCode, handler?.bodyBytes?.(res) ?? 0));
+    const first = !this.#accessHandler.has(res);
+    this.#accessHandler.set(res, handler);
+    if (first) res.on('finish', () => accessLog.record(req, res.statusCode, this.#accessHandler.get(res)?.bodyBytes?.(res) ?? 0));
   }
 }
 

@@ -4,6 +4,7 @@
  * ready for the REQUEST frame; the worker adds the wsgi.* objects.
  */
 import type { IncomingMessage } from 'node:http';
+import { headerVariables, serverNameAndPort } from '../http/request-headers.js';
 import type { MountMatch, RequestContext } from '../routing/mount-handler.js';
 
 export const SERVER_SOFTWARE = 'portico';
@@ -34,18 +35,7 @@ export function splitTarget(target: string): { path: string; query: string } {
   return q === -1 ? { path: rest, query: '' } : { path: rest.slice(0, q), query: rest.slice(q + 1) };
 }
 
-/** 'HOST', 'HOST:PORT' or '[v6]:PORT' from a Host header. */
-function splitHost(host: string): { name: string; port: string | null } {
-  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(host);
-  if (match === null) return { name: host, port: null };
-  return { name: match[1] as string, port: match[2] ? match[2] : null };
-}
-
-/**
- * The environ pairs for one request. Header names with '_' are dropped: after
- * the '-' to '_' mapping `X-Foo_Bar` would be indistinguishable from
- * `X-Foo-Bar`, which lets a client spoof a header a proxy vouches for.
- */
+/** The environ pairs for one request; headers map as headerVariables() says. */
 export function buildEnviron(req: IncomingMessage, match: MountMatch, context: RequestContext): Array<[string, string]> {
   const target = req.url ?? '/';
   const environ: Array<[string, string]> = [
@@ -62,28 +52,13 @@ export function buildEnviron(req: IncomingMessage, match: MountMatch, context: R
     ['wsgi.url_scheme', context.scheme],
   ];
 
-  const headers = new Map<string, string>();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.includes('_')) continue;
-    const value = raw[i + 1] as string;
-    const upper = name.toUpperCase();
-    const key =
-      upper === 'CONTENT-TYPE' ? 'CONTENT_TYPE' : upper === 'CONTENT-LENGTH' ? 'CONTENT_LENGTH' : 'HTTP_' + upper.replace(/-/g, '_');
-    const previous = headers.get(key);
-    // RFC 9110 §5.3 joins repeated fields with ', '; cookies are the exception (RFC 6265 §5.4 uses '; ').
-    headers.set(key, previous === undefined ? value : previous + (key === 'HTTP_COOKIE' ? '; ' : ', ') + value);
-  }
-
-  if (context.forwardedHost !== null) headers.set('HTTP_HOST', context.forwardedHost);
-  const host = headers.get('HTTP_HOST');
-  if (host !== undefined && host !== '') {
-    const { name, port } = splitHost(host);
-    environ.push(['SERVER_NAME', name], ['SERVER_PORT', port ?? (context.scheme === 'https' ? '443' : '80')]);
-  } else {
-    environ.push(['SERVER_NAME', context.serverName], ['SERVER_PORT', context.serverPort]);
-  }
+  const contentType = req.headers['content-type'];
+  if (contentType !== undefined) environ.push(['CONTENT_TYPE', contentType]);
+  const contentLength = req.headers['content-length'];
+  if (contentLength !== undefined) environ.push(['CONTENT_LENGTH', contentLength]);
+  const headers = headerVariables(req.rawHeaders);
+  const server = serverNameAndPort(headers, context);
+  environ.push(['SERVER_NAME', server.name], ['SERVER_PORT', server.port]);
   for (const pair of headers) environ.push(pair);
   return environ;
 }

@@ -11,6 +11,7 @@ function fakeRequest(url: string, rawHeaders: string[], method = 'GET'): Incomin
     method,
     httpVersion: '1.1',
     rawHeaders,
+    headers: Object.fromEntries(rawHeaders.flatMap((name, i) => (i % 2 === 0 ? [[name.toLowerCase(), rawHeaders[i + 1]]] : []))),
     socket: { remoteAddress: '127.0.0.1', remotePort: 54321 },
   } as unknown as IncomingMessage;
 }

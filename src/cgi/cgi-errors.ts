@@ -1,0 +1,79 @@
+/**
+ * The CGI mount's errors. Each carries the HTTP status the front answers
+ * with, so the handler turns any of them into a response in one place; the
+ * `code` is API, as everywhere in portico (src/errors.ts).
+ */
+import { PorticoError } from '../errors.js';
+
+export class CgiError extends PorticoError {
+  /** The status the server answers with when no response has been sent yet. */
+  readonly status: number;
+
+  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.status = status;
+  }
+}
+
+/** The path names no script in the CGI directory. */
+export class CgiScriptNotFoundError extends CgiError {
+  constructor(message: string) {
+    super('PORTICO_ERR_CGI_NOT_FOUND', 404, message);
+  }
+}
+
+/** The path names something that may not run: a directory, a dotfile, a non-executable file, a symlink out of the root. */
+export class CgiScriptForbiddenError extends CgiError {
+  constructor(message: string) {
+    super('PORTICO_ERR_CGI_FORBIDDEN', 403, message);
+  }
+}
+
+/** The path is malformed for a CGI directory: dot segments, encoded dots or slashes, backslashes, NUL. */
+export class CgiBadPathError extends CgiError {
+  constructor(message: string) {
+    super('PORTICO_ERR_CGI_BAD_PATH', 400, message);
+  }
+}
+
+/** RFC 3875 §4.1.2: CONTENT_LENGTH must give the body length, which a chunked body does not have up front. */
+export class CgiLengthRequiredError extends CgiError {
+  constructor() {
+    super('PORTICO_ERR_CGI_LENGTH_REQUIRED', 411, 'a request body without Content-Length cannot be given to a CGI script');
+  }
+}
+
+/** The script's output does not start with a valid header block (RFC 3875 §6). */
+export class CgiBadHeaderError extends CgiError {
+  constructor(message: string) {
+    super('PORTICO_ERR_CGI_BAD_HEADER', 502, message);
+  }
+}
+
+/** The script ended its output (or exited) before the blank line that ends the header block. */
+export class CgiNoHeaderError extends CgiError {
+  constructor(message: string) {
+    super('PORTICO_ERR_CGI_NO_HEADER', 502, message);
+  }
+}
+
+/** The script ran longer than the mount's timeout; its process group was killed. */
+export class CgiTimeoutError extends CgiError {
+  constructor(seconds: number) {
+    super('PORTICO_ERR_CGI_TIMEOUT', 504, `the script ran longer than ${seconds} s`);
+  }
+}
+
+/** The script could not be started (bad interpreter line, vanished file...). */
+export class CgiSpawnError extends CgiError {
+  constructor(message: string, cause?: unknown) {
+    super('PORTICO_ERR_CGI_SPAWN', 500, message, { cause });
+  }
+}
+
+/** The script asked for a local redirect (RFC 3875 §6.2.2) that the server cannot follow. */
+export class CgiRedirectError extends CgiError {
+  constructor(message: string) {
+    super('PORTICO_ERR_CGI_REDIRECT', 500, message);
+  }
+}

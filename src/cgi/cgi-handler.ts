@@ -1,0 +1,121 @@
+/**
+ * The CGI/1.1 mount (RFC 3875): a directory of executables served like
+ * Apache's ScriptAlias. Each request finds its script (script-locator.ts),
+ * gets its meta-variables (cgi-environment.ts) and runs it once
+ * (cgi-exchange.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isAbsolute } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { sendErrorResponse } from '../http/error-response.js';
+import type { ErrorLog } from '../observability/error-log.js';
+import type { MountHandler, MountMatch, RequestContext } from '../routing/mount-handler.js';
+import { CgiError, CgiLengthRequiredError } from './cgi-errors.js';
+import { buildCgiEnvironment } from './cgi-environment.js';
+import { CgiExchange, type InternalRedirect } from './cgi-exchange.js';
+import { ScriptLocator } from './script-locator.js';
+
+/** Local redirects followed for one request before it counts as a loop. */
+export const MAX_INTERNAL_REDIRECTS = 10;
+
+export interface CgiHandlerOptions {
+  /** The CGI directory, absolute. Only files below it (after resolving symlinks) ever run. */
+  root: string;
+  log: ErrorLog;
+  /** A script still running after this long is killed with its process group: 504, or a cut response. 0: no limit. */
+  timeoutSeconds: number;
+  /** Error pages show why a script failed and its stderr. */
+  debug: boolean;
+  /**
+   * Serves `path` (with its query) on this server for a script's local
+   * redirect (RFC 3875 §6.2.2): as a new GET without a body, answering on
+   * `res`. `req` is the original request, its body already dropped.
+   * Without it, a local redirect is a 500.
+   */
+  internalRedirect?: InternalRedirect;
+}
+
+export class CgiHandler implements MountHandler {
+  readonly kind = 'cgi';
+  readonly #options: CgiHandlerOptions;
+  readonly #locator: ScriptLocator;
+  readonly #bodyBytes = new WeakMap<ServerResponse, number>();
+  readonly #redirects = new WeakMap<IncomingMessage, number>();
+  readonly #running = new Set<CgiExchange>();
+
+  constructor(options: CgiHandlerOptions) {
+    if (!isAbsolute(options.root)) throw new ConfigError(`CGI root '${options.root}' is not an absolute path`);
+    if (!(options.timeoutSeconds >= 0)) throw new ConfigError(`CGI timeout must not be negative, got ${options.timeoutSeconds}`);
+    this.#options = options;
+    this.#locator = new ScriptLocator(options.root);
+  }
+
+  /** Checks that the root is a directory. */
+  async start(): Promise<void> {
+    try {
+      await this.#locator.realRoot();
+    } catch (error) {
+      throw new ConfigError(`CGI root '${this.#options.root}': ${(error as Error).message}`);
+    }
+  }
+
+  /** Waits up to `graceMs` for running scripts, then kills the process groups of the rest. */
+  async close(graceMs: number): Promise<void> {
+    if (this.#running.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all([...this.#running].map((exchange) => exchange.finished)), graceOver]);
+    clearTimeout(timer);
+    for (const exchange of this.#running) exchange.abort();
+  }
+
+  bodyBytes(res: ServerResponse): number {
+    return this.#bodyBytes.get(res) ?? 0;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, match: MountMatch, context: RequestContext): void {
+    this.#serve(req, res, match, context).catch((error: unknown) => this.#refuse(req, res, error));
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse, match: MountMatch, context: RequestContext): Promise<void> {
+    const script = await this.#locator.locate(match.pathInfo);
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined) {
+      throw new CgiLengthRequiredError();
+    }
+    const env = buildCgiEnvironment({ req, match, context, script, root: this.#options.root });
+    const exchange = new CgiExchange(req, res, script, env, {
+      log: this.#options.log,
+      timeoutSeconds: this.#options.timeoutSeconds,
+      debug: this.#options.debug,
+      internalRedirect: this.#options.internalRedirect === undefined ? undefined : this.#followRedirect,
+      countBody: (bytes) => this.#bodyBytes.set(res, (this.#bodyBytes.get(res) ?? 0) + bytes),
+    });
+    this.#running.add(exchange);
+    void exchange.finished.then(() => this.#running.delete(exchange));
+  }
+
+  readonly #followRedirect: InternalRedirect = (req, res, path) => {
+    const count = (this.#redirects.get(req) ?? 0) + 1;
+    if (count > MAX_INTERNAL_REDIRECTS) {
+      this.#options.log.error(`CGI: more than ${MAX_INTERNAL_REDIRECTS} local redirects for ${req.url ?? '?'}, last to '${path}'`);
+      sendErrorResponse(res, 500);
+      return;
+    }
+    this.#redirects.set(req, count);
+    (this.#options.internalRedirect as InternalRedirect)(req, res, path);
+  };
+
+  /** The request never reached a script. */
+  #refuse(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    req.resume(); // nobody will read the body
+    if (error instanceof CgiError) {
+      // Refusals (400, 403) are worth a warning: they are how traversal attempts show up.
+      const level = error.status === 404 ? 'debug' : error.status >= 500 ? 'error' : 'warning';
+      this.#options.log.log(level, `CGI ${req.method ?? '?'} ${req.url ?? '?'}: ${error.message} [${error.code}]`);
+      sendErrorResponse(res, error.status);
+      return;
+    }
+    this.#options.log.error(`CGI ${req.method ?? '?'} ${req.url ?? '?'}: ${(error as Error)?.stack ?? String(error)}`);
+    sendErrorResponse(res, 500);
+  }
+}
