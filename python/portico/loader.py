@@ -39,7 +39,7 @@ def load_app(spec: str):
         raise _failure("APP_SPEC_INVALID", spec, "it names no module or file",
                        "use module:callable, module, 'module:factory()' or a path to a .py/.wsgi file")
     names, call = _parse_expr(spec, expr.strip() or DEFAULT_CALLABLE)
-    if target.endswith(SCRIPT_SUFFIXES) or "/" in target or os.sep in target:
+    if _names_a_file(target):
         module = _load_script(spec, target)
         where = "the file %s" % target
     else:
@@ -66,10 +66,20 @@ def load_app(spec: str):
                            "the factory %s raised %s" % (expr.strip(), _exc_line()),
                            "fix the error above", sys.exc_info()) from None
     if not callable(obj):
-        raise _failure("APP_NOT_CALLABLE", spec,
-                       "%s is %s, not a WSGI callable" % (expr.strip() or DEFAULT_CALLABLE, _a(obj)),
-                       "check the name after ':'")
+        reason = "%s is %s, not a WSGI callable" % (expr.strip() or DEFAULT_CALLABLE, _a(obj))
+        try:
+            raise TypeError(reason)
+        except TypeError:
+            raise _failure("APP_NOT_CALLABLE", spec, reason, "check the name after ':'", sys.exc_info()) from None
     return obj
+
+
+def _names_a_file(target: str) -> bool:
+    """A path, or a .py/.wsgi file that exists; otherwise a dotted module
+    name, so that Django's ``proj.wsgi`` is imported, not opened."""
+    if "/" in target or os.sep in target:
+        return True
+    return target.endswith(SCRIPT_SUFFIXES) and os.path.isfile(target)
 
 
 def _parse_expr(spec: str, expr: str):
@@ -172,6 +182,10 @@ def _load_script(spec: str, target: str):
 
 
 def _failure(code: str, spec: str, reason: str, advice: str, exc_info=None) -> AppLoadError:
+    # Whatever the failure, the interpreter and the three options that decide
+    # what it can import are the first things to check.
+    if _PATHS_ADVICE not in advice:
+        advice += "; if this is the wrong interpreter or directory, " + _PATHS_ADVICE
     hint = "portico: could not load the application %r with %s (Python %s): %s; %s" % (
         spec, sys.executable, platform.python_version(), reason, advice)
     if exc_info is None:
@@ -182,11 +196,13 @@ def _failure(code: str, spec: str, reason: str, advice: str, exc_info=None) -> A
 def _user_traceback(exc_info) -> str:
     """The traceback from the first frame of the application's own code:
     the loader's and importlib's frames before it say nothing to the user
-    (a module that is simply missing has none left: one line remains)."""
+    (when all of them are, as for a module that is simply missing, the whole
+    traceback is kept, so that there always is one)."""
     exc_type, exc, tb = exc_info
+    first = tb
     while tb is not None and _is_machinery(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
-    return "".join(traceback.format_exception(exc_type, exc, tb))
+    return "".join(traceback.format_exception(exc_type, exc, tb if tb is not None else first))
 
 
 def _is_machinery(filename: str) -> bool:
