@@ -86,7 +86,10 @@ export class Server extends EventEmitter<ServerEvents> {
     }
     const settings = { ...pickPoolSettings(this.options), ...spec.settings };
     const chdir = this.#directory(settings.chdir, '--chdir');
-    const mount = new WsgiMount({ ...settings, chdir, app: spec.app }, this.log);
+    const mount = new WsgiMount(
+      { ...settings, chdir, app: spec.app, debug: this.options.debug, limitRequestBody: this.options.limitRequestBody },
+      this.log,
+    );
     mount.pool.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
     mount.pool.on('reload', () => this.emit('reload'));
     mount.pool.on('fatal', (error) => {
@@ -197,13 +200,7 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Who is asking and how, for the handlers. */
   #contextOf(req: IncomingMessage): RequestContext {
     const listener = this.#listenerOf.get(req) as Listener;
-    return {
-      scheme: 'http',
-      ...listener.serverNameAndPort,
-      remoteAddr: req.socket.remoteAddress ?? '',
-      remotePort: String(req.socket.remotePort ?? ''),
-      forwardedHost: null,
-    };
+    return { ...listener.serverNameAndPort, ...listener.clientOf(req) };
   }
 
   /** Hands the request to the mount its path names, or answers 400/404 itself. */

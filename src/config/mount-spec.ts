@@ -17,6 +17,7 @@ export const POOL_SETTING_KEYS = [
   'maxRequests',
   'maxRequestsJitter',
   'backlog',
+  'preload',
 ] as const satisfies ReadonlyArray<keyof ServerOptions>;
 
 export type PoolSettings = Pick<ServerOptions, (typeof POOL_SETTING_KEYS)[number]>;

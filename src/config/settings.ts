@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { parseMountArgument, type MountSpec } from './mount-spec.js';
+import { compileTrust } from '../http/proxy-headers.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error', 'critical'];
@@ -37,8 +38,27 @@ export interface ServerOptions {
   keepAlive: number;
   timeout: number;
   gracefulTimeout: number;
+  preload: boolean;
   maxRequests: number;
   maxRequestsJitter: number;
+  /** Longest request line in bytes; 0 for no limit (gunicorn's limit_request_line). */
+  limitRequestLine: number;
+  /** Most header fields in a request (gunicorn's limit_request_fields). */
+  limitRequestFields: number;
+  /** Longest header field line in bytes; 0 for no limit (gunicorn's limit_request_field_size). */
+  limitRequestFieldSize: number;
+  /** Largest request body in bytes; 0 for no limit. */
+  limitRequestBody: number;
+  /** Seconds a client has to send the whole request head. */
+  headersTimeout: number;
+  /** Longest pause, in seconds, while a request body arrives; 0 for none. */
+  bodyTimeout: number;
+  /** Open connections per listener past which new ones are closed at once; 0 for no limit. */
+  maxConnections: number;
+  /** Peers trusted to set X-Forwarded-* and Forwarded: addresses and CIDR ranges, comma-separated, or '*'. */
+  forwardedAllowIps: string;
+  /** Every connection starts with a HAProxy PROXY protocol v1 or v2 header. */
+  proxyProtocol: boolean;
 }
 
 type Env = NodeJS.ProcessEnv;
@@ -72,6 +92,18 @@ function integer(min: number): (raw: string, flag: string) => number {
 function seconds(raw: string, flag: string): number {
   if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(`${flag}: expected a number of seconds, got '${raw}'`);
   return Number(raw);
+}
+
+function positiveSeconds(raw: string, flag: string): number {
+  const value = seconds(raw, flag);
+  if (value <= 0) throw new ConfigError(`${flag}: expected more than 0 seconds, got '${raw}'`);
+  return value;
+}
+
+/** Checked when read, so that a typo in a range fails before any worker starts. */
+function forwardedAllowIps(raw: string, flag: string): string {
+  compileTrust(raw, flag);
+  return raw;
 }
 
 function nonEmpty(raw: string, flag: string): string {
@@ -305,6 +337,13 @@ export const SETTINGS: readonly Setting[] = [
     help: 'A request still running after this long gets 504 and its worker is replaced (a traceback of where it was stuck goes to the log). 0 turns it off.',
   },
   {
+    key: 'preload',
+    flags: ['--preload'],
+    defaultValue: () => false,
+    defaultText: 'off',
+    help: 'Import the application once, in a zygote process, and fork the workers from it: memory is shared copy-on-write and respawns are fast.',
+  },
+  {
     key: 'gracefulTimeout',
     flags: ['--graceful-timeout'],
     metavar: 'SECONDS',
@@ -330,6 +369,85 @@ export const SETTINGS: readonly Setting[] = [
     defaultValue: () => 0,
     defaultText: '0',
     help: 'Add a random 0..INT to each worker\'s --max-requests, so that workers are not all replaced at once.',
+  },
+  {
+    key: 'limitRequestLine',
+    flags: ['--limit-request-line'],
+    metavar: 'INT',
+    parse: integer(0),
+    defaultValue: () => 4094,
+    defaultText: '4094',
+    help: 'Longest request line in bytes; a longer one gets 414. 0 for no limit.',
+  },
+  {
+    key: 'limitRequestFields',
+    flags: ['--limit-request-fields'],
+    metavar: 'INT',
+    parse: integer(0),
+    defaultValue: () => 100,
+    defaultText: '100',
+    help: 'Most header fields in a request; more get 431. At most 32768 (also what 0 means).',
+  },
+  {
+    key: 'limitRequestFieldSize',
+    flags: ['--limit-request-field_size', '--limit-request-field-size'],
+    metavar: 'INT',
+    parse: integer(0),
+    defaultValue: () => 8190,
+    defaultText: '8190',
+    help: 'Longest header field (name, colon, space and value) in bytes; a longer one gets 431. 0 for no limit.',
+  },
+  {
+    key: 'limitRequestBody',
+    flags: ['--limit-request-body'],
+    metavar: 'BYTES',
+    parse: integer(0),
+    defaultValue: () => 1024 ** 3,
+    defaultText: '1073741824 (1 GiB)',
+    help: 'Largest request body; a larger Content-Length gets 413 before any worker sees the request. 0 for no limit.',
+  },
+  {
+    key: 'headersTimeout',
+    flags: ['--headers-timeout'],
+    metavar: 'SECONDS',
+    parse: positiveSeconds,
+    defaultValue: () => 10,
+    defaultText: '10',
+    help: 'Time a client has to send the whole request head; then it gets 408 and the connection is closed (slowloris).',
+  },
+  {
+    key: 'bodyTimeout',
+    flags: ['--body-timeout'],
+    metavar: 'SECONDS',
+    parse: seconds,
+    defaultValue: () => 30,
+    defaultText: '30',
+    help: 'Longest pause while a request body arrives; then 408, or the connection closed if the response has begun. 0 for none.',
+  },
+  {
+    key: 'maxConnections',
+    flags: ['--max-connections'],
+    metavar: 'INT',
+    parse: integer(0),
+    defaultValue: () => 0,
+    defaultText: '0 (no limit)',
+    help: 'Open connections per listening address; past this, new connections are closed at once.',
+  },
+  {
+    key: 'forwardedAllowIps',
+    flags: ['--forwarded-allow-ips'],
+    metavar: 'ADDRESSES',
+    parse: forwardedAllowIps,
+    defaultValue: (env) => (env.FORWARDED_ALLOW_IPS ? forwardedAllowIps(env.FORWARDED_ALLOW_IPS, '$FORWARDED_ALLOW_IPS') : '127.0.0.1,::1'),
+    defaultText: "$FORWARDED_ALLOW_IPS, or '127.0.0.1,::1'",
+    help: "Peers whose X-Forwarded-For, -Proto, -Host and Forwarded headers are believed: comma-separated addresses and CIDR ranges, or '*' for all.",
+  },
+  {
+    key: 'proxyProtocol',
+    flags: ['--proxy-protocol'],
+    defaultValue: () => false,
+    defaultText: 'off',
+    help: "Every connection starts with a HAProxy PROXY protocol v1 or v2 header, whose source address is then the peer's.",
   },
   {
     key: 'version',

@@ -1,10 +1,24 @@
 /**
- * Turns bind addresses into listening HTTP servers.
+ * Turns bind addresses into listening HTTP servers, and keeps at the door
+ * what must not reach an application: requests over the size limits,
+ * requests that could be read two ways (request-validation.ts), forwarding
+ * headers from untrusted peers (proxy-headers.ts), clients that trickle.
+ * A request reaches the handler only once its head is complete and valid.
  */
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ServerOptions } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
+import { sendErrorResponse } from './error-response.js';
+import { watchBodyIdle } from './body-timeout.js';
+import { answerClientError, closingResponse } from './client-error.js';
+import { checkDeclaredBody, checkHeadLimits, DEFAULT_LIMITS, maxHeaderSize, type RequestLimits } from './limits.js';
+import { compileTrust, resolveClient, type ClientInfo, type Trust } from './proxy-headers.js';
+import { proxiedPeer, requireProxyProtocol } from './proxy-protocol.js';
+import { refusal, type Refusal } from './refusal.js';
+import { checkConnect, checkRequest } from './request-validation.js';
 
 export type BindAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
@@ -22,19 +36,138 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 
 export interface ListenerOptions {
   keepAliveSeconds: number;
+  /** --limit-request-*; gunicorn's defaults when absent. */
+  limits?: RequestLimits;
+  /** --headers-timeout: the whole head must arrive within this (slowloris); default 10. */
+  headersTimeoutSeconds?: number;
+  /** --body-timeout: longest pause while a request body arrives; 0 for none; default 30. */
+  bodyTimeoutSeconds?: number;
+  /** --max-connections: connections past this are closed at once; 0 for no limit. */
+  maxConnections?: number;
+  /** --proxy-protocol: every connection starts with a PROXY v1 or v2 header. */
+  proxyProtocol?: boolean;
+  /** --forwarded-allow-ips, compiled; loopback only when absent. */
+  trust?: Trust;
+  /** Told of every request refused at the door (req is null for a parse error or a bad PROXY header). */
+  onRefuse?: (req: IncomingMessage | null, refusal: Refusal) => void;
+}
+
+/** The listener settings of a server's options. */
+export function listenerOptions(options: ServerOptions, onRefuse?: ListenerOptions['onRefuse']): ListenerOptions {
+  return {
+    keepAliveSeconds: options.keepAlive,
+    limits: {
+      requestLine: options.limitRequestLine,
+      requestFields: options.limitRequestFields,
+      requestFieldSize: options.limitRequestFieldSize,
+      requestBody: options.limitRequestBody,
+    },
+    headersTimeoutSeconds: options.headersTimeout,
+    bodyTimeoutSeconds: options.bodyTimeout,
+    maxConnections: options.maxConnections,
+    proxyProtocol: options.proxyProtocol,
+    trust: compileTrust(options.forwardedAllowIps),
+    ...(onRefuse === undefined ? {} : { onRefuse }),
+  };
 }
 
 /** One listening socket with its HTTP server. */
 export class Listener {
   readonly server: HttpServer;
   readonly bind: BindAddress;
+  readonly #limits: RequestLimits;
+  readonly #trust: Trust;
+  readonly #bodyTimeoutMs: number;
+  readonly #onRefuse: NonNullable<ListenerOptions['onRefuse']>;
+  readonly #clients = new WeakMap<IncomingMessage, ClientInfo>();
+  /** Connections on which a request was refused: whatever follows it is not served. */
+  readonly #refused = new WeakSet<Duplex>();
 
   constructor(bind: BindAddress, handler: RequestHandler, options: ListenerOptions) {
     this.bind = bind;
-    this.server = createServer({ keepAliveTimeout: options.keepAliveSeconds * 1000 }, handler);
+    this.#limits = options.limits ?? DEFAULT_LIMITS;
+    this.#trust = options.trust ?? compileTrust('127.0.0.1,::1');
+    this.#bodyTimeoutMs = (options.bodyTimeoutSeconds ?? 30) * 1000;
+    this.#onRefuse = options.onRefuse ?? (() => {});
+    const headersTimeoutMs = (options.headersTimeoutSeconds ?? 10) * 1000;
+    const guarded = (req: IncomingMessage, res: ServerResponse): void => this.#admit(req, res, handler);
+    this.server = createServer(
+      {
+        keepAliveTimeout: options.keepAliveSeconds * 1000,
+        maxHeaderSize: maxHeaderSize(this.#limits),
+        // Explicit, though the default: llhttp's strict mode.
+        insecureHTTPParser: false,
+        // Node's own check answers 400 but keeps parsing, so a request
+        // pipelined behind the refused one would still be served;
+        // request-validation.ts checks Host instead (RFC 9112 §3.2).
+        requireHostHeader: false,
+        // The head must be complete within headersTimeout; the body has its own idle timeout.
+        requestTimeout: 0,
+        // Node checks both timeouts on this interval (30 s by default, far coarser than the timeout).
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeoutMs / 4)),
+      },
+      guarded,
+    );
+    this.server.headersTimeout = headersTimeoutMs;
+    // Node's default of 2000 silently drops the headers past it; 0 keeps them
+    // all (maxHeaderSize bounds the memory) so --limit-request-fields can refuse.
+    this.server.maxHeadersCount = 0;
+    if ((options.maxConnections ?? 0) > 0) this.server.maxConnections = options.maxConnections as number;
     // Listening for 'checkContinue' stops Node from answering 100 itself: the
     // 100 must wait until the application starts reading the body.
-    this.server.on('checkContinue', handler);
+    this.server.on('checkContinue', guarded);
+    this.server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+      const status = answerClientError(error, socket);
+      if (status !== null) this.#onRefuse(null, refusal(status, error.code ?? 'PORTICO_ERR_PARSE', error.message));
+    });
+    this.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      const refused = checkConnect(req.url ?? '');
+      this.#onRefuse(req, refused);
+      socket.end(closingResponse(refused.refuse));
+    });
+    if (options.proxyProtocol) {
+      requireProxyProtocol(this.server, headersTimeoutMs, (reason) => this.#onRefuse(null, refusal(0, 'PORTICO_ERR_PROXY_PROTOCOL', reason)));
+    }
+  }
+
+  /** Who asked, as established for `req` (the socket, PROXY header, trusted forwarding headers). */
+  clientOf(req: IncomingMessage): ClientInfo {
+    return (
+      this.#clients.get(req) ?? {
+        remoteAddr: req.socket.remoteAddress ?? '',
+        remotePort: String(req.socket.remotePort ?? ''),
+        scheme: 'http',
+        forwardedHost: null,
+      }
+    );
+  }
+
+  #admit(req: IncomingMessage, res: ServerResponse, handler: RequestHandler): void {
+    // Node may already have parsed requests pipelined behind a refused one;
+    // they are dropped unanswered and the connection closes after the refusal.
+    if (this.#refused.has(req.socket)) return;
+    const facts = checkRequest(req);
+    const refused =
+      checkHeadLimits(req, this.#limits) ?? ('refuse' in facts ? facts : null) ?? checkDeclaredBody(req, this.#limits);
+    if (refused !== null) return this.#refuse(req, res, refused);
+    const peer = proxiedPeer(req.socket as Socket) ?? undefined;
+    const client = resolveClient(req, this.#trust, peer);
+    if ('refuse' in client) return this.#refuse(req, res, client);
+    const targetAuthority = 'refuse' in facts ? null : facts.targetAuthority;
+    this.#clients.set(req, { ...client, forwardedHost: client.forwardedHost ?? targetAuthority });
+    watchBodyIdle(req, res, this.#bodyTimeoutMs, () => {
+      this.#onRefuse(req, refusal(408, 'PORTICO_ERR_BODY_TIMEOUT', `no request body bytes for ${this.#bodyTimeoutMs} ms`));
+      this.#refused.add(req.socket);
+      if (res.headersSent) res.destroy();
+      else sendErrorResponse(res, 408, { close: true });
+    });
+    handler(req, res);
+  }
+
+  #refuse(req: IncomingMessage, res: ServerResponse, refused: Refusal): void {
+    this.#refused.add(req.socket);
+    this.#onRefuse(req, refused);
+    sendErrorResponse(res, refused.refuse, { close: true });
   }
 
   listen(): Promise<void> {

@@ -1,0 +1,36 @@
+/**
+ * The body idle timeout: a request whose body stops arriving for longer than
+ * the timeout gets 408, or the connection closed if the response has begun.
+ * Node's requestTimeout bounds the whole request instead, which would also
+ * cut a large upload that is merely slow, and its socket timeout would also
+ * cut an application that takes its time to answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export function watchBodyIdle(req: IncomingMessage, res: ServerResponse, timeoutMs: number, onTimeout: () => void): void {
+  if (timeoutMs <= 0 || !hasBody(req)) return;
+  const socket = req.socket;
+  let lastBytes = socket.bytesRead;
+  let lastProgress = Date.now();
+  const timer = setInterval(() => {
+    if (req.complete || res.writableEnded || socket.destroyed) return stop();
+    // The reader is not keeping up (paused, or unread bytes buffered): the
+    // client is not the slow side.
+    if (socket.bytesRead !== lastBytes || req.isPaused() || req.readableLength > 0) {
+      lastBytes = socket.bytesRead;
+      lastProgress = Date.now();
+      return;
+    }
+    if (Date.now() - lastProgress >= timeoutMs) {
+      stop();
+      onTimeout();
+    }
+  }, Math.max(50, Math.min(1000, timeoutMs / 4)));
+  timer.unref();
+  const stop = (): void => clearInterval(timer);
+  res.once('close', stop);
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}

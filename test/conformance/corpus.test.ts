@@ -1,0 +1,72 @@
+/**
+ * Replays the raw-request corpus against portico, each case whole, byte by
+ * byte and in seeded random pieces, with a valid request pipelined behind
+ * it: a valid case must yield both responses (its framing ended exactly
+ * where it should), an invalid one its status, a closed connection, and
+ * nothing behind it ever parsed as a request.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { header } from '../helpers/raw-response.js';
+import { invalidCases, seededRandom, splitBytes, validCases, type SendMode } from './corpus.js';
+import { startEchoServer, type EchoServer } from './conformance-server.js';
+import { exchange } from './raw-exchange.js';
+
+export const SENTINEL = Buffer.from('GET /__sentinel__ HTTP/1.1\r\nHost: sentinel.example\r\n\r\n', 'latin1');
+const MODES: SendMode[] = ['whole', 'bytewise', 'random'];
+
+describe('conformance corpus, direct', { timeout: 180_000 }, () => {
+  let server: EchoServer;
+  before(async () => {
+    server = await startEchoServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('the corpus is large enough', () => {
+    assert.ok(invalidCases().length >= 60, `${invalidCases().length} invalid cases`);
+    assert.ok(validCases().length >= 30, `${validCases().length} valid cases`);
+  });
+
+  for (const mode of MODES) {
+    test(`invalid requests are refused (${mode})`, async () => {
+      const random = seededRandom(17);
+      const failures: string[] = [];
+      for (const c of invalidCases()) {
+        const before = server.seen().length;
+        const result = await exchange(server.portico.port, splitBytes(Buffer.concat([c.bytes, SENTINEL]), mode, random), () => false);
+        const seen = server.seen().slice(before);
+        const statuses = result.finals.map((r) => r.status);
+        if (result.malformed !== null) failures.push(`${c.name}: malformed response: ${result.malformed}`);
+        else if (statuses.length !== 1 || statuses[0] !== c.status) failures.push(`${c.name}: statuses ${JSON.stringify(statuses)}, want [${c.status}]`);
+        else if (!result.closed) failures.push(`${c.name}: connection left open`);
+        else if (header(result.finals[0]!, 'connection')?.toLowerCase() !== 'close') failures.push(`${c.name}: refusal without Connection: close`);
+        if (seen.some(([, uri]) => uri.includes('__sentinel__'))) failures.push(`${c.name}: the pipelined request behind it reached the app`);
+        if (!c.headReachesApp && seen.length > 0) failures.push(`${c.name}: the app saw ${JSON.stringify(seen)}`);
+      }
+      assert.deepEqual(failures, []);
+    });
+
+    test(`valid requests reach the app exactly (${mode})`, async () => {
+      const random = seededRandom(42);
+      const failures: string[] = [];
+      for (const c of validCases()) {
+        const want = c.keepAlive ? 2 : 1;
+        const result = await exchange(server.portico.port, splitBytes(Buffer.concat([c.bytes, SENTINEL]), mode, random), (finals) => finals.length >= want);
+        const statuses = result.finals.map((r) => r.status);
+        if (result.malformed !== null || statuses.length !== want || statuses.some((s) => s !== 200)) {
+          failures.push(`${c.name}: statuses ${JSON.stringify(statuses)} ${result.malformed ?? ''} ${result.received.toString('latin1').slice(0, 200)}`);
+          continue;
+        }
+        const environ = JSON.parse(result.finals[0]!.body.toString('latin1')) as Record<string, string>;
+        for (const [key, value] of Object.entries(c.environ)) {
+          if (value === null ? key in environ : environ[key] !== value) failures.push(`${c.name}: ${key} is ${JSON.stringify(environ[key])}, want ${JSON.stringify(value)}`);
+        }
+        if (c.body !== undefined && environ.body !== c.body) failures.push(`${c.name}: body ${JSON.stringify(environ.body)}, want ${JSON.stringify(c.body)}`);
+        if (want === 2 && JSON.parse(result.finals[1]!.body.toString('latin1')).PATH_INFO !== '/__sentinel__') failures.push(`${c.name}: second response is not the sentinel's`);
+      }
+      assert.deepEqual(failures, []);
+    });
+  }
+});

@@ -1,0 +1,112 @@
+/** Limits, trusted forwarding headers and the PROXY protocol, end to end against portico. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startEchoServer, type EchoServer } from '../conformance/conformance-server.js';
+import { exchange } from '../conformance/raw-exchange.js';
+import { parsePreface } from '../../src/http/proxy-protocol.js';
+import { compileTrust, parseForwarded } from '../../src/http/proxy-headers.js';
+
+const req = (head: string): Buffer[] => [Buffer.from(head, 'latin1')];
+const environOf = async (port: number, bytes: Buffer[]): Promise<{ status: number; environ: Record<string, string> }> => {
+  const result = await exchange(port, bytes, (finals) => finals.length >= 1);
+  const response = result.finals[0];
+  return { status: response?.status ?? 0, environ: response?.status === 200 ? JSON.parse(response.body.toString('latin1')) : {} };
+};
+
+describe('limits', { timeout: 30_000 }, () => {
+  let server: EchoServer;
+  before(async () => {
+    server = await startEchoServer(['--limit-request-line', '100', '--limit-request-fields', '10', '--limit-request-field_size', '200', '--limit-request-body', '10', '--body-timeout', '1']);
+  });
+  after(async () => server?.stop());
+
+  test('414, 431, 413, and nothing reaches the app', async () => {
+    const port = server.portico.port;
+    const fields = Array.from({ length: 11 }, (_, i) => `X-${i}: v\r\n`).join('');
+    const cases: Array<[string, number]> = [
+      [`GET /${'a'.repeat(100)} HTTP/1.1\r\nHost: a\r\n\r\n`, 414],
+      [`GET / HTTP/1.1\r\nHost: a\r\n${fields}\r\n`, 431],
+      [`GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'b'.repeat(200)}\r\n\r\n`, 431],
+      [`GET / HTTP/1.1\r\nHost: a\r\n${'X-Many: 1\r\n'.repeat(3000)}\r\n`, 431],
+      ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world', 413],
+    ];
+    for (const [head, status] of cases) {
+      const result = await exchange(port, req(head), () => false);
+      assert.equal(result.finals[0]?.status, status, head.slice(0, 40));
+      assert.ok(result.closed);
+    }
+    assert.deepEqual(server.seen(), []);
+    // Within the limits: every header field arrives (none silently dropped).
+    const ok = await environOf(port, req(`GET / HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 9 }, (_, i) => `X-${i}: v${i}\r\n`).join('')}\r\n`));
+    assert.equal(ok.status, 200);
+    assert.equal(ok.environ.HTTP_X_8, 'v8');
+  });
+
+  test('a body that stops arriving gets 408 after --body-timeout', async () => {
+    const result = await exchange(server.portico.port, req('POST /slow-body HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhe'), () => false, 5_000);
+    assert.equal(result.finals[0]?.status, 408);
+    assert.ok(result.closed);
+  });
+});
+
+describe('forwarding headers and the PROXY protocol', { timeout: 30_000 }, () => {
+  let trusted: EchoServer;
+  let proxied: EchoServer;
+  before(async () => {
+    trusted = await startEchoServer(['--forwarded-allow-ips', '127.0.0.1, 10.0.0.0/8']);
+    proxied = await startEchoServer(['--proxy-protocol', '--forwarded-allow-ips', '192.0.2.1']);
+  });
+  after(async () => {
+    await trusted?.stop();
+    await proxied?.stop();
+  });
+
+  test('from a trusted peer: right-most untrusted hop, scheme, host', async () => {
+    const { environ } = await environOf(
+      trusted.portico.port,
+      req('GET /p HTTP/1.1\r\nHost: inner\r\nX-Forwarded-For: 6.6.6.6, 203.0.113.9, 10.1.2.3\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example:8443\r\n\r\n'),
+    );
+    assert.equal(environ.REMOTE_ADDR, '203.0.113.9');
+    assert.equal(environ['wsgi.url_scheme'], 'https');
+    assert.equal(environ.SERVER_NAME, 'shop.example');
+    assert.equal(environ.SERVER_PORT, '8443');
+    assert.equal(environ.HTTP_X_FORWARDED_FOR, '6.6.6.6, 203.0.113.9, 10.1.2.3');
+  });
+
+  test('Forwarded (RFC 7239), and conflicts get 400', async () => {
+    const port = trusted.portico.port;
+    const { environ } = await environOf(port, req('GET / HTTP/1.1\r\nHost: a\r\nForwarded: for="[2001:db8::1]:4711";proto=https;host=b.example\r\n\r\n'));
+    assert.equal(environ.REMOTE_ADDR, '2001:db8::1');
+    assert.equal(environ.REMOTE_PORT, '4711');
+    assert.equal(environ['wsgi.url_scheme'], 'https');
+    assert.equal(environ.HTTP_HOST, 'b.example');
+    const conflict = await environOf(port, req('GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\nForwarded: proto=http\r\n\r\n'));
+    assert.equal(conflict.status, 400);
+    const badScheme = await environOf(port, req('GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: gopher\r\n\r\n'));
+    assert.equal(badScheme.status, 400);
+  });
+
+  test('PROXY v1 and v2 give the peer, which forwarded-allow-ips then judges; a bad preface closes', async () => {
+    const port = proxied.portico.port;
+    const v1 = await environOf(port, [Buffer.from('PROXY TCP4 198.51.100.7 192.0.2.9 5555 80\r\nGET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n', 'latin1')]);
+    assert.equal(v1.environ.REMOTE_ADDR, '198.51.100.7', 'untrusted PROXY source: X-Forwarded-For ignored');
+    assert.equal(v1.environ.REMOTE_PORT, '5555');
+    const header = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11, 0x00, 0x0c, 192, 0, 2, 1, 192, 0, 2, 9, 0x30, 0x39, 0x00, 0x50]);
+    const v2 = await environOf(port, [header, Buffer.from('GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n', 'latin1')]);
+    assert.equal(v2.environ.REMOTE_ADDR, '203.0.113.5', 'trusted PROXY source: X-Forwarded-For believed');
+    const bad = await exchange(port, req('GET / HTTP/1.1\r\nHost: a\r\n\r\n'), () => false);
+    assert.equal(bad.finals.length, 0);
+    assert.ok(bad.closed);
+  });
+
+  test('parsers', () => {
+    assert.deepEqual(parsePreface(Buffer.from('PROXY UNKNOWN\r\n')), { kind: 'done', peer: null, length: 15 });
+    assert.equal(parsePreface(Buffer.from('PROXY TCP4 1.2.3')).kind, 'incomplete');
+    assert.equal(parsePreface(Buffer.from('PROXY TCP4 1.2.3.4 ::1 1 2\r\n')).kind, 'invalid');
+    assert.deepEqual(parseForwarded('for=a;proto=https, for="[::1]"'), [{ for: 'a', proto: 'https' }, { for: '[::1]' }]);
+    assert.equal(parseForwarded('for=a;for=b'), null);
+    assert.equal(compileTrust('*')('8.8.8.8', 0), true);
+    assert.equal(compileTrust('')('127.0.0.1', 0), false);
+    assert.throws(() => compileTrust('10.0.0.0/99'), { code: 'PORTICO_ERR_CONFIG' });
+  });
+});
