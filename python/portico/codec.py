@@ -13,8 +13,9 @@ Frame = 12-byte header + payload:
     | payload ... (payload length bytes, at most MAX_PAYLOAD = 16 MiB = 16777216)
     +-----------------
 
-Stream id 0 is the channel itself (READY, BOOT_ERROR, STOP); request streams
-use ids >= 1, chosen by the front.
+Stream id 0 is the channel itself (READY, BOOT_ERROR, STOP, SPAWN,
+WORKER_EXIT); request streams use ids >= 1, chosen by the front. SPAWN and
+WORKER_EXIT are spoken only on a --preload zygote's channel.
 
 Payloads:
     REQUEST        { u16 key length, key, u32 value length, value } ...
@@ -25,7 +26,8 @@ Payloads:
                    then { u16 name length, name, u32 value length, value } ...
     FILE           u64 offset, u64 length (FILE_TO_EOF = to end of file), path bytes
     ERROR          u16 status, utf-8 text
-    REQUEST_END, CANCEL, STOP, ACCEPT, RESPONSE_END: empty
+    WORKER_EXIT    u32 pid, u32 wait status (as os.waitpid gives it)
+    REQUEST_END, CANCEL, STOP, SPAWN, ACCEPT, RESPONSE_END: empty
 
 The hot path (channel.py) calls the payload functions directly; ``encode`` and
 ``decode`` work on whole frames and the message dicts of the golden file, for
@@ -45,6 +47,7 @@ REQUEST_END = 0x03
 CANCEL = 0x04
 WINDOW = 0x05
 STOP = 0x06
+SPAWN = 0x07
 # Worker -> front.
 READY = 0x81
 BOOT_ERROR = 0x82
@@ -55,16 +58,18 @@ RESPONSE_END = 0x86
 FILE = 0x87
 WANT_BODY = 0x88
 ERROR = 0x89
+WORKER_EXIT = 0x8A
 
 TYPE_NAMES = {
     REQUEST: "REQUEST", REQUEST_BODY: "REQUEST_BODY", REQUEST_END: "REQUEST_END",
-    CANCEL: "CANCEL", WINDOW: "WINDOW", STOP: "STOP",
+    CANCEL: "CANCEL", WINDOW: "WINDOW", STOP: "STOP", SPAWN: "SPAWN",
     READY: "READY", BOOT_ERROR: "BOOT_ERROR", ACCEPT: "ACCEPT",
     RESPONSE_HEAD: "RESPONSE_HEAD", RESPONSE_BODY: "RESPONSE_BODY",
     RESPONSE_END: "RESPONSE_END", FILE: "FILE", WANT_BODY: "WANT_BODY", ERROR: "ERROR",
+    WORKER_EXIT: "WORKER_EXIT",
 }
 TYPE_CODES = {name: code for code, name in TYPE_NAMES.items()}
-FRONT_TYPES = frozenset((REQUEST, REQUEST_BODY, REQUEST_END, CANCEL, WINDOW, STOP))
+FRONT_TYPES = frozenset((REQUEST, REQUEST_BODY, REQUEST_END, CANCEL, WINDOW, STOP, SPAWN))
 
 # Flags.
 HAS_BODY = 0x01         # REQUEST
@@ -167,6 +172,19 @@ def decode_environ_pairs(payload) -> list:
     return pairs
 
 
+_PID_STATUS = struct.Struct(">II")
+
+
+def encode_worker_exit(pid: int, status: int) -> bytes:
+    return _PID_STATUS.pack(pid, status)
+
+
+def decode_worker_exit(payload):
+    if len(payload) != _PID_STATUS.size:
+        raise FrameError("expected an 8-byte WORKER_EXIT payload, got %d bytes" % len(payload))
+    return _PID_STATUS.unpack_from(payload)
+
+
 def encode_response_head(status: int, reason: str, headers) -> bytes:
     r = reason.encode("latin-1")
     parts = [_STATUS_REASON.pack(status, len(r)), r]
@@ -237,6 +255,8 @@ def encode(type_name: str, flags: int, stream: int, message: dict) -> bytes:
         payload = encode_file(message["offset"], message["length"], message["path"])
     elif ftype == ERROR:
         payload = encode_error(message["status"], message["text"])
+    elif ftype == WORKER_EXIT:
+        payload = encode_worker_exit(message["pid"], message["status"])
     else:
         payload = b""
     return encode_frame(ftype, flags, stream, payload)
@@ -262,6 +282,9 @@ def decode_message(ftype: int, payload) -> dict:
     if ftype == ERROR:
         status, text = decode_error(payload)
         return {"status": status, "text": text}
+    if ftype == WORKER_EXIT:
+        pid, status = decode_worker_exit(payload)
+        return {"pid": pid, "status": status}
     if len(payload):
         raise FrameError("%s carries no payload, got %d bytes" % (TYPE_NAMES[ftype], len(payload)))
     return {}

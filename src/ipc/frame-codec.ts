@@ -16,8 +16,9 @@
  *     | payload ... (at most MAX_PAYLOAD bytes)
  *     +-----------------
  *
- * Stream 0 is the channel itself (READY, BOOT_ERROR, STOP); requests use ids
- * from 1 up, chosen by the front.
+ * Stream 0 is the channel itself (READY, BOOT_ERROR, STOP, SPAWN,
+ * WORKER_EXIT); requests use ids from 1 up, chosen by the front. SPAWN and
+ * WORKER_EXIT are spoken only on a --preload zygote's channel.
  *
  * Payloads:
  *   REQUEST        repeated { u16 key length, key, u32 value length, value }   (the environ block)
@@ -28,6 +29,7 @@
  *   FILE           u64 offset, u64 length (all ones = to end of file), path bytes
  *   ERROR          u16 status, utf-8 log text
  *   BOOT_ERROR     utf-8 text
+ *   WORKER_EXIT    u32 pid, u32 wait status (as waitpid(2) gives it)
  *   REQUEST_BODY, RESPONSE_BODY   raw bytes; the rest are empty.
  */
 import { FrameProtocolError } from '../errors.js';
@@ -50,6 +52,7 @@ export const FrameType = {
   CANCEL: 0x04,
   WINDOW: 0x05,
   STOP: 0x06,
+  SPAWN: 0x07,
   // worker -> front
   READY: 0x81,
   BOOT_ERROR: 0x82,
@@ -60,6 +63,7 @@ export const FrameType = {
   FILE: 0x87,
   WANT_BODY: 0x88,
   ERROR: 0x89,
+  WORKER_EXIT: 0x8a,
 } as const;
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 
@@ -209,6 +213,24 @@ export function decodeFile(payload: Buffer): FileRegion {
     length: length === TO_END_OF_FILE ? null : Number(length),
     path: payload.toString('utf8', 16),
   };
+}
+
+export interface WorkerExit {
+  pid: number;
+  /** The raw wait status: exit code in bits 8-15, or the signal in bits 0-6. */
+  status: number;
+}
+
+export function encodeWorkerExit(exit: WorkerExit): Buffer {
+  const payload = Buffer.allocUnsafe(8);
+  payload.writeUInt32BE(exit.pid, 0);
+  payload.writeUInt32BE(exit.status, 4);
+  return encodeFrame(FrameType.WORKER_EXIT, 0, 0, payload);
+}
+
+export function decodeWorkerExit(payload: Buffer): WorkerExit {
+  if (payload.length !== 8) throw new FrameProtocolError(`expected an 8-byte WORKER_EXIT, got ${payload.length} bytes`);
+  return { pid: payload.readUInt32BE(0), status: payload.readUInt32BE(4) };
 }
 
 export interface StatusText {

@@ -9,7 +9,10 @@
 import { EventEmitter } from 'node:events';
 import { AppLoadError, WorkerBootError } from '../errors.js';
 import type { ErrorLog } from '../observability/error-log.js';
-import { WorkerProcess, type WorkerConfig } from './worker-process.js';
+import { PythonProcess, type PythonProcessConfig } from './python-process.js';
+import type { WorkerHandle } from './worker-handle.js';
+import { WorkerProcess } from './worker-process.js';
+import { Zygote } from './zygote.js';
 
 /** A request waiting for, or held by, a worker. */
 export interface PoolJob {
@@ -19,7 +22,9 @@ export interface PoolJob {
   refuse(): void;
 }
 
-export interface PoolConfig extends WorkerConfig {
+export interface PoolConfig extends PythonProcessConfig {
+  /** Import the application once in a zygote and fork the workers from it. */
+  preload: boolean;
   workers: number;
   /** Requests that may wait when every worker is full. */
   backlog: number;
@@ -62,6 +67,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   readonly #queue: PoolJob[] = [];
   readonly #pipelineDepth: number;
   #target: number;
+  /** With --preload: the zygote the current generation is forked from. */
+  #zygote: Zygote | null = null;
   #stopping = false;
   #youngDeaths = 0;
 
@@ -81,6 +88,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Starts every worker; resolves once all have imported the application. */
   async start(): Promise<void> {
     try {
+      if (this.#config.preload) this.#zygote = await this.#startZygote();
       await Promise.all(Array.from({ length: this.#target }, () => this.#spawn()));
     } catch (error) {
       this.kill();
@@ -88,12 +96,31 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     }
   }
 
+  #startZygote(): Promise<Zygote> {
+    return Zygote.start(this.#config, this.#log, (description) => {
+      if (this.#stopping) return;
+      // Its workers serve on; the next one needed comes from a new zygote.
+      this.#log.warning(`the --preload zygote ${description}; a new one starts when a worker is needed`);
+    });
+  }
+
+  /** A new worker process: forked from the zygote with --preload, else spawned. */
+  async #launch(zygote: Zygote | null): Promise<WorkerHandle> {
+    if (!this.#config.preload) return new PythonProcess(this.#config, this.#log);
+    let parent = zygote;
+    if (parent === null || !parent.alive) {
+      parent = await this.#startZygote();
+      this.#zygote = parent;
+    }
+    return parent.fork();
+  }
+
   /**
-   * Spawns one worker; settles when it is ready, or rejects when it fails to
+   * Starts one worker; settles when it is ready, or rejects when it fails to
    * boot. After that, its death is handled by #onUnplannedExit.
    */
-  #spawn(): Promise<WorkerProcess> {
-    const worker = new WorkerProcess(this.#config, this.#log);
+  async #spawn(zygote: Zygote | null = this.#zygote): Promise<WorkerProcess> {
+    const worker = new WorkerProcess(await this.#launch(zygote), this.#config.threads, this.#log);
     this.#workers.add(worker);
     const born = Date.now();
     return new Promise((resolve, reject) => {
@@ -160,14 +187,21 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
    */
   async reload(): Promise<void> {
     const old = this.#serving();
-    const fresh = Array.from({ length: this.#target }, () => this.#spawn());
+    // With --preload the zygote is replaced too: the new code is imported there.
+    const zygote = this.#config.preload ? await this.#startZygote() : null;
+    const fresh = Array.from({ length: this.#target }, () => this.#spawn(zygote));
     const settled = await Promise.allSettled(fresh);
     const failure = settled.find((result) => result.status === 'rejected');
     if (failure !== undefined) {
       for (const result of settled) if (result.status === 'fulfilled') this.#retire(result.value);
+      zygote?.stop();
       throw failure.reason;
     }
     for (const worker of old) this.#retire(worker);
+    if (zygote !== null) {
+      this.#zygote?.stop();
+      this.#zygote = zygote;
+    }
     this.emit('reload');
   }
 
@@ -262,6 +296,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Asks every worker to finish what it holds and exit; resolves when all have. */
   stop(): Promise<void> {
     this.#stopping = true;
+    this.#zygote?.stop();
     const exits = [...this.#workers].map((worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve())));
     for (const worker of this.#workers) worker.stop();
     return Promise.all(exits).then(() => undefined);
@@ -270,6 +305,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Kills every worker at once. */
   kill(): void {
     this.#stopping = true;
+    this.#zygote?.stop();
     for (const worker of this.#workers) worker.kill();
   }
 }

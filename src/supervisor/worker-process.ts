@@ -3,11 +3,8 @@
  * channel's framing and write batching, and the table of streams (requests)
  * the worker holds; what a stream means for HTTP is the stream's business.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { constants as osConstants } from 'node:os';
 import {
   FrameDecoder,
@@ -29,9 +26,7 @@ import {
   type StatusText,
 } from '../ipc/frame-codec.js';
 import type { ErrorLog } from '../observability/error-log.js';
-
-/** The entry script of the Python runtime that ships in this package. */
-export const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'portico_worker.py');
+import type { WorkerHandle } from './worker-handle.js';
 
 /** What a worker reports about one request, as the frames arrive. */
 export interface WorkerStream {
@@ -48,15 +43,6 @@ export interface WorkerStream {
    * request, so that it is safe to give it to another worker.
    */
   onWorkerLost(reason: string, mayHaveStarted: boolean): void;
-}
-
-export interface WorkerConfig {
-  python: string;
-  app: string;
-  chdir: string;
-  pythonpath: string[];
-  env: Record<string, string>;
-  threads: number;
 }
 
 export type WorkerState = 'booting' | 'ready' | 'stopping' | 'exited';
@@ -83,7 +69,7 @@ interface WorkerEvents {
 }
 
 export class WorkerProcess extends EventEmitter<WorkerEvents> {
-  readonly #child: ChildProcess;
+  readonly #os: WorkerHandle;
   readonly #channel: Socket;
   readonly #log: ErrorLog;
   readonly #decoder = new FrameDecoder();
@@ -100,34 +86,16 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   #dispatched = 0;
   readonly #threads: number;
 
-  constructor(config: WorkerConfig, log: ErrorLog) {
+  constructor(handle: WorkerHandle, threads: number, log: ErrorLog) {
     super();
+    this.#os = handle;
     this.#log = log;
-    this.#threads = config.threads;
-    this.#child = spawn(config.python, [WORKER_SCRIPT, JSON.stringify(this.#runtimeConfig(config))], {
-      cwd: config.chdir,
-      env: { ...process.env, ...config.env, PYTHONUNBUFFERED: '1' },
-      // fd 3 is the frame channel: libuv makes it a socketpair, so it is bidirectional.
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    });
-    this.#pid = this.#child.pid ?? 0;
-    this.#channel = this.#child.stdio[3] as Socket;
+    this.#threads = threads;
+    this.#pid = handle.pid;
+    this.#channel = handle.channel;
     this.#channel.on('data', (chunk: Buffer) => this.#receive(chunk));
-    this.#channel.on('error', () => {
-      // The child's exit reports the failure; a reset channel adds nothing.
-    });
-    this.#pipeOutput(this.#child.stdout, 'info');
-    this.#pipeOutput(this.#child.stderr, 'error');
-    this.#child.on('error', (error) => {
-      this.#exitDescription = `could not be started with '${config.python}': ${error.message}`;
-      // A failed spawn has no process, so no 'exit' will follow.
-      if (this.#child.pid === undefined) this.#onExit(null, null);
-    });
-    this.#child.on('exit', (code, signal) => this.#onExit(code, signal));
-  }
-
-  #runtimeConfig(config: WorkerConfig): object {
-    return { app: config.app, pythonpath: config.pythonpath, threads: config.threads, multiprocess: true };
+    this.#channel.resume();
+    handle.onExit((code, signal, failure) => this.#onExit(code, signal, failure));
   }
 
   get pid(): number {
@@ -196,7 +164,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
 
   /** At once, for a worker that must go now. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.#state !== 'exited') this.#child.kill(signal);
+    if (this.#state !== 'exited') this.#os.kill(signal);
   }
 
   /**
@@ -207,7 +175,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     if (this.#state === 'exited' || this.#killReason !== null) return;
     this.#state = 'stopping';
     this.#killReason = reason;
-    this.#child.kill('SIGUSR1');
+    this.#os.kill('SIGUSR1');
     setTimeout(() => this.kill(), STUCK_KILL_GRACE_MS).unref();
   }
 
@@ -311,24 +279,10 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     this.emit('streamDone');
   }
 
-  #pipeOutput(stream: NodeJS.ReadableStream | null, level: 'info' | 'error'): void {
-    if (stream === null) return;
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (text: string) => {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) this.#log.log(level, line, this.#pid);
-    });
-    stream.on('end', () => {
-      if (partial !== '') this.#log.log(level, partial, this.#pid);
-    });
-  }
-
-  #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+  #onExit(code: number | null, signal: NodeJS.Signals | null, failure: string | null): void {
     if (this.#state === 'exited') return;
     this.#state = 'exited';
-    this.#exitDescription ??= describeExit(code, signal, this.#killReason);
+    this.#exitDescription = failure ?? describeExit(code, signal, this.#killReason);
     // See mayHaveStarted(): only the oldest `threads` streams can have begun.
     const orphans = [...this.#streams.values()];
     this.#streams.clear();

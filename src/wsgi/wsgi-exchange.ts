@@ -8,6 +8,7 @@
 import { createReadStream, type ReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendErrorResponse } from '../http/error-response.js';
+import { bodyTooLarge, exceedsBodyLimit } from '../http/limits.js';
 import {
   REQUEST_WINDOW,
   RequestFlag,
@@ -31,6 +32,8 @@ export interface ExchangeContext {
   log: ErrorLog;
   /** --timeout: the per-request deadline; 0 for none. */
   timeoutSeconds: number;
+  /** --limit-request-body, bytes; 0 for none. A declared length over it never gets here; a chunked body is counted. */
+  limitRequestBody: number;
 }
 
 export class WsgiExchange implements WorkerStream, PoolJob {
@@ -42,6 +45,7 @@ export class WsgiExchange implements WorkerStream, PoolJob {
   readonly #hasBody: boolean;
   readonly #expectContinue: boolean;
   readonly #timeoutSeconds: number;
+  readonly #limitRequestBody: number;
   #deadline: NodeJS.Timeout | undefined;
 
   #worker: WorkerProcess | null = null;
@@ -57,6 +61,7 @@ export class WsgiExchange implements WorkerStream, PoolJob {
   #bodyForwarded = 0;
   #bodyWaiting: Buffer[] = [];
   #bodyComplete = false;
+  #bodyReceived = 0;
   #bodyEndSent = false;
   #continueSent = false;
 
@@ -76,6 +81,7 @@ export class WsgiExchange implements WorkerStream, PoolJob {
     this.#pool = context.pool;
     this.#log = context.log;
     this.#timeoutSeconds = context.timeoutSeconds;
+    this.#limitRequestBody = context.limitRequestBody;
     this.#hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     this.#expectContinue = this.#hasBody && /^100-continue$/i.test(req.headers.expect ?? '');
     res.on('close', () => this.#onClientClose());
@@ -156,6 +162,11 @@ export class WsgiExchange implements WorkerStream, PoolJob {
     // Without Expect: 100-continue the client sends the body anyway, so let a window of it through.
     if (!this.#expectContinue) this.#bodyGranted = REQUEST_WINDOW;
     this.#req.on('data', (chunk: Buffer) => {
+      this.#bodyReceived += chunk.length;
+      if (exceedsBodyLimit(this.#bodyReceived, this.#limitRequestBody)) {
+        this.#refuseOversizedBody();
+        return;
+      }
       this.#bodyWaiting.push(chunk);
       this.#pumpBody();
     });
@@ -344,6 +355,27 @@ export class WsgiExchange implements WorkerStream, PoolJob {
       if (!this.#workerDone && this.#worker !== null && this.#unacked > 0) this.#worker.grantWindow(this.#streamId, this.#unacked);
       this.#unacked = 0;
     });
+  }
+
+  /**
+   * A chunked body grew past --limit-request-body: 413 if nothing was sent
+   * yet, else the connection is cut; the worker's input ends as aborted.
+   */
+  #refuseOversizedBody(): void {
+    const refusal = bodyTooLarge(this.#bodyReceived, this.#limitRequestBody);
+    this.#bodyWaiting = [];
+    this.#bodyComplete = true;
+    if (!this.#bodyEndSent && this.#worker !== null) {
+      this.#bodyEndSent = true;
+      this.#worker.endBody(this.#streamId, true);
+    }
+    if (this.#res.headersSent) {
+      this.#log.error(`${refusal.reason} for ${this.#what}; closing the connection`);
+      if (!this.#workerDone) this.#worker?.cancel(this.#streamId);
+      this.#abortConnection();
+    } else {
+      this.#failBeforeBody(`${refusal.reason} for ${this.#what}`, 413);
+    }
   }
 
   /** Nothing was sent yet: the client gets `status`, the worker stops producing. */

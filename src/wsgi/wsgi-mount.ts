@@ -12,6 +12,8 @@ import { WsgiExchange, type ExchangeContext } from './wsgi-exchange.js';
 export interface WsgiMountConfig extends PoolConfig {
   /** --timeout, seconds; 0 for none. */
   timeout: number;
+  /** --limit-request-body, bytes; 0 for none. */
+  limitRequestBody: number;
 }
 
 export class WsgiMount implements MountHandler {
@@ -22,7 +24,7 @@ export class WsgiMount implements MountHandler {
 
   constructor(config: WsgiMountConfig, log: ErrorLog) {
     this.pool = new WorkerPool(config, log);
-    this.#context = { pool: this.pool, log, timeoutSeconds: config.timeout };
+    this.#context = { pool: this.pool, log, timeoutSeconds: config.timeout, limitRequestBody: config.limitRequestBody };
   }
 
   handle(req: IncomingMessage, res: ServerResponse, match: MountMatch, context: RequestContext): void {

@@ -17,6 +17,8 @@ import {
   encodeFrame,
   encodeRequest,
   encodeResponseHead,
+  encodeWorkerExit,
+  decodeWorkerExit,
   type Frame,
   type FrameTypeCode,
 } from '../../src/ipc/frame-codec.js';
@@ -52,6 +54,8 @@ function encodeGolden(golden: GoldenFrame): Buffer {
       return encodeFile(golden.stream, m as { offset: number; length: number | null; path: string });
     case 'ERROR':
       return encodeError(golden.stream, m as { status: number; text: string });
+    case 'WORKER_EXIT':
+      return encodeWorkerExit(m as { pid: number; status: number });
     case 'BOOT_ERROR':
       return encodeFrame(type, golden.flags, golden.stream, Buffer.from(m.text as string, 'utf8'));
     case 'REQUEST_BODY':
@@ -77,6 +81,8 @@ function decodeMessage(frame: Frame): Record<string, unknown> {
       return { ...decodeFile(frame.payload) };
     case FrameType.ERROR:
       return { ...decodeError(frame.payload) };
+    case FrameType.WORKER_EXIT:
+      return { ...decodeWorkerExit(frame.payload) };
     case FrameType.BOOT_ERROR:
       return { text: frame.payload.toString('utf8') };
     case FrameType.REQUEST_BODY:
