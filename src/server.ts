@@ -17,6 +17,7 @@ import { CgiHandler } from './cgi/cgi-handler.js';
 import type { MountHandler, RequestContext } from './routing/mount-handler.js';
 import { MountTable, normalizePrefix } from './routing/mount-table.js';
 import { StaticHandler } from './static/static-handler.js';
+import { CodeWatcher } from './supervisor/code-watcher.js';
 import { WsgiMount } from './wsgi/wsgi-mount.js';
 
 export type { ServerOptions } from './config/settings.js';
@@ -37,6 +38,7 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly #accessLog: AccessLog | null;
   readonly #mounts: MountTable;
   readonly #wsgiMounts: WsgiMount[] = [];
+  readonly #watchers: CodeWatcher[] = [];
   readonly #listeners: Listener[];
   readonly #listenerOf = new WeakMap<IncomingMessage, Listener>();
   readonly #accessHandler = new WeakMap<ServerResponse, MountHandler | null>();
@@ -97,7 +99,31 @@ export class Server extends EventEmitter<ServerEvents> {
       this.emit('fatal', error);
     });
     this.#wsgiMounts.push(mount);
+    if (this.options.reload) this.#watchForReload(mount, [chdir, ...settings.pythonpath.map((path) => resolve(chdir, path))]);
     return mount;
+  }
+
+  /**
+   * --reload: a change to the mount's sources reloads its workers, as SIGHUP
+   * does. New code that fails to load is shown on every page until a later
+   * change loads.
+   */
+  #watchForReload(mount: WsgiMount, directories: string[]): void {
+    const extraFiles = this.options.reloadExtraFiles.map((file) => resolve(file));
+    const watcher = new CodeWatcher(directories, extraFiles, (path) => {
+      this.log.info(`${path} changed; reloading`);
+      mount.pool.reload().then(
+        () => {
+          if (mount.loadFailure !== null) this.log.info('the application loads again');
+          mount.loadFailure = null;
+        },
+        (error: Error) => {
+          mount.loadFailure = error instanceof AppLoadError ? error.report : error.message;
+          this.log.error(`the changed code failed to load; serving an error page until it is fixed\n${mount.loadFailure}`);
+        },
+      );
+    });
+    this.#watchers.push(watcher);
   }
 
   /** An existing directory, made absolute; `what` names the option for the error. */
@@ -161,6 +187,7 @@ export class Server extends EventEmitter<ServerEvents> {
    * stops the workers.
    */
   async close(graceMs: number = this.options.gracefulTimeout * 1000): Promise<void> {
+    for (const watcher of this.#watchers) watcher.close();
     for (const { server } of this.#listeners) {
       server.close();
       server.closeIdleConnections();

@@ -13,6 +13,11 @@ fd 3 or frames. A transport object carries the bytes:
 
 send_body raises ClientDisconnected once the client is gone. The channel's
 transport turns these into frames; the tests use an in-memory one.
+
+With debug (--debug) an error raised before the response head went out is
+answered with debug_page's HTML page instead of fail(); the log text fail()
+would have carried goes to sys.stderr, which the front logs under the
+worker's pid.
 """
 from __future__ import annotations
 
@@ -20,14 +25,20 @@ import sys
 import traceback
 
 from .codec import MAX_CHUNK
-from .errors import WSGIViolation
+from .errors import ClientDisconnected, WSGIViolation
 from .file_wrapper import FileWrapper, sendable_file
 from .rfc9110 import DIGITS, FIELD_VALUE_FORBIDDEN, HOP_BY_HOP, NO_CONTENT_STATUS, STATUS, TOKEN
 
 
 class Executor:
-    def __init__(self, app, multithread: bool = False, multiprocess: bool = True) -> None:
+    def __init__(self, app, multithread: bool = False, multiprocess: bool = True,
+                 debug: bool = False) -> None:
         self.app = app
+        # Imported only with --debug: debug_page needs request_uri from here.
+        self._render_page = None
+        if debug:
+            from .debug_page import render_error_page
+            self._render_page = render_error_page
         # PEP 3333 "environ Variables": the wsgi.* keys that are the same for
         # every request of this worker.
         self._wsgi_keys = {
@@ -79,12 +90,45 @@ class Executor:
         if error is None and response.violation is not None:
             # The application caught the WSGIViolation start_response raised
             # and carried on: the response is still not what it asked for.
-            transport.fail(500, _violation_text(environ, response.violation))
+            text = _violation_text(environ, response.violation)
+            violation = WSGIViolation(response.violation)
+            if not self._send_error_page(environ, transport, response, text,
+                                         (WSGIViolation, violation, None), None):
+                transport.fail(500, text)
             return
         if error is not None:
-            transport.fail(500, _error_text(environ, error, close_error))
+            text = _error_text(environ, error, close_error)
+            if not self._send_error_page(environ, transport, response, text, error, close_error):
+                transport.fail(500, text)
             return
         transport.finish(abort=response.incomplete)
+
+    def _send_error_page(self, environ, transport, response, log_text, error, close_error) -> bool:
+        """--debug: answers with the error page; False when fail() must
+        report the error instead (no --debug, or a head already sent: the
+        front then aborts the connection)."""
+        if self._render_page is None or response.head_sent:
+            return False
+        try:
+            page = self._render_page(error, environ, close_error).encode("utf-8", "backslashreplace")
+        except Exception:
+            sys.stderr.write("portico: the --debug error page failed to render; the plain 500 goes out\n%s"
+                             % traceback.format_exc())
+            return False
+        # The ERROR frame is terminal (the front would send its own 500), so
+        # the report it would have carried goes to stderr instead, which the
+        # front logs line by line at level error under this worker's pid.
+        sys.stderr.write(log_text + "\n")
+        headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(page)))]
+        try:
+            transport.send_head(500, "Internal Server Error", headers)
+            if environ.get("REQUEST_METHOD") != "HEAD":
+                transport.send_body(page, False)
+        except ClientDisconnected:
+            transport.finish(abort=True)
+            return True
+        transport.finish()
+        return True
 
 
 class Response:

@@ -196,13 +196,14 @@ def _failure(code: str, spec: str, reason: str, advice: str, exc_info=None) -> A
 def _user_traceback(exc_info) -> str:
     """The traceback from the first frame of the application's own code:
     the loader's and importlib's frames before it say nothing to the user
-    (when all of them are, as for a module that is simply missing, the whole
-    traceback is kept, so that there always is one)."""
+    (when all of them are, as for a syntax error or a module that is simply
+    missing, the last one is kept, so that there always is a traceback)."""
     exc_type, exc, tb = exc_info
-    first = tb
+    last = tb
     while tb is not None and _is_machinery(tb.tb_frame.f_code.co_filename):
+        last = tb
         tb = tb.tb_next
-    return "".join(traceback.format_exception(exc_type, exc, tb if tb is not None else first))
+    return "".join(traceback.format_exception(exc_type, exc, tb if tb is not None else last))
 
 
 def _is_machinery(filename: str) -> bool:

@@ -4,7 +4,9 @@ The front starts it as
     <python> python/portico_worker.py '<json config>'
 with cwd = the app's --chdir and fd 3 = the frame channel (protocol-spec.md).
 The config is {"app": spec, "pythonpath": [dir, ...], "threads": n,
-"multiprocess": bool}, parsed once here: nothing per request is JSON.
+"multiprocess": bool, "debug": bool}, parsed once here: nothing per request
+is JSON. "debug" (--debug, default false) turns an application's exception
+into debug_page's HTML page.
 
 Exit status: 0 after STOP or when the front is gone (EOF on fd 3), 2 when not
 started by the front (no channel on fd 3), 3 when the front broke the frame
@@ -24,6 +26,7 @@ from .channel import Channel
 from .errors import AppLoadError, ChannelClosed, ChannelCorrupt
 from .executor import Executor
 from .loader import load_app
+from .zygote import FORK_SOCKET_ENV, Zygote
 
 CHANNEL_FD = 3
 EXIT_OK = 0
@@ -33,13 +36,15 @@ EXIT_BOOT_ERROR = 4
 
 
 class Config:
-    __slots__ = ("app", "pythonpath", "threads", "multiprocess")
+    __slots__ = ("app", "pythonpath", "threads", "multiprocess", "debug")
 
-    def __init__(self, app: str, pythonpath=(), threads: int = 1, multiprocess: bool = True) -> None:
+    def __init__(self, app: str, pythonpath=(), threads: int = 1, multiprocess: bool = True,
+                 debug: bool = False) -> None:
         self.app = app
         self.pythonpath = list(pythonpath)
         self.threads = threads
         self.multiprocess = multiprocess
+        self.debug = debug
 
     @classmethod
     def from_json(cls, text: str) -> "Config":
@@ -53,6 +58,7 @@ class Config:
         pythonpath = data.get("pythonpath", [])
         threads = data.get("threads", 1)
         multiprocess = data.get("multiprocess", True)
+        debug = data.get("debug", False)
         if not isinstance(app, str) or not app.strip():
             raise ValueError("the worker config needs \"app\", a non-empty string")
         if not isinstance(pythonpath, list) or not all(isinstance(p, str) for p in pythonpath):
@@ -61,7 +67,9 @@ class Config:
             raise ValueError("\"threads\" must be an integer >= 1")
         if not isinstance(multiprocess, bool):
             raise ValueError("\"multiprocess\" must be true or false")
-        return cls(app, pythonpath, threads, multiprocess)
+        if not isinstance(debug, bool):
+            raise ValueError("\"debug\" must be true or false")
+        return cls(app, pythonpath, threads, multiprocess, debug)
 
 
 def configure_sys_path(pythonpath) -> None:
@@ -122,10 +130,19 @@ def main(argv=None) -> int:
         app = load_app(config.app)
     except AppLoadError as exc:
         return _boot_failed(channel, exc.text)
+    fork_socket = os.environ.pop(FORK_SOCKET_ENV, None)
+    if fork_socket is not None:
+        # --preload: this process is the zygote; the workers are its forks.
+        return Zygote(sock, fork_socket, lambda worker_sock: serve(worker_sock, config, app)).run()
+    return serve(sock, config, app)
+
+
+def serve(sock, config: Config, app) -> int:
+    """Serves requests on ``sock`` until STOP or the front is gone."""
     install_serve_signals()
-    if config.threads > 1:
-        channel = _make_channel(sock, config.threads)
-    executor = Executor(app, multithread=config.threads > 1, multiprocess=config.multiprocess)
+    channel = _make_channel(sock, config.threads)
+    executor = Executor(app, multithread=config.threads > 1, multiprocess=config.multiprocess,
+                        debug=config.debug)
     try:
         channel.send_ready(os.getpid())
         channel.serve(executor)

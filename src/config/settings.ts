@@ -207,7 +207,7 @@ export const SETTINGS: readonly Setting[] = [
     flags: ['--debug'],
     defaultValue: () => false,
     defaultText: 'off',
-    help: 'Show an error page with the traceback, source and local variables when an application raises. Development only.',
+    help: 'Show an error page with the traceback, source and local variables (secrets included) when an application raises. Development only: never on a public server.',
   },
   {
     key: 'reload',

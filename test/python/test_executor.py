@@ -646,5 +646,142 @@ class InputThroughExecutorTest(unittest.TestCase):
         self.assertEqual(run(app, transport=t).body(), b"line one\n|line two")
 
 
+class DebugPageTest(unittest.TestCase):
+    """--debug: an error before the head went out becomes the HTML page; the
+    log text the ERROR frame would have carried goes to stderr instead."""
+
+    HTML = ("Content-Type", "text/html; charset=utf-8")
+
+    @staticmethod
+    def raising_app(environ, start_response):
+        secret = "<script>alert(1)</script>"
+        raise RuntimeError("boom <%s>" % len(secret))
+
+    def run_captured(self, app, environ=None, debug=True, **kwargs):
+        environ = support.base_environ(path="/p<x>", query="a=1") if environ is None else environ
+        with support.CapturedStderr() as err:
+            t = run(app, environ, validated=False, debug=debug, **kwargs)
+        return t, err.getvalue()
+
+    def assert_page(self, t):
+        self.assertEqual(t.kinds(), ["head", "body", "end"], t.events)
+        _, code, reason, headers = t.head()
+        self.assertEqual((code, reason), (500, "Internal Server Error"))
+        self.assertEqual(headers, [self.HTML, ("Content-Length", str(len(t.body())))])
+        self.assertEqual(t.events[-1], ("end", False))
+        return t.body().decode("utf-8")
+
+    def test_debug_on_sends_the_page_and_logs_the_error_text_to_stderr(self):
+        t, logged = self.run_captured(self.raising_app)
+        page = self.assert_page(t)
+        self.assertIn("<h1>RuntimeError</h1>", page)
+        self.assertIn("boom &lt;25&gt;", page)
+        self.assertIn("<code>GET /p&lt;x&gt;?a=1</code>", page)
+        self.assertIn("<th>secret</th><td>&#x27;&lt;script&gt;alert(1)&lt;/script&gt;&#x27;</td>", page)
+        self.assertNotIn("<script", page)
+        self.assertIsNone(t.error())
+        # The same text, to the character, that ERROR carries without --debug.
+        plain, quiet = self.run_captured(self.raising_app, debug=False)
+        self.assertEqual(quiet, "")
+        self.assertEqual(logged, plain.error()[2] + "\n")
+        self.assertTrue(logged.startswith("Error handling request GET /p<x>?a=1\nTraceback (most recent call last):"))
+        self.assertIn("RuntimeError: boom <25>", logged)
+
+    def test_debug_off_is_the_error_frame_as_before(self):
+        t, logged = self.run_captured(self.raising_app, debug=False)
+        self.assertEqual(t.kinds(), ["error"])
+        self.assertEqual(t.error()[1], 500)
+        self.assertTrue(t.error()[2].startswith("Error handling request GET /p<x>?a=1\n"))
+        self.assertEqual(logged, "")
+
+    def test_head_already_sent_is_the_error_frame_as_before(self):
+        it = Closing([b"a", b"b"], fail_at=1)
+
+        def app(environ, start_response):
+            start_response("200 OK", TEXT)
+            return it
+        t, logged = self.run_captured(app)
+        self.assertEqual(t.kinds(), ["head", "body", "error"])
+        self.assertEqual(t.head()[1], 200)
+        self.assertIn("RuntimeError: iteration failed", t.error()[2])
+        self.assertEqual(logged, "")  # logged once, by the front, from ERROR
+
+    def test_raise_after_start_response_before_the_body_gets_the_page(self):
+        def app(environ, start_response):
+            start_response("200 OK", TEXT)
+            raise RuntimeError("late")
+        t, logged = self.run_captured(app)
+        self.assertIn("late", self.assert_page(t))
+        self.assertIn("RuntimeError: late", logged)
+
+    def test_close_failing_as_well_is_on_the_page_and_in_the_log(self):
+        it = Closing([b"a"], fail_at=0, close_raises=True)
+
+        def app(environ, start_response):
+            start_response("200 OK", TEXT)
+            return it
+        t, logged = self.run_captured(app)
+        page = self.assert_page(t)
+        self.assertIn("close() of the response iterable failed as well", page)
+        self.assertIn("iteration failed", logged)
+        self.assertIn("close failed", logged)
+
+    def test_violation_gets_the_page(self):
+        t, logged = self.run_captured(violations_app.application, support.base_environ(path="/no-start-response"))
+        page = self.assert_page(t)
+        self.assertIn("WSGIViolation", page)
+        self.assertIn("start_response was not called", page)
+        self.assertTrue(logged.startswith("WSGI protocol violation in GET /no-start-response: "), logged)
+
+    def test_swallowed_violation_gets_the_page(self):
+        def app(environ, start_response):
+            try:
+                start_response("200 OK\r\nX: y", TEXT)
+            except WSGIViolation:
+                pass
+            start_response("200 OK", TEXT)
+            return [b"sneaky"]
+        t, logged = self.run_captured(app)
+        page = self.assert_page(t)
+        self.assertIn("malformed status", page)
+        self.assertIn("malformed status", logged)
+
+    def test_head_request_gets_the_length_but_no_body(self):
+        t, _ = self.run_captured(self.raising_app, support.base_environ(method="HEAD"))
+        self.assertEqual(t.kinds(), ["head", "end"])
+        length = int(dict(t.head()[3])["Content-Length"])
+        self.assertGreater(length, 0)
+
+    def test_a_page_that_fails_to_render_falls_back_to_the_error_frame(self):
+        executor = Executor(self.raising_app, debug=True)
+
+        def broken(*args):
+            raise TypeError("renderer bug")
+        executor._render_page = broken
+        t = support.FakeTransport()
+        with support.CapturedStderr() as err:
+            executor.handle(support.base_environ(), t)
+        self.assertEqual(t.kinds(), ["error"])
+        self.assertIn("RuntimeError: boom", t.error()[2])
+        self.assertIn("renderer bug", err.getvalue())
+
+    def test_client_gone_while_the_page_goes_out(self):
+        t = support.FakeTransport(cancel_after_bodies=0)
+
+        def app(environ, start_response):
+            raise RuntimeError("boom")
+        # The client leaves between the error and the page: the stream ends aborted.
+        original = t.send_head
+
+        def send_head(*args):
+            t.cancelled = True
+            original(*args)
+        t.send_head = send_head
+        _, logged = self.run_captured(app, transport=t)
+        self.assertEqual(t.kinds(), ["end"])
+        self.assertEqual(t.events[-1], ("end", True))
+        self.assertIn("RuntimeError: boom", logged)
+
+
 if __name__ == "__main__":
     unittest.main()
