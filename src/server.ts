@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { defaultOptions, parseBind, type ServerOptions } from './config/settings.js';
 import { AppLoadError, ConfigError } from './errors.js';
 import { Listener, listenerOptions, parseBindAddress } from './http/listener.js';
-import { AccessLog } from './observability/access-log.js';
+import { AccessLog, wantsColour } from './observability/access-log.js';
 import { ErrorLog, openLogStream } from './observability/error-log.js';
 import { POOL_SETTING_KEYS, type MountSpec, type PoolSettings } from './config/mount-spec.js';
 import { sendErrorResponse } from './http/error-response.js';
@@ -50,8 +50,12 @@ export class Server extends EventEmitter<ServerEvents> {
     this.options = { ...defaultOptions(), ...options };
     for (const bind of this.options.bind) parseBind(bind);
     this.log = new ErrorLog(openLogStream(this.options.errorLogfile, process.stderr), this.options.logLevel);
-    this.#accessLog =
-      this.options.accessLogfile === null ? null : new AccessLog(openLogStream(this.options.accessLogfile, process.stdout));
+    if (this.options.accessLogfile !== null) {
+      const stream = openLogStream(this.options.accessLogfile, process.stdout);
+      this.#accessLog = new AccessLog(stream, wantsColour(stream));
+    } else {
+      this.#accessLog = null;
+    }
 
     const specs: MountSpec[] = [...this.options.mounts];
     if (this.options.app !== '') specs.unshift({ kind: 'wsgi', path: '/', app: this.options.app });

@@ -78,7 +78,14 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
 
 /** `--help`, generated from the settings table. */
 export function formatHelp(): string {
-  const lines = ['usage: portico [OPTIONS] APP', '', 'APP is module:callable, module (callable `application`), module:factory() or a .py/.wsgi file.', '', 'options:'];
+  const lines = [
+    'usage: portico [OPTIONS] APP',
+    '       portico dev [OPTIONS] APP    (development: --reload --debug, access log on the terminal, 127.0.0.1:8000)',
+    '',
+    'APP is module:callable, module (callable `application`), module:factory() or a .py/.wsgi file.',
+    '',
+    'options:',
+  ];
   for (const setting of SETTINGS) {
     const flags = setting.flags.join(', ') + (setting.metavar ? ` ${setting.metavar}` : '');
     lines.push(`  ${flags}`);

@@ -14,8 +14,23 @@ export interface LoadedOptions {
   version: boolean;
 }
 
+/**
+ * `portico dev APP`: Django's runserver and Werkzeug's dev server in one.
+ * Reload on change, debug pages and an access log on the terminal, on
+ * loopback only; any of them can still be overridden.
+ */
+const DEV_DEFAULTS: Partial<ServerOptions> = {
+  reload: true,
+  debug: true,
+  accessLogfile: '-',
+  bind: ['127.0.0.1:8000'],
+};
+
 export function loadOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): LoadedOptions {
-  const { given, help, version } = parseCommandLine(argv, env);
+  const dev = argv[0] === 'dev';
+  const parsed = parseCommandLine(dev ? argv.slice(1) : argv, env);
+  const { help, version } = parsed;
+  const given = dev ? { ...DEV_DEFAULTS, ...parsed.given } : parsed.given;
   if (help || version) return { options: { ...defaultOptions(env), ...given }, help, version };
   const path = findConfigFile(given.config ?? null, cwd);
   const file = path === null ? null : loadConfigFile(path);

@@ -22,20 +22,33 @@ function quoted(value: string | undefined): string {
   return `"${value.replace(/[\x00-\x1f\x7f"\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`;
 }
 
+/** ANSI colours by status class, for a terminal: 2xx green, 3xx cyan, 4xx yellow, 5xx red. */
+const STATUS_COLOURS: Record<number, string> = { 2: '\x1b[32m', 3: '\x1b[36m', 4: '\x1b[33m', 5: '\x1b[31m' };
+const RESET = '\x1b[0m';
+
+/** Colour for a terminal, unless NO_COLOR says otherwise; FORCE_COLOR asks for it anywhere (no-color.org, force-color.org). */
+export function wantsColour(stream: Writable, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR) return false;
+  return Boolean(env.FORCE_COLOR) || (stream as Writable & { isTTY?: boolean }).isTTY === true;
+}
+
 export class AccessLog {
   readonly #stream: Writable;
+  readonly #colour: boolean;
 
-  constructor(stream: Writable) {
+  constructor(stream: Writable, colour = false) {
     this.#stream = stream;
+    this.#colour = colour;
   }
 
   record(req: IncomingMessage, status: number, bodyBytes: number): void {
     const remote = req.socket.remoteAddress ?? '-';
     const user = '-';
     const requestLine = `${req.method ?? '-'} ${req.url ?? '-'} HTTP/${req.httpVersion}`;
-    this.#stream.write(
+    const line =
       `${remote} - ${user} [${apacheTime(new Date())}] ${quoted(requestLine)} ${status} ${bodyBytes > 0 ? bodyBytes : '-'} ` +
-        `${quoted(req.headers.referer)} ${quoted(req.headers['user-agent'])}\n`,
-    );
+      `${quoted(req.headers.referer)} ${quoted(req.headers['user-agent'])}`;
+    const colour = this.#colour ? STATUS_COLOURS[Math.floor(status / 100)] : undefined;
+    this.#stream.write(colour === undefined ? `${line}\n` : `${colour}${line}${RESET}\n`);
   }
 }

@@ -1,8 +1,5 @@
-"""A small WSGI application using only the standard library.
-
-    portico examples/hello/app.py
-
-serves it on http://127.0.0.1:8000.
+"""The site's WSGI application, mounted at / by portico.toml beside it.
+Standard library only.
 """
 import html
 import json
@@ -16,7 +13,11 @@ def application(environ, start_response):
         body = (
             "<!doctype html><title>portico</title>"
             f"<h1>Hello, {html.escape(name)}!</h1>"
+            '<link rel="stylesheet" href="/static/style.css">'
             "<p>Served by portico from a persistent Python worker.</p>"
+            '<ul><li><a href="/static/">a static page</a></li>'
+            '<li><a href="/cgi-bin/hello.sh?from=site">a shell CGI script</a></li>'
+            '<li><a href="/cgi-bin/env.py">a Python CGI script</a></li></ul>'
             '<form action="/echo" method="post"><input name="message"><button>Echo</button></form>'
         ).encode("utf-8")
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
