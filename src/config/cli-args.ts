@@ -93,3 +93,14 @@ export function formatHelp(): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/** The README's option table, generated from the settings table like `--help`. */
+export function formatOptionsTable(): string {
+  const rows = ['| option | default | meaning |', '|---|---|---|'];
+  const cell = (text: string): string => text.replace(/\|/g, '\\|');
+  for (const setting of SETTINGS) {
+    const flags = setting.flags.map((flag) => `\`${flag}${setting.metavar ? ` ${setting.metavar}` : ''}\``).join(', ');
+    rows.push(`| ${flags} | ${cell(setting.defaultText || '—')} | ${cell(setting.help)} |`);
+  }
+  return rows.join('\n') + '\n';
+}
