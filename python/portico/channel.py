@@ -38,6 +38,10 @@ FLUSH_THRESHOLD = 64 * 1024
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
+# See serve(): responses per write while more requests wait.
+RESPONSES_PER_FLUSH = 4
+
+
 class NoLock:
     """Stands in for a lock where only one thread touches the state."""
 
@@ -67,8 +71,16 @@ class Channel:
         fd 3 raises ChannelClosed, a broken frame ChannelCorrupt."""
         pending = self._pending
         while True:
+            done = 0
             while pending:
                 self.run_request(pending.popleft(), executor)
+                done += 1
+                # Hand back every few responses rather than the whole batch at
+                # once, so that the front writes them out while this worker
+                # goes on with the rest: the two processes overlap instead of
+                # taking turns.
+                if done % RESPONSES_PER_FLUSH == 0:
+                    self.flush()
             if self.stopping:
                 self.flush()
                 return

@@ -73,6 +73,7 @@ export function listenerOptions(options: ServerOptions, onRefuse?: ListenerOptio
 
 /** One listening socket with its HTTP server. */
 export class Listener {
+  #serverNameAndPort: { serverName: string; serverPort: string } | null = null;
   readonly server: HttpServer;
   readonly bind: BindAddress;
   readonly #limits: RequestLimits;
@@ -194,11 +195,14 @@ export class Listener {
     return `http://${host.includes(':') ? `[${host}]` : host}:${address?.port ?? this.bind.port}`;
   }
 
-  /** SERVER_NAME and SERVER_PORT for requests without a Host header. */
+  /** SERVER_NAME and SERVER_PORT for requests without a Host header; fixed once listening. */
   get serverNameAndPort(): { serverName: string; serverPort: string } {
-    if (this.bind.kind === 'unix') return { serverName: 'localhost', serverPort: '' };
+    if (this.#serverNameAndPort !== null) return this.#serverNameAndPort;
+    if (this.bind.kind === 'unix') return (this.#serverNameAndPort = { serverName: 'localhost', serverPort: '' });
     const address = this.server.address() as AddressInfo | null;
-    return { serverName: address?.address ?? this.bind.host, serverPort: String(address?.port ?? this.bind.port) };
+    const found = { serverName: address?.address ?? this.bind.host, serverPort: String(address?.port ?? this.bind.port) };
+    if (address !== null) this.#serverNameAndPort = found;
+    return found;
   }
 }
 

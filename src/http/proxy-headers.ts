@@ -56,13 +56,13 @@ const bad = (code: string, reason: string): Refusal => refusal(400, `PORTICO_ERR
  */
 export function resolveClient(req: IncomingMessage, trust: Trust, peer: Peer = socketPeer(req)): ClientInfo | Refusal {
   const own: ClientInfo = { remoteAddr: peer.address, remotePort: peer.port === null ? '' : String(peer.port), scheme: 'http', forwardedHost: null };
-  if (!trust(peer.address, 0)) return own;
-
   const forwarded = header(req, 'forwarded');
   const xff = header(req, 'x-forwarded-for');
   const xfProto = header(req, 'x-forwarded-proto');
   const xfHost = header(req, 'x-forwarded-host');
+  // Most requests carry none: then the peer's trust (an address parse) need not be asked.
   if (forwarded === null && xff === null && xfProto === null && xfHost === null) return own;
+  if (!trust(peer.address, 0)) return own;
 
   let viaForwarded: Hop | null = null;
   if (forwarded !== null) {

@@ -39,7 +39,7 @@ export interface PoolConfig extends PythonProcessConfig {
  * away, so a busy worker reads several at once; few enough that little waits
  * behind a slow request.
  */
-const PIPELINE_PER_THREAD = 4;
+const PIPELINE_PER_THREAD = 16;
 
 /** Respawn delays for workers that keep dying young: 100 ms doubling up to 10 s. */
 const RESPAWN_BASE_MS = 100;
