@@ -1,0 +1,153 @@
+/**
+ * The mount contract (src/routing/mount-handler.ts), one suite for every
+ * implementation: WSGI (a real worker pool), CGI and static. Each case is
+ * what any mount must do, whatever it serves.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { CgiHandler } from '../../src/cgi/cgi-handler.js';
+import { ErrorLog } from '../../src/observability/error-log.js';
+import type { MountHandler } from '../../src/routing/mount-handler.js';
+import { MountTable } from '../../src/routing/mount-table.js';
+import { StaticHandler } from '../../src/static/static-handler.js';
+import { WsgiMount } from '../../src/wsgi/wsgi-mount.js';
+
+const BODY = 'the same body from every kind of mount\n';
+
+/** A directory holding what each kind serves at '/thing': a file, a script, an application. */
+function makeSite(): string {
+  const root = mkdtempSync(join(tmpdir(), 'portico-contract-'));
+  writeFileSync(join(root, 'thing'), BODY);
+  writeFileSync(join(root, 'script.sh'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\nexec cat "$(dirname "$0")/thing"\n`);
+  chmodSync(join(root, 'script.sh'), 0o755);
+  writeFileSync(
+    join(root, 'contract_app.py'),
+    [
+      "BODY = open('thing', 'rb').read()  # the static mount's file, so all three serve the same bytes",
+      'def application(environ, start_response):',
+      "    if environ['PATH_INFO'] != '/thing':",
+      "        start_response('404 Not Found', [('Content-Type', 'text/plain')])",
+      "        return [b'not here\\n']",
+      "    start_response('200 OK', [('Content-Type', 'text/plain')])",
+      '    return [BODY]',
+      '',
+    ].join('\n'),
+  );
+  return root;
+}
+
+interface Case {
+  kind: string;
+  /** The path that names the resource in this kind's mount. */
+  thing: string;
+  make(root: string, log: ErrorLog): MountHandler;
+}
+
+const CASES: Case[] = [
+  { kind: 'static', thing: '/thing', make: (root, log) => new StaticHandler({ root, log }) },
+  { kind: 'cgi', thing: '/script.sh', make: (root, log) => new CgiHandler({ root, log, timeoutSeconds: 10, debug: false }) },
+  {
+    kind: 'wsgi',
+    thing: '/thing',
+    make: (root, log) =>
+      new WsgiMount(
+        {
+          app: 'contract_app:application',
+          python: 'python3',
+          chdir: root,
+          pythonpath: [],
+          env: {},
+          threads: 1,
+          debug: false,
+          preload: false,
+          workers: 1,
+          backlog: 16,
+          maxRequests: 0,
+          maxRequestsJitter: 0,
+          timeout: 10,
+          limitRequestBody: 0,
+        },
+        log,
+      ),
+  },
+];
+
+for (const testCase of CASES) {
+  describe(`mount contract: ${testCase.kind}`, () => {
+    let root: string;
+    let handler: MountHandler;
+    let server: http.Server;
+    let base: string;
+    const log = new ErrorLog(new PassThrough().resume(), 'critical');
+
+    before(async () => {
+      root = makeSite();
+      handler = testCase.make(root, log);
+      await handler.start?.();
+      const table = new MountTable([{ prefix: '/mount', handler }]);
+      server = http.createServer((req, res) => {
+        const route = table.route(req.url ?? '/');
+        assert.equal(route.kind, 'mount');
+        if (route.kind !== 'mount') return;
+        const address = server.address() as AddressInfo;
+        handler.handle(req, res, route.match, {
+          scheme: 'http',
+          serverName: '127.0.0.1',
+          serverPort: String(address.port),
+          remoteAddr: req.socket.remoteAddress ?? '',
+          remotePort: String(req.socket.remotePort),
+          forwardedHost: null,
+        });
+        res.on('finish', () => {
+          lastBodyBytes = handler.bodyBytes?.(res) ?? -1;
+        });
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mount`;
+    });
+
+    after(async () => {
+      server.close();
+      await handler.close?.(1000);
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    let lastBodyBytes = 0;
+
+    it('serves the resource with 200 and counts its body bytes', async () => {
+      const response = await fetch(base + testCase.thing);
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), BODY);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(lastBodyBytes, Buffer.byteLength(BODY));
+    });
+
+    it('answers HEAD with no body', async () => {
+      const response = await fetch(base + testCase.thing, { method: 'HEAD' });
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), '');
+    });
+
+    it('answers 404 for what it does not have, and keeps serving', async () => {
+      const missing = await fetch(base + '/no-such-thing');
+      assert.equal(missing.status, 404);
+      await missing.arrayBuffer();
+      const again = await fetch(base + testCase.thing);
+      assert.equal(again.status, 200);
+      await again.arrayBuffer();
+    });
+
+    it('ends every response it is given, for many requests at once', async () => {
+      const responses = await Promise.all(Array.from({ length: 20 }, () => fetch(base + testCase.thing).then((r) => r.text())));
+      assert.deepEqual(new Set(responses), new Set([BODY]));
+    });
+  });
+}
