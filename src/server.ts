@@ -83,9 +83,12 @@ export class Server extends EventEmitter<ServerEvents> {
         timeoutSeconds: this.options.timeout,
         debug: this.options.debug,
         internalRedirect: (req, res, path) => {
-          // RFC 3875 §6.2.2: a local redirect is served anew, as a GET, on the same response.
+          // RFC 3875 §6.2.2: a local redirect is served anew, as a GET without
+          // a body, on the same response; the original body is already spent.
           req.method = 'GET';
           req.url = path;
+          for (const name of BODY_HEADERS) delete req.headers[name];
+          req.rawHeaders = req.rawHeaders.filter((_, i, raw) => !BODY_HEADERS.has((raw[i - (i % 2)] as string).toLowerCase()));
           this.#route(req, res, this.#contextOf(req));
         },
       });
@@ -97,7 +100,6 @@ export class Server extends EventEmitter<ServerEvents> {
       this.log,
     );
     mount.pool.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
-    mount.pool.on('reload', () => this.emit('reload'));
     mount.pool.on('fatal', (error) => {
       this.log.error(error instanceof AppLoadError ? error.report : error.message);
       this.emit('fatal', error);
@@ -120,6 +122,7 @@ export class Server extends EventEmitter<ServerEvents> {
         () => {
           if (mount.loadFailure !== null) this.log.info('the application loads again');
           mount.loadFailure = null;
+          this.emit('reload');
         },
         (error: Error) => {
           mount.loadFailure = error instanceof AppLoadError ? error.report : error.message;
@@ -173,6 +176,7 @@ export class Server extends EventEmitter<ServerEvents> {
     this.log.info('reloading: starting new workers');
     await Promise.all(this.#wsgiMounts.map((mount) => mount.pool.reload()));
     this.log.info('reloaded: new workers ready');
+    this.emit('reload');
   }
 
   /** One worker more for every WSGI mount (SIGTTIN). */
@@ -261,6 +265,9 @@ export class Server extends EventEmitter<ServerEvents> {
 function pickPoolSettings(options: ServerOptions): PoolSettings {
   return Object.fromEntries(POOL_SETTING_KEYS.map((key) => [key, options[key]])) as unknown as PoolSettings;
 }
+
+/** What describes a request's body: gone from a request replayed as a GET. */
+const BODY_HEADERS: ReadonlySet<string> = new Set(['content-length', 'content-type', 'transfer-encoding']);
 
 /** Makes a server from the same options the CLI takes. */
 export function createServer(options: Partial<ServerOptions>): Server {

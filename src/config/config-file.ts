@@ -18,6 +18,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors.js';
+import { normalizePrefix } from '../routing/mount-table.js';
 import { POOL_SETTING_KEYS, type MountSpec, type PoolSettings } from './mount-spec.js';
 import { SETTINGS, type ServerOptions, type Setting } from './settings.js';
 
@@ -90,13 +91,21 @@ class ConfigReader {
     for (const [key, value] of Object.entries(table)) {
       if (key === 'mount') {
         if (!Array.isArray(value)) throw this.#error(key, null, 'expected [[mount]] tables');
-        value.forEach((mount, index) => mounts.push(this.#readMount(mount as Record<string, unknown>, index)));
+        value.forEach((mount, index) => {
+          const spec = this.#readMount(mount as Record<string, unknown>, index);
+          const prefix = normalizePrefix(spec.path);
+          const twin = mounts.findIndex((other) => normalizePrefix(other.path) === prefix);
+          if (twin !== -1) throw this.#error('path', index, `mount[${twin}] is on '${prefix || '/'}' already; give each mount its own path`);
+          mounts.push(spec);
+        });
         continue;
       }
       const setting = BY_FILE_KEY.get(key);
       if (setting === undefined) throw this.#error(key, null, `unknown key '${key}'; the keys are the long option names of 'portico --help' without their dashes, and [[mount]]`);
       options[setting.key] = this.#convert(setting, key, value, null);
     }
+    // An application named in the file is found from the file's directory, as a [[mount]]'s is.
+    if (options.app !== undefined) options.chdir ??= this.#base;
     return { path: this.#path, options: options as Partial<ServerOptions>, mounts };
   }
 
@@ -179,18 +188,30 @@ class ConfigReader {
     return new ConfigError(`${this.#path}${line === null ? '' : `:${line}`}: ${name}: ${message}`);
   }
 
+  /**
+   * The line of `key`: its assignment in the right table (the n-th
+   * [[mount]], or the top-level table, which in pyproject.toml is
+   * [tool.portico]), else a table header of that name; null if not found.
+   */
   #lineOf(key: string, mount: number | null): number | null {
+    const lines = this.#lines;
+    const isHeader = (line: string): boolean => /^\s*\[/.test(line);
     let start = 0;
     if (mount !== null) {
       let seen = -1;
-      start = this.#lines.findIndex((line) => /^\s*\[\[\s*(tool\.portico\.)?mount\s*\]\]/.test(line) && ++seen === mount);
-      if (start === -1) return null;
+      start = lines.findIndex((line) => /^\s*\[\[\s*(tool\.portico\.)?mount\s*\]\]/.test(line) && ++seen === mount) + 1;
+      if (start === 0) return null;
+    } else if (this.#keyPrefix !== '') {
+      start = lines.findIndex((line) => /^\s*\[\s*tool\.portico\s*\]/.test(line)) + 1;
     }
-    const pattern = new RegExp(`^\\s*["']?${key.replace(/[-.]/g, '\\$&')}["']?\\s*=`);
-    for (let i = start; i < this.#lines.length; i++) {
-      if (i > start && mount !== null && /^\s*\[/.test(this.#lines[i] as string)) break;
-      if (pattern.test(this.#lines[i] as string)) return i + 1;
-    }
-    return mount === null ? null : start + 1;
+    let end = lines.findIndex((line, i) => i >= start && isHeader(line));
+    if (end === -1) end = lines.length;
+    const escaped = key.replace(/[-.]/g, '\\$&');
+    const assignment = new RegExp(`^\\s*["']?${escaped}["']?\\s*=`);
+    for (let i = start; i < end; i++) if (assignment.test(lines[i] as string)) return i + 1;
+    const table = new RegExp(`^\\s*\\[\\[?\\s*(tool\\.portico\\.)?${escaped}\\s*\\]`);
+    const header = lines.findIndex((line) => table.test(line));
+    if (header !== -1) return header + 1;
+    return mount === null ? null : start;
   }
 }

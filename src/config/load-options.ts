@@ -28,14 +28,14 @@ const DEV_DEFAULTS: Partial<ServerOptions> = {
 
 export function loadOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): LoadedOptions {
   const dev = argv[0] === 'dev';
-  const parsed = parseCommandLine(dev ? argv.slice(1) : argv, env);
-  const { help, version } = parsed;
-  const given = dev ? { ...DEV_DEFAULTS, ...parsed.given } : parsed.given;
-  if (help || version) return { options: { ...defaultOptions(env), ...given }, help, version };
+  const { given, help, version } = parseCommandLine(dev ? argv.slice(1) : argv, env);
+  // dev's defaults are defaults: a config file or the command line still overrides them.
+  const defaults = { ...defaultOptions(env), ...(dev ? DEV_DEFAULTS : {}) };
+  if (help || version) return { options: { ...defaults, ...given }, help, version };
   const path = findConfigFile(given.config ?? null, cwd);
   const file = path === null ? null : loadConfigFile(path);
   const options: ServerOptions = {
-    ...defaultOptions(env),
+    ...defaults,
     ...file?.options,
     ...given,
     mounts: [...(file?.mounts ?? []), ...(given.mounts ?? [])],

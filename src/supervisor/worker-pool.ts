@@ -49,8 +49,6 @@ const HEALTHY_LIFETIME_MS = 5_000;
 
 interface PoolEvents {
   workerExit: [pid: number, description: string];
-  /** A new generation of workers took over. */
-  reload: [];
   /** The application can no longer be loaded; the server must stop. */
   fatal: [error: AppLoadError | WorkerBootError];
 }
@@ -202,7 +200,6 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       this.#zygote?.stop();
       this.#zygote = zygote;
     }
-    this.emit('reload');
   }
 
   /** SIGTTIN: one worker more. */

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadOptions } from '../../src/config/load-options.js';
+import { ConfigError } from '../../src/errors.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+import { WEB_FIXTURES, WEB_SITE, WEB_SITE_CONFIG } from '../helpers/web-fixtures.js';
+
+const noEnv = {};
+
+describe('loadOptions: portico dev', () => {
+  it('turns on reload, debug and the access log on stdout, on 127.0.0.1:8000', () => {
+    const { options } = loadOptions(['dev', 'app:application'], noEnv, REPO_ROOT);
+    assert.equal(options.app, 'app:application');
+    assert.equal(options.reload, true);
+    assert.equal(options.debug, true);
+    assert.equal(options.accessLogfile, '-');
+    assert.deepEqual(options.bind, ['127.0.0.1:8000']);
+  });
+
+  it('stays on loopback when PORT is set', () => {
+    const { options } = loadOptions(['dev', 'app:application'], { PORT: '5000' }, REPO_ROOT);
+    assert.deepEqual(options.bind, ['127.0.0.1:8000'], 'dev never binds 0.0.0.0 on its own');
+  });
+
+  it('lets the command line override each of its defaults', () => {
+    const { options } = loadOptions(['dev', '-b', '127.0.0.1:0', '--access-logfile', '/tmp/access.log', 'app:application'], noEnv, REPO_ROOT);
+    assert.deepEqual(options.bind, ['127.0.0.1:0']);
+    assert.equal(options.accessLogfile, '/tmp/access.log');
+    assert.equal(options.reload, true);
+  });
+
+  it('is only a subcommand in first place', () => {
+    const { options } = loadOptions(['app:application'], noEnv, REPO_ROOT);
+    assert.equal(options.reload, false);
+    assert.equal(options.debug, false);
+    assert.equal(options.accessLogfile, null);
+  });
+});
+
+describe('loadOptions: sources', () => {
+  it('reads portico.toml from the working directory', () => {
+    const { options } = loadOptions([], noEnv, WEB_SITE);
+    assert.equal(options.config, WEB_SITE_CONFIG);
+    assert.deepEqual(options.mounts.map((m) => [m.kind, m.path]), [['wsgi', '/app'], ['cgi', '/cgi-bin/'], ['static', '/static/']]);
+  });
+
+  it('prefers portico.toml to pyproject.toml in the same directory', () => {
+    const temp = makeTempDir('portico-both-');
+    try {
+      writeFileSync(join(temp.path, 'portico.toml'), 'workers = 3\n[[mount]]\npath = "/"\napp = "a:b"\n');
+      writeFileSync(join(temp.path, 'pyproject.toml'), '[tool.portico]\nworkers = 5\n[[tool.portico.mount]]\npath = "/"\napp = "c:d"\n');
+      const { options } = loadOptions([], noEnv, temp.path);
+      assert.equal(options.config, join(temp.path, 'portico.toml'));
+      assert.equal(options.workers, 3);
+    } finally {
+      temp.remove();
+    }
+  });
+
+  it('reads [tool.portico] from pyproject.toml, with its mounts', () => {
+    const { options } = loadOptions([], noEnv, join(WEB_FIXTURES, 'pyproject'));
+    assert.match(options.config ?? '', /pyproject\.toml$/);
+    assert.deepEqual(options.mounts.map((m) => [m.kind, m.path]), [['wsgi', '/py'], ['static', '/files']]);
+  });
+
+  it('reads nothing when there is no config file, and needs an application then', () => {
+    assert.equal(loadOptions(['app:application'], noEnv, REPO_ROOT).options.config, null);
+    assert.throws(() => loadOptions([], noEnv, REPO_ROOT), (error: unknown) => error instanceof ConfigError && /missing the application/.test(error.message));
+  });
+
+  it("lays the command line over the file's settings, and its mounts after the file's", () => {
+    const { options } = loadOptions(['-c', WEB_SITE_CONFIG, '-w', '4', '--cgi', '/more-cgi/=./cgi-bin', 'root:app'], noEnv, REPO_ROOT);
+    assert.equal(options.workers, 4, "-w beats the file's workers = 1");
+    assert.equal(options.app, 'root:app');
+    assert.deepEqual(options.mounts.map((m) => m.path), ['/app', '/cgi-bin/', '/static/', '/more-cgi/']);
+  });
+
+  it('keeps the file setting where the command line says nothing, over the default and the environment', () => {
+    const { options } = loadOptions(['-c', WEB_SITE_CONFIG], { WEB_CONCURRENCY: '7' }, REPO_ROOT);
+    assert.equal(options.workers, 1, "the file's workers = 1 beats $WEB_CONCURRENCY");
+    assert.deepEqual(options.env, { PORTICO_TEST_SOURCE: 'site/portico.toml' });
+  });
+});
