@@ -1,0 +1,121 @@
+// One group of cells: a workload at one worker count. Every server of the
+// workload is started (each on its own loopback port), measured idle, and
+// then driven by wrk in rounds; in each round the servers take turns in a
+// rotated order, so that no server gets all its runs back to back while
+// the machine happens to be quiet or busy.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { treeMemory, sampleWhile, peakOf } from './memory.mjs';
+import { freePort, probe } from './process-group.mjs';
+import { peers } from './peers/index.mjs';
+import { NotAvailableError } from './peers/server.mjs';
+import { runWrk } from './wrk.mjs';
+
+function rotate(list, by) {
+  const n = by % list.length;
+  return [...list.slice(n), ...list.slice(0, n)];
+}
+
+function peersFor(workload, workers, plan) {
+  return workload.peers
+    .filter((id) => !plan.peers || plan.peers.includes(id) || id === 'portico')
+    .filter((id) => !(workers > 1 && peers[id].onlyAtOneWorker));
+}
+
+async function startServer(peer, ctx) {
+  const cell = { peer: peer.id, label: peer.label, status: 'ok', runs: [] };
+  const missing = peer.missing();
+  if (missing) return { cell: { ...cell, status: 'not available', reason: missing } };
+  try {
+    const server = await peer.start(ctx);
+    cell.commands = server.commands;
+    cell.configFiles = server.configFiles;
+    cell.leaderPid = server.leaderPid;
+    return { cell, server };
+  } catch (error) {
+    if (error instanceof NotAvailableError) return { cell: { ...cell, status: 'not available', reason: error.message } };
+    const tail = (error.log ?? '').trim().split('\n').slice(-15).join('\n');
+    return { cell: { ...cell, status: 'failed', reason: error.message, log: tail } };
+  }
+}
+
+/** Checks the answer is the one every server must give (same bytes). */
+async function checkAnswer(workload, port) {
+  const answer = await probe(port, workload.path);
+  if (answer.status !== 200) return `status ${answer.status}`;
+  if (workload.expectLength && answer.length !== workload.expectLength) {
+    return `body of ${answer.length} bytes, expected ${workload.expectLength}`;
+  }
+  return null;
+}
+
+export async function runGroup({ workload, workers, plan, work, log }) {
+  const app = work.apps[workload.app];
+  const started = [];
+  for (const id of peersFor(workload, workers, plan)) {
+    const ctx = { port: await freePort(), workers, workload, app, work: work.paths };
+    const { cell, server } = await startServer(peers[id], ctx);
+    if (server) {
+      const wrong = await checkAnswer(workload, server.port).catch((error) => error.message);
+      if (wrong) {
+        cell.status = 'failed';
+        cell.reason = `wrong answer: ${wrong}`;
+        await server.stop();
+      }
+    }
+    log(`  ${workload.id} w${workers} ${id}: ${cell.status}${cell.reason ? ` (${cell.reason})` : ''}`);
+    started.push({ cell, server: cell.status === 'ok' ? server : undefined });
+  }
+  const live = started.filter((s) => s.server);
+  try {
+    await sleep(1000);
+    for (const { cell, server } of live) {
+      cell.idle = treeMemory(server.pids());
+    }
+    const seconds = workload.long ? plan.longSeconds : plan.seconds;
+    const wrkOptions = (server, connections, duration) => ({
+      url: `http://127.0.0.1:${server.port}${workload.path}`,
+      connections,
+      seconds: duration,
+      threads: plan.wrkThreads,
+      timeoutSeconds: plan.wrkTimeout,
+      script: workload.script,
+    });
+    for (const { server } of live) {
+      if (plan.warmupSeconds > 0) await runWrk(wrkOptions(server, plan.connections[0], plan.warmupSeconds)).catch(() => {});
+    }
+    for (let round = 0; round < plan.rounds; round++) {
+      for (const [index, connections] of plan.connections.entries()) {
+        for (const { cell, server } of rotate(live, round + index)) {
+          if (cell.status !== 'ok') continue;
+          const sampler = sampleWhile(() => server.pids(), Math.max(300, (seconds * 1000) / 4));
+          let result;
+          try {
+            result = await runWrk(wrkOptions(server, connections, seconds));
+          } catch (error) {
+            result = { error: error.message.slice(0, 500) };
+          }
+          const memory = sampler.stop();
+          delete result.raw;
+          cell.runs.push({ round, connections, ...result });
+          cell.load ??= {};
+          cell.load[connections] = peakOf(cell.load[connections], memory);
+          log(`  ${workload.id} w${workers} c${connections} r${round + 1} ${cell.peer}: ${describe(result, workload)}`);
+          if (server.groups.some((group) => group.exited)) {
+            cell.status = 'failed';
+            cell.reason = 'exited under load';
+          }
+        }
+      }
+    }
+  } finally {
+    await Promise.all(live.map(({ server }) => server.stop()));
+  }
+  return { workload: workload.id, workers, cells: started.map((s) => s.cell) };
+}
+
+function describe(result, workload) {
+  if (result.error) return `error ${result.error.split('\n')[0]}`;
+  const errors = Object.values(result.errors).reduce((a, b) => a + b, 0) + result.non2xx;
+  const rate = workload.metric === 'mibps' ? `${(result.bytesRead / result.seconds / 2 ** 20).toFixed(1)} MiB/s` : `${result.rps.toFixed(0)} req/s`;
+  return `${rate}, p99 ${(result.latency.p99 * 1000).toFixed(2)} ms${errors ? `, ${errors} errors` : ''}`;
+}

@@ -1,0 +1,16 @@
+// Node's http module answering hello world: the ceiling for portico's front.
+import { fileURLToPath } from 'node:url';
+import { RunningServer, shellLine, startGroup } from './server.mjs';
+
+const script = fileURLToPath(new URL('../apps/bare-node.mjs', import.meta.url));
+
+export default {
+  id: 'bare-node',
+  label: 'bare Node http',
+  missing: () => null,
+  async start(ctx) {
+    const argv = [process.execPath, script, '127.0.0.1', String(ctx.port)];
+    const group = await startGroup(ctx, this.id, argv);
+    return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv)] });
+  },
+};

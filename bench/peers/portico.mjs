@@ -1,0 +1,38 @@
+// portico itself: the Node front and its Python workers, on Debian's Python
+// so that it imports the same Flask and Django as every peer.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ServerStartError } from '../process-group.mjs';
+import { NotAvailableError, RunningServer, shellLine, startGroup } from './server.mjs';
+
+const bin = fileURLToPath(new URL('../../bin/portico.js', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+
+export default {
+  id: 'portico',
+  label: 'portico',
+  missing() {
+    return existsSync(bin) ? null : `${bin} not found (run npm run build)`;
+  },
+  argv(ctx) {
+    const argv = [process.execPath, ctx.work.porticoBin ?? bin, '-w', String(ctx.workers), '-b', `127.0.0.1:${ctx.port}`, '--python', PYTHON];
+    argv.push('--chdir', ctx.app.pythonpath, '--pythonpath', ctx.app.pythonpath);
+    if (ctx.workload.kind === 'cgi') argv.push('--cgi', `/cgi-bin/=${ctx.work.cgiBin}`);
+    if (ctx.workload.kind === 'static') argv.push('--static', `/static/=${ctx.work.static}`);
+    argv.push(ctx.app.module);
+    return argv;
+  },
+  async start(ctx) {
+    const argv = this.argv(ctx);
+    try {
+      const group = await startGroup(ctx, this.id, argv);
+      return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv)] });
+    } catch (error) {
+      // The CGI mount may not be wired yet; that cell is then "not available".
+      const log = error instanceof ServerStartError ? error.log : '';
+      const refusal = /error: (.*not available.*)/.exec(log);
+      if (refusal) throw new NotAvailableError(refusal[1].trim());
+      throw error;
+    }
+  },
+};

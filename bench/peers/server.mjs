@@ -1,0 +1,67 @@
+// What every peer's start() returns: the process groups it created, the
+// commands that started them, and a way to stop them all.
+import { mkdirSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnGroup, waitReady } from '../process-group.mjs';
+
+/** A cell's server cannot run here (say, a feature portico does not have yet). */
+export class NotAvailableError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'NotAvailableError';
+    this.code = 'BENCH_NOT_AVAILABLE';
+  }
+}
+
+export class RunningServer {
+  constructor({ peer, port, groups, commands, configFiles = [] }) {
+    this.peer = peer;
+    this.port = port;
+    this.groups = groups;
+    this.commands = commands;
+    this.configFiles = configFiles;
+  }
+
+  /** Every process of the server: each group's leader and its descendants. */
+  pids() {
+    return this.groups.flatMap((group) => group.pids());
+  }
+
+  /** The process that accepts connections (the first group's leader). */
+  get leaderPid() {
+    return this.groups[0].pgid;
+  }
+
+  async stop() {
+    await Promise.all(this.groups.map((group) => group.stop()));
+  }
+}
+
+/** A scratch directory for one server instance, reachable by www-data. */
+export function instanceDir(ctx, name) {
+  const dir = join(ctx.work.run, `${name}-${ctx.port}`);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+  return dir;
+}
+
+/** Starts one process group and waits until readyPath answers 200. */
+export async function startGroup(ctx, name, argv, options = {}) {
+  const logPath = join(ctx.work.logs, `${name}-${ctx.port}.log`);
+  const group = spawnGroup(argv, { logPath, cwd: options.cwd ?? ctx.work.root, env: options.env, uid: options.uid, gid: options.gid });
+  if (options.readyPath === null) return group;
+  try {
+    await waitReady(group, ctx.port, options.readyPath ?? ctx.workload.path);
+  } catch (error) {
+    await group.stop();
+    throw error;
+  }
+  return group;
+}
+
+/** argv as a copy-pasteable shell line. */
+export function shellLine(argv, env = {}) {
+  const quote = (word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${String(word).replace(/'/g, `'\\''`)}'`);
+  const prefix = Object.entries(env).map(([key, value]) => `${key}=${quote(value)} `).join('');
+  return prefix + argv.map(quote).join(' ');
+}

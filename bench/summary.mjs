@@ -1,0 +1,56 @@
+// Medians over the rounds, per workload, worker count, connection count and
+// server; each server's throughput relative to portico's in the same cell.
+import { METRICS, workloads } from './workloads.mjs';
+import { median } from './stats.mjs';
+
+export function workloadById(id) {
+  return workloads.find((w) => w.id === id);
+}
+
+/** rows[]: { workload, workers, connections, peer, label, status, value, p50, p99, errors, rounds, relative } */
+export function summarize(results) {
+  const rows = [];
+  for (const group of results.groups) {
+    const workload = workloadById(group.workload);
+    const metric = METRICS[workload.metric];
+    for (const connections of results.plan.connections) {
+      const cellRows = group.cells.map((cell) => {
+        const runs = cell.runs.filter((run) => run.connections === connections && !run.error);
+        const row = {
+          workload: workload.id,
+          workers: group.workers,
+          connections,
+          peer: cell.peer,
+          label: cell.label,
+          status: cell.status,
+          reason: cell.reason,
+          rounds: runs.length,
+        };
+        if (runs.length) {
+          row.value = median(runs.map(metric.value));
+          row.rps = median(runs.map((r) => r.rps));
+          // wrk reports 0 latency for a run that completed no request.
+          const answered = runs.filter((r) => r.requests > 0);
+          row.p50 = median(answered.map((r) => r.latency.p50));
+          row.p99 = median(answered.map((r) => r.latency.p99));
+          row.errors = median(runs.map((r) => Object.values(r.errors).reduce((a, b) => a + b, 0) + r.non2xx));
+          row.requests = median(runs.map((r) => r.requests));
+        } else if (cell.status === 'ok') {
+          row.status = 'failed';
+          row.reason = cell.runs.find((r) => r.error)?.error.split('\n')[0] ?? 'no runs';
+        }
+        return row;
+      });
+      const portico = cellRows.find((row) => row.peer === 'portico');
+      for (const row of cellRows) {
+        if (portico?.value && row.value !== undefined) row.relative = row.value / portico.value;
+      }
+      rows.push(...cellRows);
+    }
+  }
+  return rows;
+}
+
+export function findRow(rows, { workload, workers, connections, peer }) {
+  return rows.find((r) => r.workload === workload && r.workers === workers && r.connections === connections && r.peer === peer);
+}

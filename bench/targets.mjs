@@ -1,0 +1,121 @@
+// The issue's targets, as data, and their verdicts from one run's results.
+// A throughput target compares portico with a peer in the same cell (same
+// worker and connection counts, same run) and is met when the ratio is met
+// in every cell; the table also shows each cell's ratio.
+import { findRow } from './summary.mjs';
+import { MiB } from './memory.mjs';
+
+export const RATIO_TARGETS = [
+  { workload: 'hello', peer: 'uwsgi', min: 2.0, text: 'Hello world ≥ 2.0× uWSGI req/s' },
+  { workload: 'hello', peer: 'gunicorn-sync', min: 4.0, text: 'Hello world ≥ 4× gunicorn sync req/s' },
+  { workload: 'hello', peer: 'bare-node', min: 0.8, text: 'Hello world ≥ 0.8× bare Node http req/s' },
+  { workload: 'hello', peer: 'uwsgi', p99: true, text: 'Hello world p99 ≤ uWSGI p99' },
+  { workload: 'flask', peer: 'uwsgi', min: 1.3, text: 'Flask JSON ≥ 1.3× uWSGI req/s' },
+  { workload: 'django', peer: 'uwsgi', min: 1.2, text: 'Django ≥ 1.2× uWSGI req/s' },
+  { workload: 'cgi-shell', peer: 'apache-cgid', min: 1.5, text: 'Shell CGI ≥ 1.5× Apache mod_cgid req/s' },
+  { workload: 'cgi-shell', peer: 'nginx-fcgiwrap', min: 1.2, text: 'Shell CGI ≥ 1.2× nginx + fcgiwrap req/s' },
+  { workload: 'cgi-python', peer: 'apache-cgid', min: 1.0, text: 'Python CGI ≥ 1.0× Apache mod_cgid req/s' },
+  { workload: 'static', peer: 'nginx-static', min: 0.7, text: 'Static 10 KiB ≥ 0.7× nginx (1 worker) req/s' },
+  { workload: 'echo', peer: 'uwsgi', min: 1.0, text: '10 MiB POST echo ≥ 1.0× uWSGI MiB/s' },
+  { workload: 'big', peer: 'uwsgi', min: 1.0, text: '100 KiB response ≥ 1.0× uWSGI MiB/s' },
+];
+
+const FRONT_IDLE_MAX = 70 * MiB;
+const STREAM_PEAK_MAX = 150 * MiB;
+const WORKER_SLACK = 1.1;
+
+function verdict(cells) {
+  const measured = cells.filter((c) => c.ratio !== undefined);
+  if (measured.length === 0) return 'not measured';
+  const met = measured.filter((c) => c.met).length;
+  if (met === measured.length) return 'met';
+  if (met === 0) return 'not met';
+  return `met in ${met} of ${measured.length} cells`;
+}
+
+function ratioTarget(target, rows, plan) {
+  const cells = [];
+  for (const workers of plan.workers) {
+    for (const connections of plan.connections) {
+      const key = { workload: target.workload, workers, connections };
+      const ours = findRow(rows, { ...key, peer: 'portico' });
+      const theirs = findRow(rows, { ...key, peer: target.peer });
+      const cell = { workers, connections };
+      if (ours?.value === undefined || theirs?.value === undefined) {
+        cell.missing = ours?.value === undefined ? `portico ${ours?.status ?? 'not run'}` : `${target.peer} ${theirs?.status ?? 'not run'}`;
+      } else if (target.p99) {
+        cell.ratio = ours.p99 / theirs.p99;
+        cell.met = cell.ratio <= 1;
+      } else {
+        cell.ratio = ours.value / theirs.value;
+        cell.met = cell.ratio >= target.min;
+      }
+      cells.push(cell);
+    }
+  }
+  return { text: target.text, kind: target.p99 ? 'p99' : 'ratio', cells, verdict: verdict(cells) };
+}
+
+function porticoCell(results, workload, workers) {
+  const group = results.groups.find((g) => g.workload === workload && g.workers === workers);
+  return group?.cells.find((c) => c.peer === 'portico' && c.idle);
+}
+
+function memoryTargets(results) {
+  const targets = [];
+  const oneWorker = Math.min(...results.plan.workers);
+  const hello = porticoCell(results, 'hello', oneWorker);
+  if (hello) {
+    const front = hello.idle.processes.find((p) => p.pid === hello.leaderPid);
+    targets.push({
+      text: 'Idle front ≤ 70 MiB RSS',
+      measured: `${(front.rss / MiB).toFixed(1)} MiB RSS (PSS ${(front.pss / MiB).toFixed(1)} MiB)`,
+      verdict: front.rss <= FRONT_IDLE_MAX ? 'met' : 'not met',
+    });
+  } else {
+    targets.push({ text: 'Idle front ≤ 70 MiB RSS', measured: 'portico did not run', verdict: 'not measured' });
+  }
+  for (const baseline of results.baselines ?? []) {
+    const cell = porticoCell(results, baseline.app === 'hello' ? 'hello' : baseline.app, oneWorker);
+    const text = `Each ${baseline.app} worker within 10% of a bare python importing the app`;
+    if (!cell) {
+      targets.push({ text, measured: 'portico did not run', verdict: 'not measured' });
+      continue;
+    }
+    const workers = cell.idle.processes.filter((p) => p.pid !== cell.leaderPid);
+    const worst = Math.max(...workers.map((p) => p.rss));
+    const ratio = worst / baseline.rss;
+    targets.push({
+      text,
+      measured: `worker ${(worst / MiB).toFixed(1)} MiB vs bare ${(baseline.rss / MiB).toFixed(1)} MiB RSS: ${ratio.toFixed(2)}×`,
+      ratio,
+      verdict: ratio <= WORKER_SLACK ? 'met' : 'not met',
+    });
+  }
+  const stream = (results.streams ?? []).find((s) => s.peer === 'portico');
+  for (const direction of ['upload', 'download']) {
+    const text = `Peak RSS of all processes ≤ 150 MiB during a ${formatBytes(results.plan.streamBytes)} ${direction}`;
+    const t = stream?.[direction];
+    if (!t) {
+      targets.push({ text, measured: stream?.error ?? 'not run', verdict: 'not measured' });
+      continue;
+    }
+    targets.push({
+      text,
+      measured: `${(t.peak.rss / MiB).toFixed(1)} MiB RSS (PSS ${(t.peak.pss / MiB).toFixed(1)} MiB), ${t.ok ? 'transfer complete' : `transfer failed: ${t.output}`}`,
+      verdict: t.ok && t.peak.rss <= STREAM_PEAK_MAX ? 'met' : 'not met',
+    });
+  }
+  return targets;
+}
+
+export function formatBytes(bytes) {
+  return bytes >= 2 ** 30 ? `${bytes / 2 ** 30} GiB` : `${bytes / 2 ** 20} MiB`;
+}
+
+export function evaluateTargets(results, rows) {
+  return {
+    ratios: RATIO_TARGETS.map((target) => ratioTarget(target, rows, results.plan)),
+    memory: memoryTargets(results),
+  };
+}
