@@ -219,6 +219,14 @@ export class WsgiExchange implements WorkerStream, PoolJob {
       this.#res.end(() => this.#res.destroy());
       return;
     }
+    if (data.length === allowed && this.#declaredLength !== null) {
+      // The whole declared body is here: head and body leave in one write,
+      // and the worker needs no window back for a stream that is done.
+      this.#bodyWritten += data.length;
+      this.#responseClosed = true;
+      this.#res.end(data);
+      return;
+    }
     if (this.#writeBody(data)) {
       this.#acknowledge(data.length);
     } else {
@@ -263,10 +271,14 @@ export class WsgiExchange implements WorkerStream, PoolJob {
       this.#endAfterFile = abort;
       return;
     }
-    if (this.#responseClosed) return;
+    // ABORT cuts the connection even after the body went out in full: the
+    // worker found the response broken (say, more bytes than declared).
     if (abort) {
       this.#abortConnection();
-    } else if (!this.#res.headersSent) {
+      return;
+    }
+    if (this.#responseClosed) return;
+    if (!this.#res.headersSent) {
       this.#failBeforeBody(`worker ended ${this.#what} without a response head`, 502);
     } else if (this.#declaredLength !== null && this.#bodyWritten < this.#declaredLength) {
       this.#log.error(
