@@ -252,13 +252,17 @@ export class Server extends EventEmitter<ServerEvents> {
     handler.handle(req, res, route.match, context);
   }
 
-  /** One access-log line when the response finishes; an internal redirect replaces the handler that counts. */
+  /**
+   * One access-log line per response, when it is over: finished or cut (a
+   * cut response is logged too, as Apache does). An internal redirect
+   * replaces the handler whose bytes count.
+   */
   #recordAccess(req: IncomingMessage, res: ServerResponse, handler: MountHandler | null): void {
     const accessLog = this.#accessLog;
     if (accessLog === null) return;
     const first = !this.#accessHandler.has(res);
     this.#accessHandler.set(res, handler);
-    if (first) res.on('finish', () => accessLog.record(req, res.statusCode, this.#accessHandler.get(res)?.bodyBytes?.(res) ?? 0));
+    if (first) res.on('close', () => accessLog.record(req, res.statusCode, this.#accessHandler.get(res)?.bodyBytes?.(res) ?? 0));
   }
 }
 

@@ -47,6 +47,9 @@ export interface WorkerStream {
 
 export type WorkerState = 'booting' | 'ready' | 'stopping' | 'exited';
 
+/** How long a dead worker's channel may stay open before its end is handled anyway. */
+const CHANNEL_DRAIN_MS = 1_000;
+
 /** Between the stack-dump signal and SIGKILL for a stuck worker: time enough to write a traceback. */
 const STUCK_KILL_GRACE_MS = 1_000;
 
@@ -95,7 +98,20 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     this.#channel = handle.channel;
     this.#channel.on('data', (chunk: Buffer) => this.#receive(chunk));
     this.#channel.resume();
-    handle.onExit((code, signal, failure) => this.#onExit(code, signal, failure));
+    // 'exit' can come before the channel's last bytes are read: the requests
+    // the worker answered just before exiting would be taken for lost. So its
+    // end is handled once the channel has closed too.
+    let channelClosed = false;
+    let exited: (() => void) | null = null;
+    this.#channel.once('close', () => {
+      channelClosed = true;
+      exited?.();
+    });
+    handle.onExit((code, signal, failure) => {
+      exited = () => this.#onExit(code, signal, failure);
+      if (channelClosed) exited();
+      else setTimeout(() => exited?.(), CHANNEL_DRAIN_MS).unref(); // a child of the worker may hold fd 3 open
+    });
   }
 
   get pid(): number {

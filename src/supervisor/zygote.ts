@@ -70,7 +70,6 @@ class ForkedWorker implements WorkerHandle {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#fallback);
-    this.channel.destroy();
     for (const listener of this.#listeners) listener(code, signal, failure);
   }
 }

@@ -1,0 +1,121 @@
+/**
+ * --max-requests and --max-requests-jitter: a worker that has served its
+ * quota is replaced, which bounds the memory of an application that leaks.
+ * (That no request fails while workers are recycled under load is in
+ * supervision-load.test.ts.)
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixtureApp, startPortico, type Portico } from '../helpers/portico.js';
+import http from 'node:http';
+import { eventually, sleep } from '../helpers/http-client.js';
+import { requestOnce } from '../helpers/load-client.js';
+import { TimedLog } from '../helpers/timed-log.js';
+
+const LEAK_KIB = 2048;
+/**
+ * The access log on stdout: its line for a request is written after any
+ * quota line for it (on stderr), so by the time the test has read the one it
+ * has, in practice, read the other.
+ */
+const ACCESS_LOG = ['--access-logfile', '-', '--keep-alive', '60'];
+
+/**
+ * Sends `count` requests one after another. Whenever a worker reaches its
+ * quota, waits until its successor is ready (the debug log says so) before
+ * the next request: a worker keeps serving while its successor boots, and a
+ * test that sends requests faster than a worker boots would see it serve
+ * far past its quota.
+ */
+async function sendPaced(server: Portico, count: number): Promise<string[]> {
+  // One keep-alive connection: a client that closes as soon as it has the
+  // body can leave the front no 'finish' to write the access line on.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    return await sendPacedOn(agent, server, count);
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function sendPacedOn(agent: http.Agent, server: Portico, count: number): Promise<string[]> {
+  const base = new URL(server.url);
+  const bodies: string[] = [];
+  let replacements = 0;
+  const booted = (): number => server.logs().match(/booted worker with pid/g)?.length ?? 0;
+  for (let i = 0; i < count; i++) {
+    const result = await requestOnce(agent, base, `/?i=${i}`, 10_000);
+    assert.equal(result.status, 200, `request ${i}: ${result.body}`);
+    bodies.push(result.body);
+    // The response can overtake the log line saying it was the worker's last (see ACCESS_LOG).
+    await server.waitForLog(new RegExp(`"GET /\\?i=${i} HTTP`), 5_000);
+    // Out of the stdout callback, so that stderr's data of the same moment is read too.
+    await sleep(5);
+    const now = server.logs().match(/served its \d+ requests; replacing it/g)?.length ?? 0;
+    if (now > replacements) {
+      replacements = now;
+      // The first worker's own boot line, then one per replacement.
+      await eventually('the replacement is ready', () => (booted() >= 1 + replacements ? true : undefined), 10_000, 20);
+      await sleep(50);
+    }
+  }
+  return bodies;
+}
+
+describe('--max-requests 10 with a leaking application', { timeout: 60_000 }, () => {
+  let server: Portico;
+  let log: TimedLog;
+  before(async () => {
+    const { app, args } = fixtureApp('leaky_app');
+    server = await startPortico({ app, args: [...args, '-w', '1', '--max-requests', '10', '--log-level', 'debug', ...ACCESS_LOG], env: { LEAK_KB: String(LEAK_KIB) } });
+    log = new TimedLog(server);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('replaces the worker after its quota, which bounds its memory', async (t) => {
+    const REQUESTS = 80;
+    const served = (await sendPaced(server, REQUESTS)).map((text) => {
+      const [pid, rss] = text.split(' ').map(Number);
+      return { pid: pid as number, rssKiB: rss as number };
+    });
+    const perPid = new Map<number, number>();
+    for (const { pid } of served) perPid.set(pid, (perPid.get(pid) ?? 0) + 1);
+    t.diagnostic(`requests per worker: ${[...perPid.values()].join(', ')}`);
+    const first = served[0] as { pid: number; rssKiB: number };
+    const runs = [...perPid.values()];
+    assert.deepEqual(runs.slice(0, -1), Array(runs.length - 1).fill(10), 'each replaced worker served exactly its 10');
+    assert.equal(perPid.size, REQUESTS / 10, `a new worker every 10 requests: ${perPid.size} pids over ${REQUESTS} requests`);
+    // The pid changes only forwards: a replaced worker takes no more requests.
+    const order = served.map((s) => s.pid).filter((pid, i, all) => i === 0 || all[i - 1] !== pid);
+    assert.equal(order.length, perPid.size, `each worker served one unbroken run: ${order.join(' ')}`);
+    const peak = Math.max(...served.map((s) => s.rssKiB));
+    const unbounded = first.rssKiB + REQUESTS * LEAK_KIB;
+    t.diagnostic(`first RSS ${first.rssKiB} KiB, peak ${peak} KiB; without recycling about ${unbounded} KiB`);
+    assert.ok(peak < first.rssKiB + 15 * LEAK_KIB, `peak RSS ${peak} KiB is bounded`);
+    assert.ok(log.matching(/served its 10 requests; replacing it/).length >= perPid.size - 1, 'the log says why each was replaced');
+    assert.doesNotMatch(server.logs(), /starting a new one/, 'recycling is not a crash');
+  });
+});
+
+describe('--max-requests 5 --max-requests-jitter 5', { timeout: 60_000 }, () => {
+  let server: Portico;
+  before(async () => {
+    const { app, args } = fixtureApp('leaky_app');
+    server = await startPortico({ app, args: [...args, '-w', '1', '--max-requests', '5', '--max-requests-jitter', '5', '--log-level', 'debug', ...ACCESS_LOG], env: { LEAK_KB: '1' } });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('gives each worker a quota between N and N + J', async (t) => {
+    const pids = (await sendPaced(server, 60)).map((text) => text.split(' ')[0]);
+    const quotas = [...server.logs().matchAll(/served its (\d+) requests; replacing it/g)].map((m) => Number(m[1]));
+    t.diagnostic(`quotas: ${quotas.join(', ')}`);
+    assert.ok(quotas.length >= 4, `several replacements: ${quotas.length}`);
+    assert.ok(quotas.every((q) => q >= 5 && q <= 10), `every quota in 5..10: ${quotas.join(', ')}`);
+    const runs = pids.reduce<number[]>((acc, pid, i) => (i > 0 && pids[i - 1] === pid ? [...acc.slice(0, -1), (acc.at(-1) as number) + 1] : [...acc, 1]), []);
+    assert.deepEqual(runs.slice(0, quotas.length), quotas, 'each worker served what the log says its quota was');
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * SIGHUP: a graceful reload. New workers import the application afresh
+ * (the test edits its file between reloads), the old ones finish what they
+ * hold, the listening socket never closes, and code that no longer loads
+ * leaves the old workers serving. And --reload, which does the same when a
+ * Python file changes.
+ */
+import { after, before, describe, it } from 'node:test';
+import http from 'node:http';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { startPortico, type Portico } from '../helpers/portico.js';
+import { eventually, httpRequest, sleep } from '../helpers/http-client.js';
+import { versionedApp, versionedPid } from '../helpers/versioned-app.js';
+import { isReaped, isRunning } from '../helpers/proc.js';
+import { servingPids } from '../helpers/serving-workers.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+import { requestOnce } from '../helpers/load-client.js';
+
+const pidOf = versionedPid;
+
+/** Opens a TCP connection every few ms until stopped; counts the ones that failed. */
+function probeListener(port: number): { stop(): Promise<{ tries: number; failures: string[] }> } {
+  let running = true;
+  let tries = 0;
+  const failures: string[] = [];
+  const loop = (async () => {
+    while (running) {
+      tries++;
+      const result = await new Promise<string>((resolve) => {
+        const socket = connect({ port, host: '127.0.0.1' });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve('connected');
+        });
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      });
+      if (result !== 'connected') failures.push(result);
+      await sleep(10);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { tries, failures };
+    },
+  };
+}
+
+describe('SIGHUP, -w 2', { timeout: 60_000 }, () => {
+  const temp = makeTempDir('portico-reload-');
+  const app = versionedApp(temp.path);
+  let server: Portico;
+  let reloads = 0;
+  before(async () => {
+    server = await startPortico({ app: app.app, args: [...app.args, '-w', '2', '--graceful-timeout', '10'] });
+  });
+  after(async () => {
+    await server?.stop();
+    temp.remove();
+  });
+
+  /** Sends SIGHUP and waits for the log to say the new workers are ready. */
+  async function reload(): Promise<void> {
+    reloads++;
+    process.kill(server.pid, 'SIGHUP');
+    await eventually(`reload ${reloads} done`, () => ((server.logs().match(/reloaded: new workers ready/g)?.length ?? 0) >= reloads ? true : undefined), 15_000, 50);
+  }
+
+  it('brings new workers with freshly imported code; old ones finish their requests; the listener never closes', async () => {
+    const old = await servingPids(server.url, 2, '/slow?s=0.3', pidOf);
+    const inflight = httpRequest(`${server.url}/slow?s=2`, { timeoutMs: 15_000 });
+    await sleep(200);
+    app.setVersion('v2');
+    const probe = probeListener(server.port);
+    await reload();
+    const fresh = await servingPids(server.url, 2, '/slow?s=0.3', pidOf);
+    const probed = await probe.stop();
+    assert.deepEqual(probed.failures, [], `every connection attempt during the reload succeeded (${probed.tries} tries)`);
+    assert.ok([...fresh].every((pid) => !old.has(pid)), 'two new workers');
+    const answers = await Promise.all([0, 1].map(() => httpRequest(`${server.url}/slow?s=0.3`)));
+    assert.deepEqual(answers.map((a) => a.text.split(' ')[0]), ['v2', 'v2'], 'the new code answers');
+    const held = await inflight;
+    assert.equal(held.status, 200, 'the request in flight during the reload completes');
+    assert.match(held.text, /^v1 /, 'on the old code');
+    assert.ok(old.has(pidOf(held.text)));
+    for (const pid of old) await eventually(`old worker ${pid} exits`, () => (isReaped(pid) ? true : undefined), 10_000);
+    assert.doesNotMatch(server.logs(), /starting a new one/, 'no worker crashed');
+  });
+
+  it('reloads again and again', async () => {
+    for (const version of ['v3', 'v4']) {
+      app.setVersion(version);
+      await reload();
+      const answers = await Promise.all([0, 1].map(() => httpRequest(`${server.url}/slow?s=0.2`)));
+      assert.deepEqual(answers.map((a) => a.text.split(' ')[0]), [version, version]);
+    }
+  });
+
+  it('keeps the old workers serving when the new code does not load', async () => {
+    app.setVersion('v4');
+    await reload();
+    const before = await servingPids(server.url, 2, '/slow?s=0.3', pidOf);
+    app.breakIt();
+    process.kill(server.pid, 'SIGHUP');
+    await server.waitForLog(/reload failed; the current workers keep serving/, 15_000);
+    await server.waitForLog(/SyntaxError/, 2_000);
+    assert.ok(isRunning(server.pid));
+    const after = await servingPids(server.url, 2, '/slow?s=0.3', pidOf);
+    assert.deepEqual([...after].sort(), [...before].sort(), 'the same workers serve');
+    assert.equal((await httpRequest(`${server.url}/`)).text.split(' ')[0], 'v4');
+    app.setVersion('v5');
+    await reload();
+    assert.equal((await httpRequest(`${server.url}/`)).text.split(' ')[0], 'v5', 'a later reload with good code works');
+  });
+});
+
+describe('SIGHUP while a threaded worker finishes many requests at once, -w 1 --threads 16', { timeout: 60_000 }, () => {
+  const temp = makeTempDir('portico-reload-race-');
+  const app = versionedApp(temp.path);
+  let server: Portico;
+  before(async () => {
+    server = await startPortico({ app: app.app, args: [...app.args, '-w', '1', '--threads', '16', '--keep-alive', '60'] });
+  });
+  after(async () => {
+    await server?.stop();
+    temp.remove();
+  });
+
+  // The retired worker sends its last responses and exits at once: the
+  // front must deliver every response the worker sent before it exited, and
+  // keep the client's connection for its next request.
+  it('delivers every response the retired worker finished, and keeps the connections', async () => {
+    const CLIENTS = 16;
+    const ROUNDS = 16;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+    const base = new URL(server.url);
+    const outcomes: Record<string, number> = {};
+    const note = (what: string): void => {
+      outcomes[what] = (outcomes[what] ?? 0) + 1;
+    };
+    const get = (path: string): Promise<void> =>
+      requestOnce(agent, base, path, 10_000).then(
+        (r) => note(String(r.status)),
+        (error: NodeJS.ErrnoException) => note(error.code ?? error.message),
+      );
+    try {
+      for (let round = 1; round <= ROUNDS; round++) {
+        const clients = Array.from({ length: CLIENTS }, (_, i) => get(`/slow?s=0.4&round=${round}&i=${i}`).then(() => get(`/?after=${round}`)));
+        await sleep(150);
+        process.kill(server.pid, 'SIGHUP');
+        await Promise.all(clients);
+        await eventually(`reload ${round} done`, () => ((server.logs().match(/reloaded: new workers ready/g)?.length ?? 0) >= round ? true : undefined), 15_000, 20);
+      }
+    } finally {
+      agent.destroy();
+    }
+    const complaints = server.logs().split('\n').filter((line) => /\[(WARNING|ERROR)\]/.test(line)).slice(0, 5).join('\n');
+    assert.deepEqual(outcomes, { 200: 2 * CLIENTS * ROUNDS }, `outcomes ${JSON.stringify(outcomes)}; server said:\n${complaints}`);
+  });
+});
+
+describe('--reload', { timeout: 60_000 }, () => {
+  const temp = makeTempDir('portico-autoreload-');
+  const app = versionedApp(temp.path);
+  let server: Portico;
+  before(async () => {
+    server = await startPortico({ app: app.app, args: [...app.args, '-w', '2', '--reload'] });
+  });
+  after(async () => {
+    await server?.stop();
+    temp.remove();
+  });
+
+  it('restarts the workers with the new code when the application file changes', async () => {
+    const old = await servingPids(server.url, 2, '/slow?s=0.3', pidOf);
+    const inflight = httpRequest(`${server.url}/slow?s=1.5`, { timeoutMs: 15_000 });
+    await sleep(200);
+    app.setVersion('v2');
+    const answer = await eventually('the new code answers', async () => {
+      const result = await httpRequest(`${server.url}/`);
+      return result.text.startsWith('v2 ') ? result : undefined;
+    }, 15_000, 100);
+    assert.equal(answer.status, 200);
+    const held = await inflight;
+    assert.equal(held.status, 200, 'the request in flight during the reload completes');
+    const fresh = await servingPids(server.url, 2, '/slow?s=0.3', pidOf);
+    assert.ok([...fresh].every((pid) => !old.has(pid)), 'all workers replaced');
+  });
+});

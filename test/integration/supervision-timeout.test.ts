@@ -1,0 +1,122 @@
+/**
+ * -t/--timeout: a request stuck in the application gets 504 and its worker
+ * is replaced, with a stack dump in the log that shows where it was stuck;
+ * requests waiting behind it move to other workers; 0 turns it off. And
+ * --threads: T requests at once per worker, with the timeout still per
+ * request.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixtureApp, startPortico, type Portico } from '../helpers/portico.js';
+import { eventually, httpRequest } from '../helpers/http-client.js';
+import { isReaped } from '../helpers/proc.js';
+import { servingPids, sleepyPid } from '../helpers/serving-workers.js';
+
+interface Identity {
+  pid: number;
+  thread: number;
+  multithread: boolean;
+  multiprocess: boolean;
+}
+
+/** A stuck request's timing and what the log said about its worker. */
+async function expectTimedOut(server: Portico, mark: string, limitMs: number): Promise<number> {
+  const started = Date.now();
+  const result = await httpRequest(`${server.url}/forever?mark=${mark}`, { timeoutMs: 20_000 });
+  const elapsed = Date.now() - started;
+  assert.equal(result.status, 504, result.text);
+  assert.ok(elapsed < limitMs, `504 after ${elapsed} ms, limit ${limitMs} ms`);
+  const stuck = Number((await server.waitForLog(new RegExp(`stuck pid=(\\d+) mark=${mark}\\b`), 1_000))[1]);
+  await server.waitForLog(new RegExp(`GET /forever\\?mark=${mark} timed out after \\d+s on worker ${stuck}`), 2_000);
+  // faulthandler's dump of the stuck thread: file and function, innermost first.
+  await server.waitForLog(/File "[^"]*sleepy_app\.py", line \d+ in stuck_forever/, 5_000);
+  const why = (await server.waitForLog(new RegExp(`worker ${stuck} (was killed by [^\\n]*)`), 5_000))[1] as string;
+  assert.match(why, /SIGKILL.*timed out/, 'the log says the timeout killed it');
+  assert.doesNotMatch(why, /out of memory/);
+  await eventually(`stuck worker ${stuck} reaped`, () => (isReaped(stuck) ? true : undefined), 5_000);
+  return stuck;
+}
+
+describe('--timeout 2, -w 2', { timeout: 60_000 }, () => {
+  let server: Portico;
+  before(async () => {
+    const { app, args } = fixtureApp('sleepy_app');
+    server = await startPortico({ app, args: [...args, '-w', '2', '--timeout', '2'] });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('answers a stuck request 504 within about the timeout, dumps its stack, and replaces its worker; the other worker is unaffected', async () => {
+    const before = await servingPids(server.url, 2, '/sleep?s=0.3', sleepyPid);
+    const bystander = httpRequest(`${server.url}/sleep?s=1.5&mark=bystander`);
+    await server.waitForLog(/sleeping pid=\d+ mark=bystander\b/, 5_000);
+    const stuck = await expectTimedOut(server, 'alone', 6_000);
+    assert.ok(before.has(stuck));
+    const answer = await bystander;
+    assert.equal(answer.status, 200);
+    assert.notEqual(sleepyPid(answer.text), stuck);
+    const after = await servingPids(server.url, 2, '/sleep?s=0.3', sleepyPid);
+    assert.ok(!after.has(stuck), 'a new worker serves in its place');
+  });
+
+  it('moves requests queued behind a stuck worker to the other workers: none is lost', async () => {
+    await servingPids(server.url, 2, '/sleep?s=0.3', sleepyPid);
+    const stuck = httpRequest(`${server.url}/forever?mark=queue`, { timeoutMs: 20_000 });
+    await server.waitForLog(/stuck pid=\d+ mark=queue\b/, 5_000);
+    const started = Date.now();
+    const quick = await Promise.all(Array.from({ length: 12 }, (_, i) => httpRequest(`${server.url}/sleep?s=0.05&n=${i}`, { timeoutMs: 20_000 })));
+    const elapsed = Date.now() - started;
+    assert.deepEqual(quick.map((r) => r.status), Array(12).fill(200), 'every queued request served');
+    assert.equal((await stuck).status, 504);
+    // Each waits at most for the stuck worker's deadline, never for a second one.
+    assert.ok(elapsed < 8_000, `queued requests done after ${elapsed} ms`);
+  });
+});
+
+describe('--timeout 0', { timeout: 30_000 }, () => {
+  let server: Portico;
+  before(async () => {
+    const { app, args } = fixtureApp('sleepy_app');
+    server = await startPortico({ app, args: [...args, '-w', '1', '--timeout', '0'] });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('lets a long request run to the end', async () => {
+    const result = await httpRequest(`${server.url}/sleep?s=3`, { timeoutMs: 15_000 });
+    assert.equal(result.status, 200);
+    assert.doesNotMatch(server.logs(), /timed out/);
+  });
+});
+
+describe('--threads 4, -w 1, --timeout 3', { timeout: 40_000 }, () => {
+  let server: Portico;
+  before(async () => {
+    const { app, args } = fixtureApp('sleepy_app');
+    server = await startPortico({ app, args: [...args, '-w', '1', '--threads', '4', '--timeout', '3'] });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('runs 4 requests at once in one worker, with wsgi.multithread True', async () => {
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 4 }, () => httpRequest(`${server.url}/sleep?s=1`)));
+    const elapsed = Date.now() - started;
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+    const ids = answers.map((a) => JSON.parse(a.text) as Identity);
+    assert.equal(new Set(ids.map((i) => i.pid)).size, 1, 'one worker');
+    assert.equal(new Set(ids.map((i) => i.thread)).size, 4, 'four threads');
+    assert.ok(ids.every((i) => i.multithread === true), 'wsgi.multithread is True');
+    // Together in about one sleep; one after another would take 4 s.
+    assert.ok(elapsed < 2_500, `4 × 1 s sleeps took ${elapsed} ms`);
+  });
+
+  it('still times out a stuck request', async () => {
+    await expectTimedOut(server, 'threaded', 7_000);
+    const after = await httpRequest(`${server.url}/sleep?s=0.1`);
+    assert.equal(after.status, 200, 'a new worker serves');
+  });
+});
