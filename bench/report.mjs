@@ -243,6 +243,21 @@ function slim(results) {
   return copy;
 }
 
+/**
+ * Sections measured by other tools, kept beside the generated page so that a
+ * new run does not lose them: scripts/soak.mjs writes soak.md; analysis.md
+ * and preload.md are written by hand from their measurements.
+ */
+const FRAGMENTS = ['analysis', 'preload', 'soak'];
+
+function fragment(assets, name) {
+  try {
+    return readFileSync(join(assets, `${name}.md`), 'utf8').trimEnd() + '\n';
+  } catch {
+    return '';
+  }
+}
+
 /** Writes benchmarks.md, benchmarks/*.svg and benchmarks/results.json under outDir. */
 export function writeReport(results, outDir) {
   const rows = summarize(results);
@@ -269,6 +284,7 @@ export function writeReport(results, outDir) {
     '',
     ...present.map((w) => workloadSection(results, rows, w, `benchmarks/${w.id}.svg`)),
     memorySection(results),
+    ...FRAGMENTS.map((name) => fragment(assets, name)),
     commandsSection(results),
   ].join('\n');
   writeFileSync(join(outDir, 'benchmarks.md'), page);

@@ -6,6 +6,8 @@
 // prints throughput, latency and what happened to the slowloris connections.
 // Needs `npx tsc -p .` first, wrk on PATH, and `ulimit -n` above IDLE+SLOW+200.
 import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { startEchoServer } from '../dist/test/conformance/conformance-server.js';
 import { holdConnections } from '../dist/test/http/soak.js';
 
@@ -16,8 +18,11 @@ const server = await startEchoServer(['--headers-timeout', '10', '--keep-alive',
 const wrk = (label) => {
   const run = spawnSync('wrk', ['-t2', '-c32', `-d${Math.max(5, Math.floor(seconds / 3))}s`, '--latency', `${server.portico.url}/bench`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
   const pick = (re) => (run.stdout.match(re)?.[1] ?? '?');
-  console.log(`${label}: ${pick(/Requests\/sec:\s+([\d.]+)/)} req/s, p50 ${pick(/50%\s+(\S+)/)}, p99 ${pick(/99%\s+(\S+)/)}, errors ${pick(/(Non-2xx[^\n]*|Socket errors[^\n]*)/) }`);
+  const line = `${label}: ${pick(/Requests\/sec:\s+([\d.]+)/)} req/s, p50 ${pick(/50%\s+(\S+)/)}, p99 ${pick(/99%\s+(\S+)/)}, errors ${pick(/(Non-2xx[^\n]*|Socket errors[^\n]*)/) }`;
+  report.push(line);
+  console.log(line);
 };
+const report = [];
 try {
   wrk('baseline (no held connections)');
   const started = Date.now();
@@ -25,8 +30,22 @@ try {
   console.log(`holding ${idle} idle keep-alive + ${slow} slowloris connections (opened in ${Date.now() - started} ms)`);
   wrk(`with ${idle}+${slow} held`);
   const state = held.slowClosed();
-  console.log(`slowloris: ${state.closed}/${slow} closed by the server, ${state.got408} with a 408; idle still open: ${held.idleOpen()}/${idle}`);
+  const outcome = `slowloris: ${state.closed}/${slow} closed by the server, ${state.got408} with a 408; idle still open: ${held.idleOpen()}/${idle}`;
+  report.push(outcome);
+  console.log(outcome);
   held.close();
+  // The benchmark document's soak section (bench/report.mjs includes it).
+  writeFileSync(
+    new URL('../docs/benchmarks/soak.md', import.meta.url),
+    [
+      '## Endurance: idle and slowloris connections',
+      '',
+      `\`node scripts/soak.mjs ${idle} ${slow} ${seconds}\` on ${cpus().length} cores, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: portico (2 workers, --headers-timeout 10) holds ${idle} idle keep-alive connections and ${slow} slowloris connections (headers trickled a byte at a time) while wrk (2 threads, 32 connections) measures the echo app beside them.`,
+      '',
+      ...report.map((line) => `- ${line}`),
+      '',
+    ].join('\n'),
+  );
 } finally {
   await server.stop();
 }
