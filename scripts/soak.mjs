@@ -5,7 +5,8 @@
 // IDLE keep-alive and SLOW slowloris connections, runs wrk beside them, and
 // prints throughput, latency and what happened to the slowloris connections.
 // Needs `npx tsc -p .` first, wrk on PATH, and `ulimit -n` above IDLE+SLOW+200.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { startEchoServer } from '../dist/test/conformance/conformance-server.js';
@@ -15,20 +16,24 @@ const idle = Number(process.argv[2] ?? 1000);
 const slow = Number(process.argv[3] ?? 1000);
 const seconds = Number(process.argv[4] ?? 30);
 const server = await startEchoServer(['--headers-timeout', '10', '--keep-alive', String(seconds + 30), '--workers', '2']);
-const wrk = (label) => {
-  const run = spawnSync('wrk', ['-t2', '-c32', `-d${Math.max(5, Math.floor(seconds / 3))}s`, '--latency', `${server.portico.url}/bench`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
-  const pick = (re) => (run.stdout.match(re)?.[1] ?? '?');
-  const line = `${label}: ${pick(/Requests\/sec:\s+([\d.]+)/)} req/s, p50 ${pick(/50%\s+(\S+)/)}, p99 ${pick(/99%\s+(\S+)/)}, errors ${pick(/(Non-2xx[^\n]*|Socket errors[^\n]*)/) }`;
+// wrk runs asynchronously, so that this process keeps trickling its slowloris bytes meanwhile.
+const wrk = async (label) => {
+  const run = await promisify(execFile)('wrk', ['-t2', '-c32', `-d${Math.max(5, Math.floor(seconds / 3))}s`, '--latency', `${server.portico.url}/bench`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+  const pick = (re, none = '?') => (run.stdout.match(re)?.[1] ?? none);
+  const line = `${label}: ${pick(/Requests\/sec:\s+([\d.]+)/)} req/s, p50 ${pick(/^\s+50%\s+(\S+)/m)}, p99 ${pick(/^\s+99%\s+(\S+)/m)}, errors: ${pick(/(Non-2xx[^\n]*|Socket errors[^\n]*)/, 'none')}`;
   report.push(line);
   console.log(line);
 };
 const report = [];
 try {
-  wrk('baseline (no held connections)');
+  await wrk('baseline (no held connections)');
   const started = Date.now();
   const held = await holdConnections(server.portico.port, idle, slow, 500);
   console.log(`holding ${idle} idle keep-alive + ${slow} slowloris connections (opened in ${Date.now() - started} ms)`);
-  wrk(`with ${idle}+${slow} held`);
+  await wrk(`with ${idle}+${slow} held`);
+  // Give the headers timeout (10 s) time to fire on every slowloris connection.
+  const settle = started + 15_000 - Date.now();
+  if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
   const state = held.slowClosed();
   const outcome = `slowloris: ${state.closed}/${slow} closed by the server, ${state.got408} with a 408; idle still open: ${held.idleOpen()}/${idle}`;
   report.push(outcome);
