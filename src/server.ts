@@ -40,7 +40,8 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly #wsgiMounts: WsgiMount[] = [];
   readonly #watchers: CodeWatcher[] = [];
   readonly #listeners: Listener[];
-  readonly #listenerOf = new WeakMap<IncomingMessage, Listener>();
+  /** Kept for a CGI local redirect, which replays a request on its own context. */
+  readonly #contexts = new WeakMap<IncomingMessage, RequestContext>();
   readonly #accessHandler = new WeakMap<ServerResponse, MountHandler | null>();
   #inflight = 0;
   #whenIdle: Array<() => void> = [];
@@ -62,16 +63,16 @@ export class Server extends EventEmitter<ServerEvents> {
     if (specs.length === 0) throw new ConfigError('nothing to serve: give an application, or mounts');
     this.#mounts = new MountTable(specs.map((spec) => ({ prefix: normalizePrefix(spec.path), handler: this.#createHandler(spec) })));
 
-    this.#listeners = this.options.bind.map((bind) => {
-      const listener: Listener = new Listener(
-        parseBindAddress(bind),
-        (req, res) => this.#handle(req, res, listener),
-        listenerOptions(this.options, (req, refused) =>
-          this.log.info(`refused ${req === null ? 'connection' : `${req.method} ${req.url}`}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`),
+    this.#listeners = this.options.bind.map(
+      (bind) =>
+        new Listener(
+          parseBindAddress(bind),
+          (req, res, context) => this.#handle(req, res, context),
+          listenerOptions(this.options, (req, refused) =>
+            this.log.info(`refused ${req === null ? 'connection' : `${req.method} ${req.url}`}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`),
+          ),
         ),
-      );
-      return listener;
-    });
+    );
   }
 
   #createHandler(spec: MountSpec): MountHandler {
@@ -89,7 +90,7 @@ export class Server extends EventEmitter<ServerEvents> {
           req.url = path;
           for (const name of BODY_HEADERS) delete req.headers[name];
           req.rawHeaders = req.rawHeaders.filter((_, i, raw) => !BODY_HEADERS.has((raw[i - (i % 2)] as string).toLowerCase()));
-          this.#route(req, res, this.#contextOf(req));
+          this.#route(req, res, this.#contexts.get(req) as RequestContext);
         },
       });
     }
@@ -222,20 +223,14 @@ export class Server extends EventEmitter<ServerEvents> {
     clearTimeout(killTimer);
   }
 
-  #handle(req: IncomingMessage, res: ServerResponse, listener: Listener): void {
+  #handle(req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
     this.#inflight++;
     res.on('close', () => {
       this.#inflight--;
       if (this.#inflight === 0) for (const done of this.#whenIdle.splice(0)) done();
     });
-    this.#listenerOf.set(req, listener);
-    this.#route(req, res, this.#contextOf(req));
-  }
-
-  /** Who is asking and how, for the handlers. */
-  #contextOf(req: IncomingMessage): RequestContext {
-    const listener = this.#listenerOf.get(req) as Listener;
-    return { ...listener.serverNameAndPort, ...listener.clientOf(req) };
+    this.#contexts.set(req, context);
+    this.#route(req, res, context);
   }
 
   /** Hands the request to the mount its path names, or answers 400/404 itself. */

@@ -5,6 +5,7 @@
  * headers from untrusted peers (proxy-headers.ts), clients that trickle.
  * A request reaches the handler only once its head is complete and valid.
  */
+import type { RequestContext } from '../routing/mount-handler.js';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -15,7 +16,7 @@ import { sendErrorResponse } from './error-response.js';
 import { watchBodyIdle } from './body-timeout.js';
 import { answerClientError, closingResponse } from './client-error.js';
 import { checkDeclaredBody, checkHeadLimits, DEFAULT_LIMITS, maxHeaderSize, type RequestLimits } from './limits.js';
-import { compileTrust, resolveClient, type ClientInfo, type Trust } from './proxy-headers.js';
+import { compileTrust, resolveClient, type Trust } from './proxy-headers.js';
 import { proxiedPeer, requireProxyProtocol } from './proxy-protocol.js';
 import { refusal, type Refusal } from './refusal.js';
 import { checkConnect, checkRequest } from './request-validation.js';
@@ -32,7 +33,8 @@ export function parseBindAddress(bind: string): BindAddress {
   return { kind: 'tcp', host: host === '' ? '0.0.0.0' : host, port };
 }
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+/** Gets each admitted request with who asked and how (RequestContext). */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse, context: RequestContext) => void;
 
 export interface ListenerOptions {
   keepAliveSeconds: number;
@@ -80,7 +82,6 @@ export class Listener {
   readonly #trust: Trust;
   readonly #bodyTimeoutMs: number;
   readonly #onRefuse: NonNullable<ListenerOptions['onRefuse']>;
-  readonly #clients = new WeakMap<IncomingMessage, ClientInfo>();
   /** Connections on which a request was refused: whatever follows it is not served. */
   readonly #refused = new WeakSet<Duplex>();
 
@@ -131,18 +132,6 @@ export class Listener {
     }
   }
 
-  /** Who asked, as established for `req` (the socket, PROXY header, trusted forwarding headers). */
-  clientOf(req: IncomingMessage): ClientInfo {
-    return (
-      this.#clients.get(req) ?? {
-        remoteAddr: req.socket.remoteAddress ?? '',
-        remotePort: String(req.socket.remotePort ?? ''),
-        scheme: 'http',
-        forwardedHost: null,
-      }
-    );
-  }
-
   #admit(req: IncomingMessage, res: ServerResponse, handler: RequestHandler): void {
     // Node may already have parsed requests pipelined behind a refused one;
     // they are dropped unanswered and the connection closes after the refusal.
@@ -155,14 +144,22 @@ export class Listener {
     const client = resolveClient(req, this.#trust, peer);
     if ('refuse' in client) return this.#refuse(req, res, client);
     const targetAuthority = 'refuse' in facts ? null : facts.targetAuthority;
-    this.#clients.set(req, { ...client, forwardedHost: client.forwardedHost ?? targetAuthority });
+    const { serverName, serverPort } = this.serverNameAndPort;
+    const context: RequestContext = {
+      scheme: client.scheme,
+      serverName,
+      serverPort,
+      remoteAddr: client.remoteAddr,
+      remotePort: client.remotePort,
+      forwardedHost: client.forwardedHost ?? targetAuthority,
+    };
     watchBodyIdle(req, res, this.#bodyTimeoutMs, () => {
       this.#onRefuse(req, refusal(408, 'PORTICO_ERR_BODY_TIMEOUT', `no request body bytes for ${this.#bodyTimeoutMs} ms`));
       this.#refused.add(req.socket);
       if (res.headersSent) res.destroy();
       else sendErrorResponse(res, 408, { close: true });
     });
-    handler(req, res);
+    handler(req, res, context);
   }
 
   #refuse(req: IncomingMessage, res: ServerResponse, refused: Refusal): void {
