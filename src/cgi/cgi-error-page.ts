@@ -5,11 +5,7 @@
  * the script wrote to stderr, HTML-escaped, for the developer at the browser.
  */
 import { STATUS_CODES, type ServerResponse } from 'node:http';
-import { sendErrorResponse } from '../http/error-response.js';
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { sendDevelopmentPage, sendErrorResponse } from '../http/error-response.js';
 
 export interface FailureDetail {
   /** What went wrong, for the developer (never shown without debug). */
@@ -23,11 +19,9 @@ export function sendCgiErrorResponse(res: ServerResponse, status: number, debug:
     sendErrorResponse(res, status);
     return;
   }
-  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
-  const body =
-    `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>\n` +
-    `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(detail.reason)}</p>\n` +
-    `<h2>stderr</h2>\n<pre>${escapeHtml(detail.stderr)}</pre>\n</body></html>\n`;
-  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  sendDevelopmentPage(res, status, {
+    title: `${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    explanation: detail.reason,
+    sections: [{ heading: 'stderr', text: detail.stderr }],
+  });
 }

@@ -3,23 +3,12 @@
  * (mod_wsgi's WSGIDaemonProcess per application).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendDevelopmentPage } from '../http/error-response.js';
 import type { MountHandler, MountMatch, RequestContext } from '../routing/mount-handler.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { WorkerPool, type PoolConfig } from '../supervisor/worker-pool.js';
 import { buildEnviron } from './environ.js';
 import { WsgiExchange, type ExchangeContext } from './wsgi-exchange.js';
-
-/** The development page for code that does not load; every byte of the report is escaped. */
-function sendLoadFailurePage(res: ServerResponse, report: string): void {
-  const escaped = report.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const body =
-    '<!doctype html><meta charset="utf-8"><title>Application failed to load</title>' +
-    '<style>body{font:15px system-ui,sans-serif;margin:2em}pre{background:#fff4f4;border:1px solid #e0b4b4;padding:1em;overflow:auto}</style>' +
-    '<h1>The application failed to load</h1><p>portico reloads it when you save a fix.</p>' +
-    `<pre>${escaped}</pre>`;
-  res.writeHead(500, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
-}
 
 export interface WsgiMountConfig extends PoolConfig {
   /** --timeout, seconds; 0 for none. */
@@ -48,7 +37,11 @@ export class WsgiMount implements MountHandler {
 
   handle(req: IncomingMessage, res: ServerResponse, match: MountMatch, context: RequestContext): void {
     if (this.loadFailure !== null) {
-      sendLoadFailurePage(res, this.loadFailure);
+      sendDevelopmentPage(res, 500, {
+        title: 'The application failed to load',
+        explanation: 'portico reloads it when you save a fix.',
+        sections: [{ heading: 'Traceback', text: this.loadFailure }],
+      });
       return;
     }
     const exchange = new WsgiExchange(req, res, buildEnviron(req, match, context), this.#context);
