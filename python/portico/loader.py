@@ -14,13 +14,10 @@ line saying what went wrong, with which interpreter, and what to check.
 """
 from __future__ import annotations
 
-import ast
-import hashlib
 import importlib
 import importlib.machinery
 import importlib.util
 import os
-import platform
 import sys
 import traceback
 
@@ -84,6 +81,10 @@ def _names_a_file(target: str) -> bool:
 
 def _parse_expr(spec: str, expr: str):
     """``name.attr`` or ``factory(literal, key=literal)`` -> (names, call)."""
+    names = expr.split(".")
+    if all(name.isidentifier() for name in names):
+        return names, None  # the usual case, without loading the parser into every worker
+    import ast  # only factories need it; it costs a worker memory
     try:
         node = ast.parse(expr, mode="eval").body
     except SyntaxError:
@@ -159,6 +160,7 @@ def _load_script(spec: str, target: str):
                        "check the path and --chdir")
     # mod_wsgi names a script's module after its path, so two apps with the
     # same file name never share a sys.modules entry.
+    import hashlib  # only script files need it; it loads OpenSSL into the worker
     digest = hashlib.md5(os.fsencode(path), usedforsecurity=False).hexdigest()
     name = "_portico_script_" + digest
     loader_class = importlib.machinery.SourceFileLoader if path.endswith(".py") else _ScriptLoader
@@ -187,7 +189,7 @@ def _failure(code: str, spec: str, reason: str, advice: str, exc_info=None) -> A
     if _PATHS_ADVICE not in advice:
         advice += "; if this is the wrong interpreter or directory, " + _PATHS_ADVICE
     hint = "portico: could not load the application %r with %s (Python %s): %s; %s" % (
-        spec, sys.executable, platform.python_version(), reason, advice)
+        spec, sys.executable, "%d.%d.%d" % sys.version_info[:3], reason, advice)
     if exc_info is None:
         return AppLoadError(code, hint)
     return AppLoadError(code, _user_traceback(exc_info) + hint)

@@ -26,9 +26,10 @@ from .channel import Channel
 from .errors import AppLoadError, ChannelClosed, ChannelCorrupt
 from .executor import Executor
 from .loader import load_app
-from .zygote import FORK_SOCKET_ENV, Zygote
 
 CHANNEL_FD = 3
+# Set by the front for a --preload zygote: the socket its forked workers connect to (zygote.py).
+FORK_SOCKET_ENV = "PORTICO_FORK_SOCKET"
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_PROTOCOL_ERROR = 3
@@ -133,6 +134,7 @@ def main(argv=None) -> int:
     fork_socket = os.environ.pop(FORK_SOCKET_ENV, None)
     if fork_socket is not None:
         # --preload: this process is the zygote; the workers are its forks.
+        from .zygote import Zygote  # only --preload needs it
         return Zygote(sock, fork_socket, lambda worker_sock: serve(worker_sock, config, app)).run()
     return serve(sock, config, app)
 

@@ -24,7 +24,6 @@ import traceback
 
 from .codec import READY, SPAWN, STOP, WORKER_EXIT, FrameDecoder, encode_frame, encode_u32, encode_worker_exit
 
-FORK_SOCKET_ENV = "PORTICO_FORK_SOCKET"
 # How often the zygote reaps children while no frame arrives: the bound on
 # how late the front hears why a worker died.
 REAP_INTERVAL = 0.1
