@@ -170,13 +170,24 @@ def _render_chain(exc_type, exc, tb):
     return parts
 
 
+_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _is_runtime_frame(frame) -> bool:
+    return os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _RUNTIME_DIR
+
+
 def _render_exception(exc_type, exc, tb) -> str:
     parts = ["<section class=\"exception\">\n<h2>%s</h2>\n" % _e(_headline(exc_type, exc))]
     notes = getattr(exc, "__notes__", None)  # PEP 678 (3.11+)
     if isinstance(notes, (list, tuple)):
         for note in notes:
             parts.append("<p class=\"note\">%s</p>\n" % _e(_safe_str(note)))
+    # The server's own frames (the executor calling the app) tell the
+    # developer nothing and would show portico's locals: start at their code.
     frames = list(traceback.walk_tb(tb))
+    while len(frames) > 1 and _is_runtime_frame(frames[0][0]):
+        frames.pop(0)
     if not frames:
         parts.append("<p class=\"empty\">No traceback: the server found this fault after the "
                      "application returned.</p>\n")

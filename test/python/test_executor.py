@@ -2,6 +2,7 @@
 are valid run inside wsgiref.validate, so a server-side slip fails them."""
 import io
 import os
+import re
 import sys
 import tempfile
 import unittest
@@ -670,6 +671,14 @@ class DebugPageTest(unittest.TestCase):
         self.assertEqual(headers, [self.HTML, ("Content-Length", str(len(t.body())))])
         self.assertEqual(t.events[-1], ("end", False))
         return t.body().decode("utf-8")
+
+    def test_page_frames_start_at_the_application_not_the_runtime(self):
+        t, _ = self.run_captured(self.raising_app)
+        page = self.assert_page(t)
+        files = re.findall(r'<code class="file">([^<]*)</code>', page)
+        self.assertTrue(files, page)
+        self.assertTrue(files[0].endswith("test_executor.py"), files)
+        self.assertFalse(any(name.endswith("executor.py") and "test_" not in name for name in files), files)
 
     def test_debug_on_sends_the_page_and_logs_the_error_text_to_stderr(self):
         t, logged = self.run_captured(self.raising_app)
