@@ -31,6 +31,16 @@ def run(app, environ=None, transport=None, validated=True, **executor_args):
     return transport
 
 
+
+def swallows_its_violation(environ, start_response):
+    """Catches the error its bad status raised and carries on: still a violation."""
+    try:
+        start_response("200 OK\r\nX: y", TEXT)
+    except WSGIViolation:
+        pass
+    start_response("200 OK", TEXT)
+    return [b"sneaky"]
+
 class Closing:
     """A response iterable that records close() and can fail on cue."""
 
@@ -520,14 +530,7 @@ class ViolationTest(unittest.TestCase):
         self.assertIn("Traceback", text)  # raised inside the app: show where
 
     def test_swallowed_violation_is_still_reported(self):
-        def app(environ, start_response):
-            try:
-                start_response("200 OK\r\nX: y", TEXT)
-            except WSGIViolation:
-                pass
-            start_response("200 OK", TEXT)
-            return [b"sneaky"]
-        t, text = self.violation(app)
+        t, text = self.violation(swallows_its_violation)
         self.assertEqual(t.kinds(), ["error"])
         self.assertIn("malformed status", text)
 
@@ -743,14 +746,7 @@ class DebugPageTest(unittest.TestCase):
         self.assertTrue(logged.startswith("WSGI protocol violation in GET /no-start-response: "), logged)
 
     def test_swallowed_violation_gets_the_page(self):
-        def app(environ, start_response):
-            try:
-                start_response("200 OK\r\nX: y", TEXT)
-            except WSGIViolation:
-                pass
-            start_response("200 OK", TEXT)
-            return [b"sneaky"]
-        t, logged = self.run_captured(app)
+        t, logged = self.run_captured(swallows_its_violation)
         page = self.assert_page(t)
         self.assertIn("malformed status", page)
         self.assertIn("malformed status", logged)
