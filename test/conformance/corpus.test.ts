@@ -44,6 +44,7 @@ describe('conformance corpus, direct', { timeout: 180_000 }, () => {
         else if (header(result.finals[0]!, 'connection')?.toLowerCase() !== 'close') failures.push(`${c.name}: refusal without Connection: close`);
         if (seen.some(([, uri]) => uri.includes('__sentinel__'))) failures.push(`${c.name}: the pipelined request behind it reached the app`);
         if (!c.headReachesApp && seen.length > 0) failures.push(`${c.name}: the app saw ${JSON.stringify(seen)}`);
+        if (c.headReachesApp) await server.settle(before);
       }
       assert.deepEqual(failures, []);
     });

@@ -62,6 +62,7 @@ describe('conformance corpus through nginx', { timeout: 120_000, skip: hasNginx(
           }
           if (!c.headReachesApp && seen.length > 0) failures.push(`${c.name}: the app saw ${JSON.stringify(seen)}`);
         }
+        if (c.headReachesApp) await server.settle(before);
         // The upstream connections must still be in step.
         const probe = await exchange(nginx.port, [PROBE], (finals) => finals.length >= 1);
         const body = probe.finals[0]?.body.toString('latin1') ?? '';
