@@ -83,6 +83,7 @@ export class Server extends EventEmitter<ServerEvents> {
         log: this.log,
         timeoutSeconds: this.options.timeout,
         debug: this.options.debug,
+        python: this.options.python,
         internalRedirect: (req, res, path) => {
           // RFC 3875 §6.2.2: a local redirect is served anew, as a GET without
           // a body, on the same response; the original body is already spent.

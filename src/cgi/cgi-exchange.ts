@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorLog } from '../observability/error-log.js';
 import { CgiBadHeaderError, CgiError, CgiNoHeaderError, CgiRedirectError, CgiSpawnError, CgiTimeoutError } from './cgi-errors.js';
 import { sendCgiErrorResponse } from './cgi-error-page.js';
-import { CgiProcess } from './cgi-process.js';
+import type { CgiProcess } from './cgi-process.js';
 import { CgiResponseParser, type CgiResponseHead } from './cgi-response-parser.js';
 import { NphRelay } from './nph-relay.js';
 import type { LocatedScript } from './script-locator.js';
@@ -57,12 +57,12 @@ export class CgiExchange {
   /** Settles once the script has exited and closed its output (or never started). */
   readonly finished: Promise<void>;
 
-  constructor(req: IncomingMessage, res: ServerResponse, script: LocatedScript, env: Record<string, string>, options: ExchangeOptions) {
+  constructor(req: IncomingMessage, res: ServerResponse, script: LocatedScript, scriptProcess: CgiProcess, options: ExchangeOptions) {
     this.#req = req;
     this.#res = res;
     this.#script = script;
     this.#options = options;
-    this.#process = new CgiProcess(script, env);
+    this.#process = scriptProcess;
     this.finished = new Promise((resolve) => this.#whenClosed.push(resolve));
     this.#wire();
   }
@@ -74,14 +74,13 @@ export class CgiExchange {
       this.#fail(new CgiSpawnError(`cannot run '${this.#script.filename}': ${error.message}`, error));
       for (const listener of this.#whenClosed.splice(0)) listener();
     });
-    if (proc.pid === undefined) return; // the spawn error above is on its way
-    const pid = proc.pid;
-    this.#stderr = new StderrRelay(proc.stderr, this.#options.log, pid);
+    this.#stderr = new StderrRelay(proc.stderr, this.#options.log, () => proc.pid);
     proc.onClose((code, signal) => {
       this.#closed = true;
       clearTimeout(this.#timer);
       if (code !== 0 && this.#state !== 'failed') {
-        this.#options.log.warning(`CGI script '${this.#script.filename}' exited with ${signal ?? `status ${code}`}`, pid);
+        const how = signal !== null ? signal : code !== null ? `status ${code}` : 'a status nobody could report';
+        this.#options.log.warning(`CGI script '${this.#script.filename}' exited with ${how}`, proc.pid);
       }
       for (const listener of this.#whenClosed.splice(0)) listener();
     });

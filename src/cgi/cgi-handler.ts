@@ -13,6 +13,8 @@ import type { MountHandler, MountMatch, RequestContext } from '../routing/mount-
 import { CgiError, CgiLengthRequiredError } from './cgi-errors.js';
 import { buildCgiEnvironment } from './cgi-environment.js';
 import { CgiExchange, type InternalRedirect } from './cgi-exchange.js';
+import { launchDirectly, type CgiLauncher } from './cgi-process.js';
+import { CgiSpawner } from './cgi-spawner.js';
 import { ScriptLocator } from './script-locator.js';
 
 /** Local redirects followed for one request before it counts as a loop. */
@@ -26,6 +28,12 @@ export interface CgiHandlerOptions {
   timeoutSeconds: number;
   /** Error pages show why a script failed and its stderr. */
   debug: boolean;
+  /**
+   * The Python that runs the spawner helper (cgi-spawner.ts). null, or a
+   * Python that cannot run it, means scripts are started with
+   * child_process.spawn from the front, which is slower under load.
+   */
+  python: string | null;
   /**
    * Serves `path` (with its query) on this server for a script's local
    * redirect (RFC 3875 §6.2.2): as a new GET without a body, answering on
@@ -42,6 +50,8 @@ export class CgiHandler implements MountHandler {
   readonly #bodyBytes = new WeakMap<ServerResponse, number>();
   readonly #redirects = new WeakMap<IncomingMessage, number>();
   readonly #running = new Set<CgiExchange>();
+  #spawner: CgiSpawner | null = null;
+  #launch: CgiLauncher = launchDirectly;
 
   constructor(options: CgiHandlerOptions) {
     if (!isAbsolute(options.root)) throw new ConfigError(`CGI root '${options.root}' is not an absolute path`);
@@ -50,17 +60,31 @@ export class CgiHandler implements MountHandler {
     this.#locator = new ScriptLocator(options.root);
   }
 
-  /** Checks that the root is a directory. */
+  /** Checks that the root is a directory and starts the spawner. */
   async start(): Promise<void> {
+    let realRoot: string;
     try {
-      await this.#locator.realRoot();
+      realRoot = await this.#locator.realRoot();
     } catch (error) {
       throw new ConfigError(`CGI root '${this.#options.root}': ${(error as Error).message}`);
+    }
+    const python = this.#options.python;
+    if (python === null) return;
+    try {
+      const spawner = await CgiSpawner.start(python, realRoot, this.#options.log);
+      this.#spawner = spawner;
+      this.#launch = (script, env) => spawner.launch(script, env);
+    } catch (error) {
+      this.#options.log.warning(
+        `CGI spawner for ${this.#options.root} could not start with '${python}' (${(error as Error).message}); ` +
+          'scripts will be started by the front itself, which is slower under load. Set --python to a working Python 3 to use the spawner.',
+      );
     }
   }
 
   /** Waits up to `graceMs` for running scripts, then kills the process groups of the rest. */
   async close(graceMs: number): Promise<void> {
+    this.#spawner?.stop();
     if (this.#running.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
@@ -83,7 +107,7 @@ export class CgiHandler implements MountHandler {
       throw new CgiLengthRequiredError();
     }
     const env = buildCgiEnvironment({ req, match, context, script, root: this.#options.root });
-    const exchange = new CgiExchange(req, res, script, env, {
+    const exchange = new CgiExchange(req, res, script, this.#launch(script, env), {
       log: this.#options.log,
       timeoutSeconds: this.#options.timeoutSeconds,
       debug: this.#options.debug,

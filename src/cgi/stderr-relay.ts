@@ -14,12 +14,13 @@ const MAX_TAIL = 16 * 1024;
 
 export class StderrRelay {
   readonly #log: ErrorLog;
-  readonly #pid: number;
+  /** The script's pid, once known (a spawner reports it shortly after the script starts). */
+  readonly #pid: () => number | undefined;
   readonly #decoder = new StringDecoder('utf8');
   #partial = '';
   #tail = '';
 
-  constructor(stream: Readable, log: ErrorLog, pid: number) {
+  constructor(stream: Readable, log: ErrorLog, pid: () => number | undefined) {
     this.#log = log;
     this.#pid = pid;
     stream.on('data', (chunk: Buffer) => this.#take(this.#decoder.write(chunk)));
@@ -46,7 +47,7 @@ export class StderrRelay {
   }
 
   #emit(line: string): void {
-    this.#log.error(line === '' ? ' ' : line, this.#pid);
+    this.#log.error(line === '' ? ' ' : line, this.#pid());
     this.#tail = (this.#tail + line + '\n').slice(-MAX_TAIL);
   }
 }

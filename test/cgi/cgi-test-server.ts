@@ -103,6 +103,7 @@ export async function startCgiServer(
     log,
     timeoutSeconds: options.timeoutSeconds ?? 10,
     debug: options.debug ?? false,
+    python: options.python ?? null,
     // A GET replay of the path, as the server's router would do it.
     internalRedirect:
       options.followRedirects === false

@@ -52,7 +52,7 @@ interface Case {
 
 const CASES: Case[] = [
   { kind: 'static', thing: '/thing', make: (root, log) => new StaticHandler({ root, log }) },
-  { kind: 'cgi', thing: '/script.sh', make: (root, log) => new CgiHandler({ root, log, timeoutSeconds: 10, debug: false }) },
+  { kind: 'cgi', thing: '/script.sh', make: (root, log) => new CgiHandler({ root, log, timeoutSeconds: 10, debug: false, python: SYSTEM_PYTHON }) },
   {
     kind: 'wsgi',
     thing: '/thing',
