@@ -18,6 +18,7 @@ import type { MountHandler } from '../../src/routing/mount-handler.js';
 import { MountTable } from '../../src/routing/mount-table.js';
 import { StaticHandler } from '../../src/static/static-handler.js';
 import { WsgiMount } from '../../src/wsgi/wsgi-mount.js';
+import { SYSTEM_PYTHON } from '../helpers/paths.js';
 
 const BODY = 'the same body from every kind of mount\n';
 
