@@ -40,7 +40,7 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly #wsgiMounts: WsgiMount[] = [];
   readonly #watchers: CodeWatcher[] = [];
   readonly #listeners: Listener[];
-  /** Kept for a CGI local redirect, which replays a request on its own context. */
+  /** Kept for a CGI local redirect, which replays a request on its own context; only CGI requests are put here. */
   readonly #contexts = new WeakMap<IncomingMessage, RequestContext>();
   readonly #accessHandler = new WeakMap<ServerResponse, MountHandler | null>();
   #inflight = 0;
@@ -98,7 +98,14 @@ export class Server extends EventEmitter<ServerEvents> {
     const settings = { ...pickPoolSettings(this.options), ...spec.settings };
     const chdir = this.#directory(settings.chdir, '--chdir');
     const mount = new WsgiMount(
-      { ...settings, chdir, app: spec.app, debug: this.options.debug, limitRequestBody: this.options.limitRequestBody },
+      {
+        ...settings,
+        chdir,
+        app: spec.app,
+        debug: this.options.debug,
+        limitRequestBody: this.options.limitRequestBody,
+        countBodyBytes: this.#accessLog !== null,
+      },
       this.log,
     );
     mount.pool.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
@@ -226,13 +233,15 @@ export class Server extends EventEmitter<ServerEvents> {
 
   #handle(req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
     this.#inflight++;
-    res.on('close', () => {
-      this.#inflight--;
-      if (this.#inflight === 0) for (const done of this.#whenIdle.splice(0)) done();
-    });
-    this.#contexts.set(req, context);
+    res.on('close', this.#onResponseClose);
     this.#route(req, res, context);
   }
+
+  /** One function for every response, rather than a closure per request: it needs nothing of the request. */
+  readonly #onResponseClose = (): void => {
+    this.#inflight--;
+    if (this.#inflight === 0) for (const done of this.#whenIdle.splice(0)) done();
+  };
 
   /** Hands the request to the mount its path names, or answers 400/404 itself. */
   #route(req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
@@ -244,6 +253,7 @@ export class Server extends EventEmitter<ServerEvents> {
       return;
     }
     const { handler } = route.mount;
+    if (handler.kind === 'cgi') this.#contexts.set(req, context);
     this.#recordAccess(req, res, handler);
     handler.handle(req, res, route.match, context);
   }

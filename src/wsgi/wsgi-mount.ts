@@ -15,17 +15,25 @@ export interface WsgiMountConfig extends PoolConfig {
   timeout: number;
   /** --limit-request-body, bytes; 0 for none. */
   limitRequestBody: number;
+  /**
+   * Keep what bodyBytes() needs. Only an access log asks for it, and a
+   * WeakMap entry per request is a cost the garbage collector pays even
+   * when nobody reads it.
+   */
+  countBodyBytes: boolean;
 }
 
 export class WsgiMount implements MountHandler {
   readonly kind = 'wsgi';
   readonly pool: WorkerPool;
   readonly #context: ExchangeContext;
-  readonly #exchanges = new WeakMap<ServerResponse, WsgiExchange>();
+  /** Only with countBodyBytes. */
+  readonly #exchanges: WeakMap<ServerResponse, WsgiExchange> | null;
 
   constructor(config: WsgiMountConfig, log: ErrorLog) {
     this.pool = new WorkerPool(config, log);
     this.#context = { pool: this.pool, log, timeoutSeconds: config.timeout, limitRequestBody: config.limitRequestBody };
+    this.#exchanges = config.countBodyBytes ? new WeakMap() : null;
   }
 
   /**
@@ -45,12 +53,12 @@ export class WsgiMount implements MountHandler {
       return;
     }
     const exchange = new WsgiExchange(req, res, buildEnviron(req, match, context), this.#context);
-    this.#exchanges.set(res, exchange);
+    this.#exchanges?.set(res, exchange);
     exchange.start();
   }
 
   bodyBytes(res: ServerResponse): number {
-    return this.#exchanges.get(res)?.bodyBytes ?? 0;
+    return this.#exchanges?.get(res)?.bodyBytes ?? 0;
   }
 
   start(): Promise<void> {

@@ -74,6 +74,7 @@ const CASES: Case[] = [
           maxRequestsJitter: 0,
           timeout: 10,
           limitRequestBody: 0,
+          countBodyBytes: true,
         },
         log,
       ),
