@@ -23,8 +23,11 @@ export interface CgiProcess {
   killGroup(): void;
 }
 
+/** What starting a script needs of it: the file, and the directory it runs in. */
+export type ScriptFile = Pick<LocatedScript, 'filename' | 'directory'>;
+
 /** Starts `script` with `env`, in its own directory and process group. */
-export type CgiLauncher = (script: LocatedScript, env: Record<string, string>) => CgiProcess;
+export type CgiLauncher = (script: ScriptFile, env: Record<string, string>) => CgiProcess;
 
 /**
  * A script started with child_process.spawn, with execve() semantics: no
@@ -38,7 +41,7 @@ export class DirectCgiProcess implements CgiProcess {
   readonly #child: ChildProcessByStdio<Writable, Readable, Readable>;
   #closed = false;
 
-  constructor(script: LocatedScript, env: Record<string, string>) {
+  constructor(script: ScriptFile, env: Record<string, string>) {
     this.#child = spawn(script.filename, [], {
       cwd: script.directory, // RFC 3875 §7.2 (UNIX): the current directory is the script's
       env,

@@ -3,8 +3,9 @@
  * small long-lived process, one per CGI mount, that starts scripts with
  * posix_spawn so that the large Node process never forks on its event loop
  * (Apache's mod_cgid does the same for the same reason). Measured with
- * bench/cgi-spawner.mjs on this 2-core machine, trivial sh script, medians:
- * 1 at a time, spawn 537 req/s, spawner 620; 16 at a time, 484 vs 1120.
+ * bench/cgi-spawner.mjs on a 2-core machine, trivial sh script, medians of
+ * 3 x 2 s, child_process.spawn vs this: 1 at a time 490 vs 643 req/s,
+ * 4 at a time 618 vs 1134, 16 at a time 758 vs 1208.
  *
  *   front ──control line {token, path, cwd, env}──▶ spawner (stdin)
  *   front ──"I token" + request body──▶ socket ──▶ script fd 0
@@ -26,8 +27,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { ErrorLog } from '../observability/error-log.js';
-import { DirectCgiProcess, killProcessGroup, type CgiProcess } from './cgi-process.js';
-import type { LocatedScript } from './script-locator.js';
+import { DirectCgiProcess, killProcessGroup, type CgiProcess, type ScriptFile } from './cgi-process.js';
 
 const SPAWNER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'portico', 'cgi_spawner.py');
 /** How long a new spawner may take to say it is ready. */
@@ -203,7 +203,7 @@ class SpawnerProcess {
     return !this.#ended;
   }
 
-  launch(script: LocatedScript, env: Record<string, string>): SpawnedCgiProcess {
+  launch(script: ScriptFile, env: Record<string, string>): SpawnedCgiProcess {
     const token = String(++this.#nextToken);
     const spawned = new SpawnedCgiProcess(this.socketPath, token);
     this.#scripts.set(token, spawned);
@@ -261,7 +261,7 @@ export class CgiSpawner {
     return this.#spawner?.pid;
   }
 
-  launch(script: LocatedScript, env: Record<string, string>): CgiProcess {
+  launch(script: ScriptFile, env: Record<string, string>): CgiProcess {
     const spawner = this.#spawner;
     return spawner !== null && spawner.running ? spawner.launch(script, env) : new DirectCgiProcess(script, env);
   }

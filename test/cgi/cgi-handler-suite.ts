@@ -45,6 +45,18 @@ export function cgiHandlerSuite(python: string | null): void {
       assert.equal(reply.text, 'hello from sh, query=x=1\n');
     });
 
+    it('starts a script with default signal dispositions, nothing blocked and no socket of the server open', async () => {
+      const reply = await request(server.port, '/cgi-bin/process-state.pl');
+      assert.equal(reply.status, 200);
+      const ignored = BigInt(`0x${/SigIgn:\s*([0-9a-f]+)/.exec(reply.text)?.[1] ?? 'ff'}`);
+      // Signals 1-31: a Python parent ignores SIGPIPE and SIGXFSZ, which exec
+      // would pass on; perl itself ignores SIGFPE (bit 7). Above 31, glibc's
+      // posix_spawn leaves its two internal signals ignored, by design.
+      assert.equal(ignored & 0x7fffffffn & ~(1n << 7n), 0n, reply.text);
+      assert.match(reply.text, /SigBlk:\s*0+\n/);
+      assert.doesNotMatch(reply.text, /-> socket:/);
+    });
+
     it('runs a Perl script, with SCRIPT_NAME and PATH_INFO split at the script', async () => {
       const reply = await request(server.port, '/cgi-bin/sub/echo-env.pl/extra/path');
       assert.equal(reply.status, 200);

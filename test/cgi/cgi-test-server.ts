@@ -43,7 +43,7 @@ export function prepareCgiRoot(): CgiRoot {
   for (const name of ['hello.sh', 'echo-stdin.sh', 'streaming.sh', 'stderr.sh', 'crlf.sh', 'status.sh', 'redirect-local.sh',
     'redirect-absolute.sh', 'redirect-status.sh', 'redirect-loop.sh', 'nph-raw.sh', 'no-header.sh', 'bad-header.sh',
     'no-cgi-field.sh', 'partial-header.sh', 'short-body.sh', 'sleeper.sh', 'slow-body.sh', 'no-shebang', '.hidden.sh',
-    'form.py', 'sub/echo-env.pl', 'sub/hello.py']) {
+    'form.py', 'process-state.pl', 'sub/echo-env.pl', 'sub/hello.py']) {
     chmodSync(join(root, name), 0o755);
   }
   chmodSync(join(root, 'not-executable.sh'), 0o644);
