@@ -289,7 +289,7 @@ export const SETTINGS: readonly Setting[] = [
     parse: nonEmpty,
     defaultValue: (env) => (env.VIRTUAL_ENV ? `${env.VIRTUAL_ENV}/bin/python` : 'python3'),
     defaultText: '$VIRTUAL_ENV/bin/python when VIRTUAL_ENV is set, else python3 on PATH',
-    help: 'Python interpreter that runs the workers.',
+    help: 'Python interpreter that runs the workers and the CGI spawner.',
   },
   {
     key: 'accessLogfile',
