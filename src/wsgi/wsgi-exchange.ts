@@ -20,6 +20,7 @@ import {
 import type { ErrorLog } from '../observability/error-log.js';
 import type { PoolJob, WorkerPool } from '../supervisor/worker-pool.js';
 import type { WorkerProcess, WorkerStream } from '../supervisor/worker-process.js';
+import type { Deadlined, DeadlineList } from './deadline-list.js';
 
 /** Statuses whose responses never carry a body (RFC 9110 §6.4.1). */
 function statusHasBody(status: number): boolean {
@@ -32,11 +33,13 @@ export interface ExchangeContext {
   log: ErrorLog;
   /** --timeout: the per-request deadline; 0 for none. */
   timeoutSeconds: number;
+  /** Where the exchanges' --timeout deadlines wait; null when timeoutSeconds is 0. */
+  deadlines: DeadlineList | null;
   /** --limit-request-body, bytes; 0 for none. A declared length over it never gets here; a chunked body is counted. */
   limitRequestBody: number;
 }
 
-export class WsgiExchange implements WorkerStream, PoolJob {
+export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #environ: Pairs;
@@ -46,7 +49,14 @@ export class WsgiExchange implements WorkerStream, PoolJob {
   readonly #expectContinue: boolean;
   readonly #timeoutSeconds: number;
   readonly #limitRequestBody: number;
-  #deadline: NodeJS.Timeout | undefined;
+  readonly #deadlines: DeadlineList | null;
+  /** The --timeout deadline started: it runs on when the request moves to another worker. */
+  #deadlineStarted = false;
+  // Deadlined: owned by #deadlines.
+  deadlineAt = 0;
+  deadlinePrev: Deadlined | null = null;
+  deadlineNext: Deadlined | null = null;
+  deadlineLinked = false;
 
   #worker: WorkerProcess | null = null;
   #streamId = 0;
@@ -81,6 +91,7 @@ export class WsgiExchange implements WorkerStream, PoolJob {
     this.#pool = context.pool;
     this.#log = context.log;
     this.#timeoutSeconds = context.timeoutSeconds;
+    this.#deadlines = context.deadlines;
     this.#limitRequestBody = context.limitRequestBody;
     this.#hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     this.#expectContinue = this.#hasBody && /^100-continue$/i.test(req.headers.expect ?? '');
@@ -117,8 +128,9 @@ export class WsgiExchange implements WorkerStream, PoolJob {
     if (this.#hasBody) flags |= RequestFlag.HAS_BODY;
     if (this.#expectContinue) flags |= RequestFlag.EXPECT_CONTINUE;
     this.#streamId = worker.dispatch(this, this.#environ, flags);
-    if (this.#timeoutSeconds > 0 && this.#deadline === undefined) {
-      this.#deadline = setTimeout(() => this.#onDeadline(), this.#timeoutSeconds * 1000);
+    if (this.#deadlines !== null && !this.#deadlineStarted) {
+      this.#deadlineStarted = true;
+      this.#deadlines.add(this);
     }
   }
 
@@ -127,11 +139,11 @@ export class WsgiExchange implements WorkerStream, PoolJob {
    * worker, stuck in the application, is replaced. A request still waiting
    * behind a stuck one is not to blame: it moves on when that worker dies.
    */
-  #onDeadline(): void {
+  onDeadline(): void {
     const worker = this.#worker;
     if (this.#workerDone || worker === null) return;
     if (!this.#accepted && !worker.mayHaveStarted(this.#streamId)) {
-      this.#deadline = setTimeout(() => this.#onDeadline(), this.#timeoutSeconds * 1000);
+      this.#deadlines?.add(this);
       return;
     }
     this.#settleWorkerSide();
@@ -145,7 +157,7 @@ export class WsgiExchange implements WorkerStream, PoolJob {
   /** Nothing more will come from the worker for this request. */
   #settleWorkerSide(): void {
     this.#workerDone = true;
-    clearTimeout(this.#deadline);
+    this.#deadlines?.remove(this);
   }
 
   refuse(): void {

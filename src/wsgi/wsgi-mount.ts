@@ -7,6 +7,7 @@ import { sendDevelopmentPage } from '../http/error-response.js';
 import type { MountHandler, MountMatch, RequestContext } from '../routing/mount-handler.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { WorkerPool, type PoolConfig } from '../supervisor/worker-pool.js';
+import { DeadlineList } from './deadline-list.js';
 import { buildEnviron } from './environ.js';
 import { WsgiExchange, type ExchangeContext } from './wsgi-exchange.js';
 
@@ -32,7 +33,13 @@ export class WsgiMount implements MountHandler {
 
   constructor(config: WsgiMountConfig, log: ErrorLog) {
     this.pool = new WorkerPool(config, log);
-    this.#context = { pool: this.pool, log, timeoutSeconds: config.timeout, limitRequestBody: config.limitRequestBody };
+    this.#context = {
+      pool: this.pool,
+      log,
+      timeoutSeconds: config.timeout,
+      deadlines: config.timeout > 0 ? new DeadlineList(config.timeout) : null,
+      limitRequestBody: config.limitRequestBody,
+    };
     this.#exchanges = config.countBodyBytes ? new WeakMap() : null;
   }
 
