@@ -10,6 +10,8 @@
  *        │
  *        ├─local Location──▶ redirected (output discarded)
  *        └─bad/no head, timeout, spawn error──▶ failed (502/504/500)
+ *
+ *   awaiting-head, streaming, raw ──client gone──▶ abandoned (script killed, nothing logged against it)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorLog } from '../observability/error-log.js';
@@ -36,7 +38,7 @@ export interface ExchangeOptions {
   countBody: (bytes: number) => void;
 }
 
-type State = 'awaiting-head' | 'streaming' | 'raw' | 'redirected' | 'failed' | 'done';
+type State = 'awaiting-head' | 'streaming' | 'raw' | 'redirected' | 'failed' | 'abandoned' | 'done';
 
 export class CgiExchange {
   readonly #req: IncomingMessage;
@@ -78,7 +80,7 @@ export class CgiExchange {
     proc.onClose((code, signal) => {
       this.#closed = true;
       clearTimeout(this.#timer);
-      if (code !== 0 && this.#state !== 'failed') {
+      if (code !== 0 && this.#state !== 'failed' && this.#state !== 'abandoned') {
         const how = signal !== null ? signal : code !== null ? `status ${code}` : 'a status nobody could report';
         this.#options.log.warning(`CGI script '${this.#script.filename}' exited with ${how}`, proc.pid);
       }
@@ -96,9 +98,13 @@ export class CgiExchange {
     proc.stdout.on('error', () => {});
 
     if (this.#options.timeoutSeconds > 0) this.#timer = setTimeout(() => this.#onTimeout(), this.#options.timeoutSeconds * 1000);
-    // 'close' before the response finished: the client went away, and nobody will read what the script makes.
+    // 'close' before the response finished: the client went away, and nobody
+    // will read what the script makes. The script is killed for it, so how
+    // its output then ends is not its fault and is not logged as one.
     this.#res.once('close', () => {
-      if (!this.#res.writableFinished || this.#state === 'raw') this.#process.killGroup();
+      if (this.#res.writableFinished && this.#state !== 'raw') return;
+      if (this.#state === 'awaiting-head' || this.#state === 'streaming' || this.#state === 'raw') this.#state = 'abandoned';
+      this.#process.killGroup();
     });
   }
 

@@ -84,13 +84,15 @@ export class CgiHandler implements MountHandler {
 
   /** Waits up to `graceMs` for running scripts, then kills the process groups of the rest. */
   async close(graceMs: number): Promise<void> {
+    if (this.#running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([Promise.all([...this.#running].map((exchange) => exchange.finished)), graceOver]);
+      clearTimeout(timer);
+      for (const exchange of this.#running) exchange.abort();
+    }
+    // Last: a request admitted before the close may still be waiting for its script to start.
     this.#spawner?.stop();
-    if (this.#running.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([Promise.all([...this.#running].map((exchange) => exchange.finished)), graceOver]);
-    clearTimeout(timer);
-    for (const exchange of this.#running) exchange.abort();
   }
 
   bodyBytes(res: ServerResponse): number {

@@ -379,6 +379,24 @@ export function cgiHandlerSuite(python: string | null): void {
         if (pids) killPids(pids);
       }
     });
+    it('kills a script that has not answered yet when the client goes away, and logs no fault against it', async () => {
+      const logsBefore = server.logs().length;
+      let pids: [number, number] | undefined;
+      try {
+        const socket = connect(server.port, '127.0.0.1');
+        socket.on('error', () => {});
+        socket.write('GET /cgi-bin/sleeper.sh HTTP/1.1\r\nHost: x\r\n\r\n');
+        pids = await eventually('pids logged', () => loggedPids(server.logs().slice(logsBefore)), 5_000, 20);
+        socket.destroy();
+        const [leader, child] = pids;
+        await eventually('script and its child gone', () => (!isRunning(leader) && !isRunning(child) ? true : undefined), 5_000, 50);
+        await sleep(100);
+        const logged = server.logs().slice(logsBefore);
+        assert.doesNotMatch(logged, /PORTICO_ERR_CGI|exited with/, logged);
+      } finally {
+        if (pids) killPids(pids);
+      }
+    });
   });
 
   describe(`CgiHandler (${launcher}): nothing outside the CGI directory runs`, { timeout: 30_000 }, () => {

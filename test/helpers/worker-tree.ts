@@ -5,23 +5,31 @@
 import { readFileSync } from 'node:fs';
 import { commandName, descendantsOf, childrenOf, isRunning } from './proc.js';
 
-function isPython(pid: number): boolean {
-  if (/^python/.test(commandName(pid))) return true;
+function commandLine(pid: number): string[] {
   try {
-    return /python/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
-    return false;
+    return [];
   }
+}
+
+function isPython(pid: number): boolean {
+  return /^python/.test(commandName(pid)) || /python/.test(commandLine(pid)[0] ?? '');
+}
+
+/** The CGI spawner is Python too, but serves no WSGI request. */
+function isCgiSpawner(pid: number): boolean {
+  return commandLine(pid).some((arg) => arg.endsWith('cgi_spawner.py'));
 }
 
 /**
  * Live Python processes under `rootPid` that serve requests: a Python
  * process with Python children of its own (a --preload zygote) is not
- * counted, its children are.
+ * counted, its children are; nor is a CGI mount's spawner.
  */
 export function workerPids(rootPid: number): number[] {
   return descendantsOf(rootPid)
-    .filter((pid) => isRunning(pid) && isPython(pid))
+    .filter((pid) => isRunning(pid) && isPython(pid) && !isCgiSpawner(pid))
     .filter((pid) => !childrenOf(pid).some(isPython))
     .sort((a, b) => a - b);
 }
