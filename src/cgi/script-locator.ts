@@ -9,7 +9,7 @@
  * refuse them anyway, and the final realpath check holds even when every
  * check before it were wrong.
  */
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { access, open, realpath, stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { CgiBadPathError, CgiScriptForbiddenError, CgiScriptNotFoundError, CgiSpawnError } from './cgi-errors.js';
@@ -63,9 +63,28 @@ function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
+/** How many approved script files the locator remembers (cleared whole when full: a CGI directory holds few scripts). */
+const APPROVED_LIMIT = 1024;
+
+/**
+ * Which file a stat() saw: the same device and inode, unchanged since
+ * (mtime for content, ctime for mode, owner and links), is the same
+ * approved file, whatever path led to it.
+ */
+function fileIdentity(info: Stats): string {
+  return `${info.dev}:${info.ino}:${info.mtimeMs}:${info.ctimeMs}`;
+}
+
 export class ScriptLocator {
   readonly root: string;
   #realRoot: Promise<string> | null = null;
+  /**
+   * Candidate path -> the file it last led to and that file's realpath,
+   * once it passed every check. A repeat request then costs one stat() per
+   * path segment instead of also a realpath(), an access() and reading the
+   * file's first bytes, as nginx's open_file_cache keeps its checks.
+   */
+  readonly #approved = new Map<string, { identity: string; filename: string }>();
 
   /** `root` must be absolute; it is resolved once, on first use. */
   constructor(root: string) {
@@ -105,12 +124,25 @@ export class ScriptLocator {
       }
       if (info.isDirectory()) continue;
       if (!info.isFile()) throw new CgiScriptForbiddenError(`'${candidate}' is not a regular file`);
-      return this.#checkScript(candidate, realRoot, segments.slice(0, i + 1), segments.slice(i + 1));
+      const filename = await this.#approve(candidate, info, realRoot);
+      const scriptSegments = segments.slice(0, i + 1);
+      const rest = segments.slice(i + 1);
+      return {
+        scriptPath: '/' + scriptSegments.join('/'),
+        pathInfo: rest.length === 0 ? '' : '/' + rest.join('/'),
+        filename,
+        directory: dirname(filename),
+        nonParsedHeaders: segment.startsWith('nph-'),
+      };
     }
     throw new CgiScriptForbiddenError(`'${pathInfo || '/'}' is a directory`);
   }
 
-  async #checkScript(candidate: string, realRoot: string, scriptSegments: string[], rest: string[]): Promise<LocatedScript> {
+  /** The realpath of `candidate` (a regular file, `info` its stat()) if it may run. */
+  async #approve(candidate: string, info: Stats, realRoot: string): Promise<string> {
+    const identity = fileIdentity(info);
+    const known = this.#approved.get(candidate);
+    if (known !== undefined && known.identity === identity) return known.filename;
     // Symlinks are fine as long as where they lead is still inside the root:
     // this check alone keeps everything outside the root from running.
     const filename = await realpath(candidate);
@@ -121,14 +153,9 @@ export class ScriptLocator {
       throw new CgiScriptForbiddenError(`'${filename}' is not executable`);
     }
     await checkExecutableFormat(filename);
-    const name = scriptSegments[scriptSegments.length - 1] as string;
-    return {
-      scriptPath: '/' + scriptSegments.join('/'),
-      pathInfo: rest.length === 0 ? '' : '/' + rest.join('/'),
-      filename,
-      directory: dirname(filename),
-      nonParsedHeaders: name.startsWith('nph-'),
-    };
+    if (this.#approved.size >= APPROVED_LIMIT) this.#approved.clear();
+    this.#approved.set(candidate, { identity, filename });
+    return filename;
   }
 }
 

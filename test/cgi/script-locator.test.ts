@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { chmodSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgiError } from '../../src/cgi/cgi-errors.js';
 import { ScriptLocator } from '../../src/cgi/script-locator.js';
@@ -78,6 +79,22 @@ describe('ScriptLocator', () => {
       assert.equal(status, 400, pathInfo);
       assert.equal(code, 'PORTICO_ERR_CGI_BAD_PATH', pathInfo);
     }
+  });
+
+  it('checks a script again once it changes after being approved: mode, content, or where a symlink leads', async () => {
+    writeFileSync(join(cgi.root, 'changing.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    await locator.locate('/changing.sh');
+    chmodSync(join(cgi.root, 'changing.sh'), 0o644);
+    assert.deepEqual(await refusal('/changing.sh'), { status: 403, code: 'PORTICO_ERR_CGI_FORBIDDEN' });
+    chmodSync(join(cgi.root, 'changing.sh'), 0o755);
+    writeFileSync(join(cgi.root, 'changing.sh'), 'echo no interpreter line\n');
+    assert.equal((await refusal('/changing.sh')).status, 500);
+
+    symlinkSync('hello.sh', join(cgi.root, 'moving-link.sh'));
+    assert.equal((await locator.locate('/moving-link.sh')).filename, join(cgi.root, 'hello.sh'));
+    symlinkSync('../outside.sh', join(cgi.root, 'moving-link.tmp'));
+    renameSync(join(cgi.root, 'moving-link.tmp'), join(cgi.root, 'moving-link.sh'));
+    assert.deepEqual(await refusal('/moving-link.sh'), { status: 403, code: 'PORTICO_ERR_CGI_FORBIDDEN' });
   });
 
   it('refuses a root that is not a directory', async () => {
