@@ -131,7 +131,10 @@ class Spawner:
         end = peeked.find(b"\n")
         if end == -1:
             if len(peeked) < MAX_ROLE_LINE and peeked:
-                return  # the rest of the line is on its way
+                # The rest is on its way. The front writes a role line in one
+                # small write, which a UNIX socket delivers whole, so waiting
+                # here (the socket stays readable) does not spin in practice.
+                return
             self.selector.unregister(conn)
             conn.close()  # closed early, or not our protocol
             return

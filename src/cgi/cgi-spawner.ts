@@ -149,7 +149,13 @@ class SpawnerProcess {
     this.#child.stdin.on('error', () => {}); // its end is reported by 'exit'
     createInterface({ input: this.#child.stderr }).on('line', (line) => log.error(`CGI spawner: ${line}`, this.#child.pid));
     createInterface({ input: this.#child.stdout }).on('line', (line) => {
-      const message = JSON.parse(line) as SpawnerMessage;
+      let message: SpawnerMessage;
+      try {
+        message = JSON.parse(line) as SpawnerMessage;
+      } catch {
+        log.error(`CGI spawner said something that is not its protocol, ignored: ${JSON.stringify(line.slice(0, 200))}`, this.#child.pid);
+        return;
+      }
       if ('ready' in message) onReady();
       else this.#deliver(message);
     });
@@ -173,7 +179,7 @@ class SpawnerProcess {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
-        spawner.stop();
+        spawner.#child.kill('SIGKILL'); // hung: ending its input would not stop it
         reject(new Error(`did not get ready within ${START_TIMEOUT_MS / 1000} s`));
       }, START_TIMEOUT_MS);
       const spawner: SpawnerProcess = new SpawnerProcess(
