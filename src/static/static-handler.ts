@@ -22,7 +22,7 @@ import type { MountHandler, MountMatch, RequestContext } from '../routing/mount-
 import type { ErrorLog } from '../observability/error-log.js';
 import { sendErrorResponse } from '../http/error-response.js';
 import { ConfigError } from '../errors.js';
-import { encodeUrlPath, parseRequestPath } from './request-path.js';
+import { encodeUrlPath, parseRequestPath, type RequestPath } from './request-path.js';
 import { FileResolver } from './file-resolver.js';
 import { fileHeaders } from './file-headers.js';
 import { OpenFileCache, type CachedFile, type OpenFileCacheOptions } from './open-file-cache.js';
@@ -41,6 +41,15 @@ const ALLOWED_METHODS = 'GET, HEAD';
 
 /** Request headers that make the answer something other than a plain 200 (RFC 9110 §13.1, §14.2). */
 const CONDITIONAL_HEADERS = ['range', 'if-range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
+
+type AcceptedPath = Extract<RequestPath, { ok: true }>;
+
+/** Where a request would find its file in the open-file cache; no cache for requests it cannot answer. */
+interface CacheLookup {
+  cache: OpenFileCache | null;
+  key: string;
+  now: number;
+}
 
 interface SendError extends Error {
   status?: number;
@@ -78,13 +87,6 @@ export class StaticHandler implements MountHandler {
   }
 
   handle(req: IncomingMessage, res: ServerResponse, match: MountMatch, _context: RequestContext): void {
-    this.#serve(req, res, match).catch((error: unknown) => {
-      this.#log.error(`static: ${req.method} ${match.scriptName}${match.pathInfo}: ${describe(error)}`);
-      sendErrorResponse(res, 500);
-    });
-  }
-
-  async #serve(req: IncomingMessage, res: ServerResponse, match: MountMatch): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
       res.setHeader('Allow', ALLOWED_METHODS);
@@ -97,16 +99,25 @@ export class StaticHandler implements MountHandler {
       sendErrorResponse(res, path.status);
       return;
     }
-
-    const cache = this.#cache !== null && isPlain(req) ? this.#cache : null;
-    const key = path.names.join('/') + (path.trailingSlash ? '/' : '');
-    const now = Date.now();
-    const hit = cache?.fresh(key, now);
+    const lookup: CacheLookup = {
+      cache: this.#cache !== null && isPlain(req) ? this.#cache : null,
+      key: path.names.join('/') + (path.trailingSlash ? '/' : ''),
+      now: Date.now(),
+    };
+    // A hot file is answered here, synchronously: the hit costs no promise and no file system call.
+    const hit = lookup.cache?.fresh(lookup.key, lookup.now);
     if (hit !== undefined) {
       this.#serveCached(req, res, hit);
       return;
     }
+    this.#resolveAndServe(req, res, match, path, lookup).catch((error: unknown) => {
+      this.#log.error(`static: ${req.method} ${match.scriptName}${match.pathInfo}: ${describe(error)}`);
+      sendErrorResponse(res, 500);
+    });
+  }
 
+  async #resolveAndServe(req: IncomingMessage, res: ServerResponse, match: MountMatch, path: AcceptedPath, lookup: CacheLookup): Promise<void> {
+    const { cache, key, now } = lookup;
     const resolution = await this.#resolver.resolve(path.names, path.trailingSlash);
     if (resolution.kind !== 'file' || !cache?.admits(resolution.stat)) cache?.forget(key);
     switch (resolution.kind) {
