@@ -76,13 +76,6 @@ export const ResponseEndFlag = { ABORT: 0x01 } as const;
 /** u64 all ones: a FILE frame that runs to the end of the file. */
 const TO_END_OF_FILE = 0xffffffffffffffffn;
 
-export interface Frame {
-  type: FrameTypeCode;
-  flags: number;
-  stream: number;
-  payload: Buffer;
-}
-
 /** Header and payload as one fresh buffer. */
 export function encodeFrame(type: FrameTypeCode, flags: number, stream: number, payload?: Buffer): Buffer {
   const length = payload === undefined ? 0 : payload.length;
@@ -142,8 +135,9 @@ function writeLatin1(target: Buffer, at: number, text: string): number {
   return at + length;
 }
 
-function readPairs(payload: Buffer, at: number): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
+/** A pair list read into one flat list, name, value, name, value, ...: what Node's writeHead takes, with no array per pair. */
+function readFlatPairs(payload: Buffer, at: number): string[] {
+  const flat: string[] = [];
   while (at < payload.length) {
     if (at + 2 > payload.length) throw new FrameProtocolError('truncated name length in pair list');
     const nameLength = payload.readUInt16BE(at);
@@ -154,10 +148,10 @@ function readPairs(payload: Buffer, at: number): Array<[string, string]> {
     const valueLength = payload.readUInt32BE(at);
     at += 4;
     if (at + valueLength > payload.length) throw new FrameProtocolError('truncated value in pair list');
-    pairs.push([name, payload.toString('latin1', at, at + valueLength)]);
+    flat.push(name, payload.toString('latin1', at, at + valueLength));
     at += valueLength;
   }
-  return pairs;
+  return flat;
 }
 
 /** REQUEST: the environ block, written straight into the frame without intermediate buffers. */
@@ -170,13 +164,17 @@ export function encodeRequest(stream: number, flags: number, environ: Pairs): Bu
 }
 
 export function decodeRequest(payload: Buffer): Array<[string, string]> {
-  return readPairs(payload, 0);
+  const flat = readFlatPairs(payload, 0);
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i] as string, flat[i + 1] as string]);
+  return pairs;
 }
 
 export interface ResponseHead {
   status: number;
   reason: string;
-  headers: Array<[string, string]>;
+  /** name, value, name, value, ... in wire order, as Node's writeHead and rawHeaders have them. */
+  headers: string[];
 }
 
 export function encodeResponseHead(stream: number, head: { status: number; reason: string; headers: Pairs }): Buffer {
@@ -195,7 +193,7 @@ export function decodeResponseHead(payload: Buffer): ResponseHead {
   const status = payload.readUInt16BE(0);
   const reasonLength = payload.readUInt16BE(2);
   if (4 + reasonLength > payload.length) throw new FrameProtocolError('truncated reason in RESPONSE_HEAD');
-  return { status, reason: payload.toString('latin1', 4, 4 + reasonLength), headers: readPairs(payload, 4 + reasonLength) };
+  return { status, reason: payload.toString('latin1', 4, 4 + reasonLength), headers: readFlatPairs(payload, 4 + reasonLength) };
 }
 
 /** WINDOW, WANT_BODY and READY carry one u32. */
@@ -273,10 +271,18 @@ export function decodeError(payload: Buffer): StatusText {
   return { status: payload.readUInt16BE(0), text: payload.toString('utf8', 2) };
 }
 
+/** What FrameDecoder hands out, one call per frame: its header's fields and a view of its payload. */
+export type FrameHandler = (type: FrameTypeCode, flags: number, stream: number, payload: Buffer) => void;
+
+/** The payload of every empty frame (ACCEPT, RESPONSE_END, ...): a frame without one costs no view. */
+const EMPTY_PAYLOAD = Buffer.alloc(0);
+
 /**
  * Splits a byte stream into frames. Chunks are consumed in place: a frame
  * that lies inside one chunk is handed out as a view of it, so only a frame
- * that straddles two reads costs a copy.
+ * that straddles two reads costs a copy. Frames are handed out as arguments
+ * rather than objects: four frames a request made four objects for the
+ * garbage collector that nobody kept.
  */
 export class FrameDecoder {
   /** Bytes of an incomplete frame, kept as the reads that brought them. */
@@ -284,7 +290,7 @@ export class FrameDecoder {
   #pendingLength = 0;
 
   /** Calls `onFrame` for each complete frame now available, in order. */
-  push(chunk: Buffer, onFrame: (frame: Frame) => void): void {
+  push(chunk: Buffer, onFrame: FrameHandler): void {
     let data = chunk;
     if (this.#pending.length > 0) {
       this.#pending.push(chunk);
@@ -302,12 +308,12 @@ export class FrameDecoder {
       if (length > MAX_PAYLOAD) throw new FrameProtocolError(`frame payload of ${length} bytes exceeds ${MAX_PAYLOAD}`);
       const end = at + HEADER_SIZE + length;
       if (end > data.length) break;
-      onFrame({
-        type: type as FrameTypeCode,
-        flags: data[at + 1] as number,
-        stream: data.readUInt32BE(at + 4),
-        payload: data.subarray(at + HEADER_SIZE, end),
-      });
+      onFrame(
+        type as FrameTypeCode,
+        data[at + 1] as number,
+        data.readUInt32BE(at + 4),
+        length === 0 ? EMPTY_PAYLOAD : data.subarray(at + HEADER_SIZE, end),
+      );
       at = end;
     }
     if (at < data.length) {

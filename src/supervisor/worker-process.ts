@@ -20,7 +20,7 @@ import {
   encodeFrame,
   encodeRequest,
   type FileRegion,
-  type Frame,
+  type FrameTypeCode,
   type Pairs,
   type ResponseHead,
   type StatusText,
@@ -237,56 +237,57 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
 
   #receive(chunk: Buffer): void {
     try {
-      this.#decoder.push(chunk, (frame) => this.#handle(frame));
+      this.#decoder.push(chunk, this.#handle);
     } catch (error) {
       this.#log.error(`worker channel is corrupt (${(error as Error).message}); stopping the worker`, this.#pid);
       this.kill();
     }
   }
 
-  #handle(frame: Frame): void {
-    if (frame.stream === 0) {
-      this.#handleChannelFrame(frame);
+  /** One frame from the worker; an arrow function, so that the decoder can call it without a closure per read. */
+  readonly #handle = (type: FrameTypeCode, flags: number, id: number, payload: Buffer): void => {
+    if (id === 0) {
+      this.#handleChannelFrame(type, payload);
       return;
     }
-    const stream = this.#streams.get(frame.stream);
+    const stream = this.#streams.get(id);
     if (stream === undefined) return; // a stream we already finished or took back
-    switch (frame.type) {
+    switch (type) {
       case FrameType.ACCEPT:
         stream.onAccept();
         break;
       case FrameType.RESPONSE_HEAD:
-        stream.onResponseHead(decodeResponseHead(frame.payload));
+        stream.onResponseHead(decodeResponseHead(payload));
         break;
       case FrameType.RESPONSE_BODY:
-        stream.onResponseBody(frame.payload);
+        stream.onResponseBody(payload);
         break;
       case FrameType.FILE:
-        stream.onFile(decodeFile(frame.payload));
+        stream.onFile(decodeFile(payload));
         break;
       case FrameType.WANT_BODY:
-        stream.onWantBody(decodeCount(frame.payload));
+        stream.onWantBody(decodeCount(payload));
         break;
       case FrameType.RESPONSE_END:
-        this.#endStream(frame.stream);
-        stream.onResponseEnd((frame.flags & ResponseEndFlag.ABORT) !== 0);
+        this.#endStream(id);
+        stream.onResponseEnd((flags & ResponseEndFlag.ABORT) !== 0);
         break;
       case FrameType.ERROR:
-        this.#endStream(frame.stream);
-        stream.onError(decodeError(frame.payload), this.#pid);
+        this.#endStream(id);
+        stream.onError(decodeError(payload), this.#pid);
         break;
       default:
-        this.#log.warning(`worker sent an unexpected frame type 0x${frame.type.toString(16)} on stream ${frame.stream}`, this.#pid);
+        this.#log.warning(`worker sent an unexpected frame type 0x${type.toString(16)} on stream ${id}`, this.#pid);
     }
-  }
+  };
 
-  #handleChannelFrame(frame: Frame): void {
-    if (frame.type === FrameType.READY) {
-      this.#pid = decodeCount(frame.payload);
+  #handleChannelFrame(type: FrameTypeCode, payload: Buffer): void {
+    if (type === FrameType.READY) {
+      this.#pid = decodeCount(payload);
       if (this.#state === 'booting') this.#state = 'ready';
       this.emit('ready');
-    } else if (frame.type === FrameType.BOOT_ERROR) {
-      this.emit('bootError', frame.payload.toString('utf8'));
+    } else if (type === FrameType.BOOT_ERROR) {
+      this.emit('bootError', payload.toString('utf8'));
     }
   }
 

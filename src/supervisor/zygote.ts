@@ -15,7 +15,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppLoadError, WorkerBootError } from '../errors.js';
-import { FrameDecoder, FrameType, HEADER_SIZE, decodeCount, decodeWorkerExit, encodeFrame, type Frame } from '../ipc/frame-codec.js';
+import { FrameDecoder, FrameType, HEADER_SIZE, decodeCount, decodeWorkerExit, encodeFrame, type FrameTypeCode } from '../ipc/frame-codec.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { PythonProcess, type PythonProcessConfig } from './python-process.js';
 import { decodeWaitStatus, type WorkerHandle } from './worker-handle.js';
@@ -96,7 +96,7 @@ export class Zygote {
     this.#process = new PythonProcess(config, log, { [FORK_SOCKET_ENV]: socketPath });
     this.#process.channel.on('data', (chunk: Buffer) => {
       try {
-        this.#decoder.push(chunk, (frame) => this.#handle(frame));
+        this.#decoder.push(chunk, (type, _flags, _stream, payload) => this.#handle(type, payload));
       } catch (error) {
         this.#log.error(`zygote channel is corrupt (${(error as Error).message}); stopping the zygote`, this.pid);
         this.#process.kill('SIGKILL');
@@ -146,13 +146,13 @@ export class Zygote {
     if (this.#alive) this.#process.channel.write(encodeFrame(FrameType.STOP, 0, 0));
   }
 
-  #handle(frame: Frame): void {
-    if (frame.type === FrameType.READY) {
+  #handle(type: FrameTypeCode, payload: Buffer): void {
+    if (type === FrameType.READY) {
       this.#onReady?.();
-    } else if (frame.type === FrameType.BOOT_ERROR) {
-      this.#bootReport = frame.payload.toString('utf8');
-    } else if (frame.type === FrameType.WORKER_EXIT) {
-      const { pid, status } = decodeWorkerExit(frame.payload);
+    } else if (type === FrameType.BOOT_ERROR) {
+      this.#bootReport = payload.toString('utf8');
+    } else if (type === FrameType.WORKER_EXIT) {
+      const { pid, status } = decodeWorkerExit(payload);
       const { code, signal } = decodeWaitStatus(status);
       this.#forked.get(pid)?.exited(code, signal);
       this.#forked.delete(pid);

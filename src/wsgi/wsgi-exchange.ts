@@ -197,20 +197,21 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
 
   onResponseHead(head: ResponseHead): void {
     if (this.#responseClosed) return;
-    const flat: string[] = [];
+    const headers = head.headers;
     let declared: number | null = null;
-    for (const [name, value] of head.headers) {
-      if (name.toLowerCase() === 'content-length') {
-        if (!/^\d+$/.test(value) || (declared !== null && declared !== Number(value))) {
-          this.#failBeforeBody(`application sent an invalid Content-Length '${value}' for ${this.#what}`);
-          return;
-        }
-        declared = Number(value);
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] as string;
+      // Only a 14-character name can be Content-Length: the others need no lower-casing.
+      if (name.length !== 14 || name.toLowerCase() !== 'content-length') continue;
+      const value = headers[i + 1] as string;
+      if (!/^\d+$/.test(value) || (declared !== null && declared !== Number(value))) {
+        this.#failBeforeBody(`application sent an invalid Content-Length '${value}' for ${this.#what}`);
+        return;
       }
-      flat.push(name, value);
+      declared = Number(value);
     }
     try {
-      this.#res.writeHead(head.status, head.reason, flat);
+      this.#res.writeHead(head.status, head.reason, headers);
     } catch (error) {
       // Node refuses what must not reach the wire (RFC 9110 §5.5: CR, LF, NUL); the worker checks too.
       this.#failBeforeBody(`application sent an invalid response head for ${this.#what}: ${(error as Error).message}`);

@@ -19,10 +19,16 @@ import {
   encodeResponseHead,
   encodeWorkerExit,
   decodeWorkerExit,
-  type Frame,
   type FrameTypeCode,
 } from '../../src/ipc/frame-codec.js';
 import { FrameProtocolError } from '../../src/errors.js';
+
+interface Frame {
+  type: FrameTypeCode;
+  flags: number;
+  stream: number;
+  payload: Buffer;
+}
 
 interface GoldenFrame {
   name: string;
@@ -70,8 +76,12 @@ function decodeMessage(frame: Frame): Record<string, unknown> {
   switch (frame.type) {
     case FrameType.REQUEST:
       return { environ: decodeRequest(frame.payload) };
-    case FrameType.RESPONSE_HEAD:
-      return { ...decodeResponseHead(frame.payload) };
+    case FrameType.RESPONSE_HEAD: {
+      const { status, reason, headers } = decodeResponseHead(frame.payload);
+      const pairs: Array<[string, string]> = [];
+      for (let i = 0; i < headers.length; i += 2) pairs.push([headers[i] as string, headers[i + 1] as string]);
+      return { status, reason, headers: pairs };
+    }
     case FrameType.WINDOW:
     case FrameType.WANT_BODY:
       return { n: decodeCount(frame.payload) };
@@ -98,7 +108,7 @@ function decodeAll(bytes: Buffer, splits: number[] = []): Frame[] {
   const frames: Frame[] = [];
   let at = 0;
   for (const cut of [...splits, bytes.length]) {
-    decoder.push(bytes.subarray(at, cut), (frame) => frames.push({ ...frame, payload: Buffer.from(frame.payload) }));
+    decoder.push(bytes.subarray(at, cut), (type, flags, stream, payload) => frames.push({ type, flags, stream, payload: Buffer.from(payload) }));
     at = cut;
   }
   return frames;
