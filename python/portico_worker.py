@@ -13,10 +13,17 @@ def _import_worker():
     here = os.path.dirname(os.path.realpath(__file__))
     rest = [p for p in sys.path if os.path.realpath(p or os.curdir) != here]
     sys.path[:] = [here] + rest
+    # PYTHONDONTWRITEBYTECODE (or -B) is the user's choice for their code.
+    # The runtime's own modules are cached in this package's __pycache__
+    # regardless: without it every worker compiles them from source at every
+    # start, which costs boot time and ~1.2 MiB of RSS per worker.
+    user_choice = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False
     try:
         from portico import worker
     finally:
         sys.path[:] = rest
+        sys.dont_write_bytecode = user_choice
     return worker
 
 

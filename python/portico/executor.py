@@ -22,7 +22,6 @@ worker's pid.
 from __future__ import annotations
 
 import sys
-import traceback
 
 from .codec import MAX_CHUNK
 from .errors import ClientDisconnected, WSGIViolation
@@ -112,6 +111,7 @@ class Executor:
         try:
             page = self._render_page(error, environ, close_error).encode("utf-8", "backslashreplace")
         except Exception:
+            import traceback  # see _error_text
             sys.stderr.write("portico: the --debug error page failed to render; the plain 500 goes out\n%s"
                              % traceback.format_exc())
             return False
@@ -380,6 +380,9 @@ def _violation_text(environ: dict, message: str) -> str:
 
 
 def _error_text(environ: dict, error, close_error) -> str:
+    # Loaded on the first error, not at start: traceback (with linecache and
+    # tokenize) costs every worker ~0.6 MiB that most never need.
+    import traceback
     exc = error[1]
     if isinstance(exc, WSGIViolation):
         text = _violation_text(environ, str(exc))

@@ -19,7 +19,6 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
-import traceback
 
 from .errors import AppLoadError
 
@@ -200,6 +199,7 @@ def _user_traceback(exc_info) -> str:
     the loader's and importlib's frames before it say nothing to the user
     (when all of them are, as for a syntax error or a module that is simply
     missing, the last one is kept, so that there always is a traceback)."""
+    import traceback  # only failures need it; it costs a worker ~0.6 MiB (executor._error_text)
     exc_type, exc, tb = exc_info
     last = tb
     while tb is not None and _is_machinery(tb.tb_frame.f_code.co_filename):
@@ -214,6 +214,7 @@ def _is_machinery(filename: str) -> bool:
 
 
 def _exc_line() -> str:
+    import traceback  # see _user_traceback
     return traceback.format_exception_only(*sys.exc_info()[:2])[-1].strip()
 
 

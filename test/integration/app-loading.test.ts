@@ -5,8 +5,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE_APPS, SYSTEM_PYTHON } from '../helpers/paths.js';
+import { FIXTURE_APPS, REPO_ROOT, SYSTEM_PYTHON } from '../helpers/paths.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 import { LISTENING_LINE, runPortico, spawnPortico, startPortico, type StartOptions } from '../helpers/portico.js';
 import { httpRequest } from '../helpers/http-client.js';
 
@@ -90,4 +92,24 @@ describe('import failures', { timeout: 120_000 }, () => {
       assert.doesNotMatch(result.stderr, LISTENING_LINE);
     });
   }
+});
+
+describe('bytecode caching', { timeout: 60_000 }, () => {
+  it("caches the runtime's own modules under PYTHONDONTWRITEBYTECODE, and leaves the application's alone", async () => {
+    const temp = makeTempDir('portico-bytecode-');
+    const runtimeCache = join(REPO_ROOT, 'python', 'portico', '__pycache__');
+    try {
+      copyFileSync(join(FIXTURE_APPS, 'hello_app.py'), join(temp.path, 'hello_app.py'));
+      // Without its cached copy the worker module must be compiled, and cached, again.
+      for (const name of existsSync(runtimeCache) ? readdirSync(runtimeCache) : []) {
+        if (name.startsWith('worker.')) rmSync(join(runtimeCache, name), { force: true });
+      }
+      const body = await bodyFrom({ app: 'hello_app:app', args: ['--pythonpath', temp.path, '--python', SYSTEM_PYTHON], env: { PYTHONDONTWRITEBYTECODE: '1' } });
+      assert.equal(body, 'hello from app');
+      assert.ok(readdirSync(runtimeCache).some((name) => /^worker\.cpython-\d+\.pyc$/.test(name)), 'worker.py is cached');
+      assert.equal(existsSync(join(temp.path, '__pycache__')), false, "the application's directory got a __pycache__");
+    } finally {
+      temp.remove();
+    }
+  });
 });
