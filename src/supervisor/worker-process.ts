@@ -26,6 +26,7 @@ import {
   type StatusText,
 } from '../ipc/frame-codec.js';
 import type { ErrorLog } from '../observability/error-log.js';
+import { StreamTable } from './stream-table.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 /** What a worker reports about one request, as the frames arrive. */
@@ -76,8 +77,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   readonly #channel: Socket;
   readonly #log: ErrorLog;
   readonly #decoder = new FrameDecoder();
-  readonly #streams = new Map<number, WorkerStream>();
-  #nextStreamId = 1;
+  readonly #streams = new StreamTable<WorkerStream>();
   #outbox: Buffer[] = [];
   #flushScheduled = false;
   #state: WorkerState = 'booting';
@@ -139,9 +139,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
 
   /** Sends a request; returns its stream id for the follow-up frames. */
   dispatch(stream: WorkerStream, environ: Pairs, flags: number): number {
-    const id = this.#nextStreamId;
-    this.#nextStreamId = id >= 0xffffffff ? 1 : id + 1;
-    this.#streams.set(id, stream);
+    const id = this.#streams.add(stream);
     this.#dispatched++;
     this.#send(encodeRequest(id, flags, environ));
     return id;
@@ -201,12 +199,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
    * `threads` unfinished ones can have begun.
    */
   mayHaveStarted(id: number): boolean {
-    let index = 0;
-    for (const streamId of this.#streams.keys()) {
-      if (streamId === id) return true;
-      if (++index >= this.#threads) return false;
-    }
-    return false;
+    return this.#streams.ids().slice(0, this.#threads).includes(id);
   }
 
   /**
@@ -301,8 +294,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     this.#state = 'exited';
     this.#exitDescription = failure ?? describeExit(code, signal, this.#killReason);
     // See mayHaveStarted(): only the oldest `threads` streams can have begun.
-    const orphans = [...this.#streams.values()];
-    this.#streams.clear();
+    const orphans = this.#streams.clear();
     const reason = `worker ${this.#pid} ${this.#exitDescription}`;
     orphans.forEach((stream, index) => stream.onWorkerLost(reason, index < this.#threads));
     this.emit('exit', code, signal);
