@@ -85,6 +85,17 @@ export function encodeFrame(type: FrameTypeCode, flags: number, stream: number, 
   return frame;
 }
 
+/**
+ * A frame's header alone, for a payload that is sent after it as it is
+ * (written together with it, in one writev): large bodies are not copied
+ * into a frame of their own.
+ */
+export function encodeFrameHeader(type: FrameTypeCode, flags: number, stream: number, length: number): Buffer {
+  const header = Buffer.allocUnsafe(HEADER_SIZE);
+  writeHeader(header, 0, type, flags, stream, length);
+  return header;
+}
+
 function writeHeader(target: Buffer, at: number, type: number, flags: number, stream: number, length: number): void {
   if (length > MAX_PAYLOAD) throw new FrameProtocolError(`frame payload of ${length} bytes exceeds ${MAX_PAYLOAD}`);
   target[at] = type;

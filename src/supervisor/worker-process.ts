@@ -18,6 +18,7 @@ import {
   decodeResponseHead,
   encodeCount,
   encodeFrame,
+  encodeFrameHeader,
   encodeRequest,
   type FileRegion,
   type FrameTypeCode,
@@ -76,6 +77,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   readonly #os: WorkerHandle;
   readonly #channel: Socket;
   readonly #log: ErrorLog;
+  /** Response bodies go on to the client as the reads bring them, never reassembled (frame-codec.ts). */
   readonly #decoder = new FrameDecoder();
   readonly #streams = new StreamTable<WorkerStream>();
   #outbox: Buffer[] = [];
@@ -145,10 +147,12 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     return id;
   }
 
-  /** Request-body bytes, split to frame size. */
+  /** Request-body bytes, split to frame size; each piece goes out behind its header as it is, not copied into a frame. */
   sendBody(id: number, data: Buffer): void {
     for (let at = 0; at < data.length; at += MAX_CHUNK) {
-      this.#send(encodeFrame(FrameType.REQUEST_BODY, 0, id, data.subarray(at, at + MAX_CHUNK)));
+      const piece = data.subarray(at, at + MAX_CHUNK);
+      this.#send(encodeFrameHeader(FrameType.REQUEST_BODY, 0, id, piece.length));
+      this.#send(piece);
     }
   }
 
@@ -203,11 +207,12 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Frames wait for the end of the event-loop turn and go out in one writev,
-   * so that requests arriving together cost the worker one read.
+   * Frames (or a header and then its payload) wait for the end of the
+   * event-loop turn and go out in one writev, in the order sent, so that
+   * requests arriving together cost the worker one read.
    */
-  #send(frame: Buffer): void {
-    this.#outbox.push(frame);
+  #send(bytes: Buffer): void {
+    this.#outbox.push(bytes);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => this.#flush());
