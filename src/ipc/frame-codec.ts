@@ -299,37 +299,13 @@ export class FrameDecoder {
   /** Bytes of an incomplete frame, kept as the reads that brought them. */
   #pending: Buffer[] = [];
   #pendingLength = 0;
-  readonly #divisible: ReadonlySet<number>;
-  /** The divisible frame being handed out in pieces, and how many of its payload bytes are still to come. */
-  #dividedType: FrameTypeCode = 0 as FrameTypeCode;
-  #dividedFlags = 0;
-  #dividedStream = 0;
-  #dividedRemaining = 0;
 
-  /**
-   * Frames of the `divisible` types are handed out in pieces as their bytes
-   * arrive, each piece as a frame of the same type, flags and stream: for
-   * raw body bytes, two frames are the same as one. A large body then goes
-   * on as slices of the reads that brought it, never copied into one buffer
-   * (which cost the front a copy and most of its garbage collection).
-   */
-  constructor(divisible: Iterable<FrameTypeCode> = []) {
-    this.#divisible = new Set(divisible);
-  }
-
-  /** Calls `onFrame` for each complete frame (or piece of a divisible one) now available, in order. */
+  /** Calls `onFrame` for each complete frame now available, in order. */
   push(chunk: Buffer, onFrame: FrameHandler): void {
     let data = chunk;
-    if (this.#dividedRemaining > 0) {
-      const piece = Math.min(this.#dividedRemaining, data.length);
-      this.#dividedRemaining -= piece;
-      onFrame(this.#dividedType, this.#dividedFlags, this.#dividedStream, data.subarray(0, piece));
-      if (piece === data.length) return;
-      data = data.subarray(piece);
-    }
     if (this.#pending.length > 0) {
-      this.#pending.push(data);
-      this.#pendingLength += data.length;
+      this.#pending.push(chunk);
+      this.#pendingLength += chunk.length;
       if (this.#pendingLength < this.#neededForPending()) return;
       data = Buffer.concat(this.#pending, this.#pendingLength);
       this.#pending = [];
@@ -342,17 +318,7 @@ export class FrameDecoder {
       if (!KNOWN_TYPES.has(type)) throw new FrameProtocolError(`unknown frame type 0x${type.toString(16)}`);
       if (length > MAX_PAYLOAD) throw new FrameProtocolError(`frame payload of ${length} bytes exceeds ${MAX_PAYLOAD}`);
       const end = at + HEADER_SIZE + length;
-      if (end > data.length) {
-        if (this.#divisible.has(type)) {
-          this.#dividedType = type as FrameTypeCode;
-          this.#dividedFlags = data[at + 1] as number;
-          this.#dividedStream = data.readUInt32BE(at + 4);
-          this.#dividedRemaining = end - data.length;
-          if (data.length > at + HEADER_SIZE) onFrame(this.#dividedType, this.#dividedFlags, this.#dividedStream, data.subarray(at + HEADER_SIZE));
-          return;
-        }
-        break;
-      }
+      if (end > data.length) break;
       onFrame(
         type as FrameTypeCode,
         data[at + 1] as number,
@@ -367,14 +333,9 @@ export class FrameDecoder {
     }
   }
 
-  /**
-   * How many bytes the incomplete frame needs before it can be parsed: a
-   * header's worth until its length is known, then the whole frame, or just
-   * the header for a divisible one.
-   */
+  /** How many bytes the incomplete frame needs in all; a header's worth until its length is known. */
   #neededForPending(): number {
     const first = this.#pending[0] as Buffer;
-    if (this.#divisible.has(first[0] as number)) return HEADER_SIZE;
     if (first.length >= HEADER_SIZE) return HEADER_SIZE + first.readUInt32BE(8);
     if (this.#pendingLength < HEADER_SIZE) return HEADER_SIZE;
     const header = Buffer.concat(this.#pending, HEADER_SIZE);
