@@ -182,10 +182,8 @@ function memorySection(results) {
       }
     }
     out.push(table(['Server', 'Workers', 'Direction', 'Speed', 'Idle RSS', 'Peak RSS', 'Peak PSS'], streamRows), '');
-    const work = results.workdir;
-    const scrub = (text) => (work ? text.split(work).join('$WORK') : text);
     const commands = results.streams.filter((s) => !s.error).flatMap((s) => [...s.commands, s.upload.command, s.download.command]);
-    if (commands.length) out.push('```sh', ...commands.map(scrub), '```', '');
+    if (commands.length) out.push('```sh', ...commands, '```', '');
   }
   return out.join('\n');
 }
@@ -201,12 +199,10 @@ function commandsSection(results) {
   out.push('```', '');
   const maxWorkers = Math.max(...p.workers);
   const seenConfigs = new Set();
-  const work = results.workdir;
-  const scrub = (text) => (work ? text.split(work).join('$WORK') : text);
   for (const group of results.groups.filter((g) => g.workers === maxWorkers)) {
     out.push(`${workloadById(group.workload).title}, ${maxWorkers} workers:`, '', '```sh');
     for (const cell of group.cells) {
-      for (const command of cell.commands ?? []) out.push(scrub(command));
+      for (const command of cell.commands ?? []) out.push(command);
       if (!cell.commands) out.push(`# ${cell.label}: ${cell.status}${cell.reason ? ` (${cell.reason})` : ''}`);
     }
     out.push('```', '');
@@ -215,7 +211,7 @@ function commandsSection(results) {
         const key = `${cell.peer}-${group.workload === 'cgi-shell' || group.workload === 'cgi-python' ? 'cgi' : 'x'}`;
         if (seenConfigs.has(key)) continue;
         seenConfigs.add(key);
-        out.push(`<details><summary>${cell.label}: ${file.name} (as written for ${workloadById(group.workload).title})</summary>`, '', file.name.startsWith('nginx') ? '```nginx' : '```apache', scrub(file.text).trim(), '```', '', '</details>', '');
+        out.push(`<details><summary>${cell.label}: ${file.name} (as written for ${workloadById(group.workload).title})</summary>`, '', file.name.startsWith('nginx') ? '```nginx' : '```apache', file.text.trim(), '```', '', '</details>', '');
       }
     }
   }
@@ -258,8 +254,21 @@ function fragment(assets, name) {
   }
 }
 
+/**
+ * The results with this machine's paths replaced by what a reader can use:
+ * the scratch directory by `$WORK`, the repository by `.` (the commands are
+ * run from its root).
+ */
+function withoutMachinePaths(results) {
+  const repository = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+  let text = JSON.stringify(results);
+  if (results.workdir) text = text.split(results.workdir).join('$WORK');
+  return JSON.parse(text.split(repository).join('.'));
+}
+
 /** Writes benchmarks.md, benchmarks/*.svg and benchmarks/results.json under outDir. */
-export function writeReport(results, outDir) {
+export function writeReport(rawResults, outDir) {
+  const results = withoutMachinePaths(rawResults);
   const rows = summarize(results);
   const assets = join(outDir, 'benchmarks');
   mkdirSync(assets, { recursive: true });
