@@ -54,7 +54,7 @@ describe('worker deaths, -w 2', { timeout: 60_000 }, () => {
       return pids.length === 2 && !pids.includes(dead) && pids.includes(busy) ? pids : undefined;
     }, 10_000);
     const after = await servingPids(server.url, 2, '/sleep?s=0.4');
-    assert.deepEqual([...after].sort(), now, 'the new process serves');
+    assert.deepEqual([...after].sort((a, b) => a - b), now, 'the new process serves');
     return { dead, why };
   }
 
