@@ -82,7 +82,7 @@ MAX_PAYLOAD = 16 * 1024 * 1024
 FILE_TO_EOF = 0xFFFFFFFFFFFFFFFF
 
 # Flow control, identical in both codecs (protocol-spec.md "Flow control constants").
-REQUEST_WINDOW = 262144
+REQUEST_WINDOW = 1048576
 RESPONSE_WINDOW = 1048576
 MAX_CHUNK = 262144
 

@@ -38,7 +38,7 @@ export const HEADER_SIZE = 12;
 export const MAX_PAYLOAD = 16 * 1024 * 1024;
 
 /** After ACCEPT the front may send this much request body unasked (0 under Expect: 100-continue). */
-export const REQUEST_WINDOW = 256 * 1024;
+export const REQUEST_WINDOW = 1024 * 1024;
 /** A worker may have this much response body in flight per stream before it waits for WINDOW. */
 export const RESPONSE_WINDOW = 1024 * 1024;
 /** The largest body chunk either side puts in one frame. */

@@ -5,7 +5,10 @@ import {
   FrameDecoder,
   FrameType,
   HEADER_SIZE,
+  MAX_CHUNK,
   MAX_PAYLOAD,
+  REQUEST_WINDOW,
+  RESPONSE_WINDOW,
   decodeCount,
   decodeError,
   decodeFile,
@@ -154,6 +157,10 @@ describe('FrameDecoder', () => {
       }
       assert.deepEqual(decodeAll(stream, [...cuts].sort((a, b) => a - b)), whole);
     }
+  });
+
+  it('has the flow-control constants of the spec, as the Python codec does (test_codec.py)', () => {
+    assert.deepEqual([REQUEST_WINDOW, RESPONSE_WINDOW, MAX_CHUNK, MAX_PAYLOAD], [1048576, 1048576, 262144, 16777216]);
   });
 
   it('refuses an unknown frame type', () => {

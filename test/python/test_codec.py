@@ -176,7 +176,7 @@ class FrameDecoderTest(unittest.TestCase):
 
     def test_constants_match_the_spec(self):
         self.assertEqual((codec.REQUEST_WINDOW, codec.RESPONSE_WINDOW, codec.MAX_CHUNK, codec.MAX_PAYLOAD),
-                         (262144, 1048576, 262144, 16777216))
+                         (1048576, 1048576, 262144, 16777216))
 
 
 if __name__ == "__main__":
