@@ -13,7 +13,7 @@ import type { MountHandler, MountMatch, RequestContext } from '../routing/mount-
 import { CgiError, CgiLengthRequiredError } from './cgi-errors.js';
 import { buildCgiEnvironment } from './cgi-environment.js';
 import { CgiExchange, type InternalRedirect } from './cgi-exchange.js';
-import { launchDirectly, type CgiLauncher } from './cgi-process.js';
+import { launchDirectly } from './cgi-process.js';
 import { CgiSpawner } from './cgi-spawner.js';
 import { ScriptLocator } from './script-locator.js';
 
@@ -50,8 +50,8 @@ export class CgiHandler implements MountHandler {
   readonly #bodyBytes = new WeakMap<ServerResponse, number>();
   readonly #redirects = new WeakMap<IncomingMessage, number>();
   readonly #running = new Set<CgiExchange>();
+  /** null: scripts are started by the front itself (no Python for the spawner). */
   #spawner: CgiSpawner | null = null;
-  #launch: CgiLauncher = launchDirectly;
 
   constructor(options: CgiHandlerOptions) {
     if (!isAbsolute(options.root)) throw new ConfigError(`CGI root '${options.root}' is not an absolute path`);
@@ -71,9 +71,7 @@ export class CgiHandler implements MountHandler {
     const python = this.#options.python;
     if (python === null) return;
     try {
-      const spawner = await CgiSpawner.start(python, realRoot, this.#options.log);
-      this.#spawner = spawner;
-      this.#launch = (script, env) => spawner.launch(script, env);
+      this.#spawner = await CgiSpawner.start(python, realRoot, this.#options.log);
     } catch (error) {
       this.#options.log.warning(
         `CGI spawner for ${this.#options.root} could not start with '${python}' (${(error as Error).message}); ` +
@@ -109,7 +107,7 @@ export class CgiHandler implements MountHandler {
       throw new CgiLengthRequiredError();
     }
     const env = buildCgiEnvironment({ req, match, context, script, root: this.#options.root });
-    const exchange = new CgiExchange(req, res, script, this.#launch(script, env), {
+    const exchange = new CgiExchange(req, res, script, this.#spawner?.launch(script, env) ?? launchDirectly(script, env), {
       log: this.#options.log,
       timeoutSeconds: this.#options.timeoutSeconds,
       debug: this.#options.debug,

@@ -30,6 +30,19 @@ process.on('exit', () => {
   }
 });
 
+/** How many 'reload' events one server.reload() call emits. */
+async function reloadEvents(server: Server): Promise<number> {
+  let reloads = 0;
+  const count = (): void => void reloads++;
+  server.on('reload', count);
+  try {
+    await server.reload();
+  } finally {
+    server.off('reload', count);
+  }
+  return reloads;
+}
+
 function remember(server: Server): number[] {
   for (const pid of server.workerPids) if (!seenPids.has(pid)) seenPids.set(pid, startTime(pid));
   return server.workerPids;
@@ -113,14 +126,7 @@ describe('web: the programmatic API', { timeout: 60_000 }, () => {
 
   it("emits 'reload' when reload() brings new workers, and resolves once they serve", async () => {
     const old = remember(server);
-    let reloads = 0;
-    const count = (): void => void reloads++;
-    server.on('reload', count);
-    try {
-      await server.reload();
-    } finally {
-      server.off('reload', count);
-    }
+    const reloads = await reloadEvents(server);
     assert.ok(reloads >= 1, "'reload' was emitted");
     const fresh = remember(server);
     assert.equal(fresh.length, old.length);
@@ -129,14 +135,7 @@ describe('web: the programmatic API', { timeout: 60_000 }, () => {
   });
 
   it("emits 'reload' once per reload() call, however many WSGI mounts there are", async () => {
-    let reloads = 0;
-    const count = (): void => void reloads++;
-    server.on('reload', count);
-    try {
-      await server.reload();
-    } finally {
-      server.off('reload', count);
-    }
+    const reloads = await reloadEvents(server);
     remember(server);
     assert.equal(reloads, 1, `'reload' events for one reload() of a server with two WSGI mounts`);
   });
