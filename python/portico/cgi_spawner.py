@@ -113,12 +113,15 @@ class Spawner:
     # -- stdio connections -----------------------------------------------
 
     def _accept(self, listener):
-        try:
-            conn, _ = listener.accept()
-        except BlockingIOError:
-            return
-        conn.setblocking(False)
-        self.selector.register(conn, selectors.EVENT_READ, self._identify)
+        # Everything queued, not one per wake-up: a script's three
+        # connections arrive together, and each select() costs a system call.
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except BlockingIOError:
+                return
+            conn.setblocking(False)
+            self.selector.register(conn, selectors.EVENT_READ, self._identify)
 
     def _identify(self, conn):
         """Reads the role line and nothing after it."""

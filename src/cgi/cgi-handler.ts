@@ -107,7 +107,9 @@ export class CgiHandler implements MountHandler {
       throw new CgiLengthRequiredError();
     }
     const env = buildCgiEnvironment({ req, match, context, script, root: this.#options.root });
-    const exchange = new CgiExchange(req, res, script, this.#spawner?.launch(script, env) ?? launchDirectly(script, env), {
+    const scriptProcess = this.#spawner === null ? launchDirectly(script, env) : await this.#spawner.launch(script, env, () => !req.socket.destroyed);
+    if (scriptProcess === null) return; // the client left while the script waited its turn to start
+    const exchange = new CgiExchange(req, res, script, scriptProcess, {
       log: this.#options.log,
       timeoutSeconds: this.#options.timeoutSeconds,
       debug: this.#options.debug,

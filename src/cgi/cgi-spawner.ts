@@ -34,6 +34,15 @@ const SPAWNER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..',
 const START_TIMEOUT_MS = 10_000;
 /** After the spawner dies, scripts start directly for at least this long before a new one is tried. */
 const RESTART_DELAY_MS = 1_000;
+/**
+ * Scripts asked of the spawner and not yet answered (pid or error); later
+ * requests wait their turn, in order. Each of these holds three connections
+ * in the spawner's accept queue until it reads them, and the kernel caps
+ * that queue (net.core.somaxconn: 4096 on current kernels, 128 on older
+ * ones); past it connect() fails with EAGAIN, which under a burst of 256
+ * requests once turned most of them into 500s. 32 x 3 stays under 128.
+ */
+export const MAX_STARTING = 32;
 
 type SpawnerMessage = { ready: true } | { token: string; pid: number } | { token: string; error: string } | { token: string; status: number };
 
@@ -51,8 +60,11 @@ class SpawnedCgiProcess implements CgiProcess {
   #exit: [number | null, NodeJS.Signals | null] | null = null;
   #openStreams = 2;
   #closed = false;
+  /** Called once, when the spawner has answered for this script (pid or error) or gone away. */
+  #onAnswered: (() => void) | null;
 
-  constructor(socketPath: string, token: string) {
+  constructor(socketPath: string, token: string, onAnswered: () => void) {
+    this.#onAnswered = onAnswered;
     this.stdin = this.#connect(socketPath, `I ${token}\n`);
     this.stdout = this.#connect(socketPath, `O ${token}\n`);
     this.stderr = this.#connect(socketPath, `E ${token}\n`);
@@ -99,6 +111,7 @@ class SpawnedCgiProcess implements CgiProcess {
 
   started(pid: number): void {
     this.#pid = pid;
+    this.#answered();
     this.stdout.resume();
     this.stderr.resume();
     if (this.#killWanted) this.killGroup();
@@ -108,8 +121,15 @@ class SpawnedCgiProcess implements CgiProcess {
   failed(reason: string): void {
     if (this.#failed || this.#pid !== undefined) return;
     this.#failed = true;
+    this.#answered();
     for (const socket of [this.stdin, this.stdout, this.stderr]) socket.destroy();
     for (const listener of this.#spawnErrorListeners.splice(0)) listener(new Error(reason));
+  }
+
+  #answered(): void {
+    const onAnswered = this.#onAnswered;
+    this.#onAnswered = null;
+    onAnswered?.();
   }
 
   /** `status` as the spawner reports it: the exit code, or minus the signal number; null if nobody can say. */
@@ -209,9 +229,9 @@ class SpawnerProcess {
     return !this.#ended;
   }
 
-  launch(script: ScriptFile, env: Record<string, string>): SpawnedCgiProcess {
+  launch(script: ScriptFile, env: Record<string, string>, onAnswered: () => void): SpawnedCgiProcess {
     const token = String(++this.#nextToken);
-    const spawned = new SpawnedCgiProcess(this.socketPath, token);
+    const spawned = new SpawnedCgiProcess(this.socketPath, token, onAnswered);
     this.#scripts.set(token, spawned);
     // RFC 3875 §7.2 (UNIX): the current directory is the script's.
     this.#child.stdin.write(`${JSON.stringify({ token, path: script.filename, cwd: script.directory, env })}\n`);
@@ -249,6 +269,9 @@ export class CgiSpawner {
   #spawner: SpawnerProcess | null = null;
   #restart: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Scripts starting (see MAX_STARTING), and the requests waiting for one of them to finish starting. */
+  #starting = 0;
+  readonly #waiting: Array<() => void> = [];
 
   private constructor(python: string, root: string, log: ErrorLog) {
     this.#python = python;
@@ -267,9 +290,30 @@ export class CgiSpawner {
     return this.#spawner?.pid;
   }
 
-  launch(script: ScriptFile, env: Record<string, string>): CgiProcess {
+  /**
+   * Starts a script once fewer than MAX_STARTING are starting. Resolves with
+   * null, starting nothing, if `stillWanted()` (asked after the wait) says
+   * the request went away meanwhile.
+   */
+  async launch(script: ScriptFile, env: Record<string, string>, stillWanted: () => boolean = () => true): Promise<CgiProcess | null> {
+    if (this.#starting < MAX_STARTING) this.#starting += 1;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve)); // a finished start hands its turn over
+    if (!stillWanted()) {
+      this.#finishedStarting();
+      return null;
+    }
     const spawner = this.#spawner;
-    return spawner !== null && spawner.running ? spawner.launch(script, env) : new DirectCgiProcess(script, env);
+    if (spawner === null || !spawner.running) {
+      this.#finishedStarting(); // started at once, synchronously
+      return new DirectCgiProcess(script, env);
+    }
+    return spawner.launch(script, env, () => this.#finishedStarting());
+  }
+
+  #finishedStarting(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#starting -= 1;
   }
 
   stop(): void {

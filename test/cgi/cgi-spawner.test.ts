@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { CgiSpawner } from '../../src/cgi/cgi-spawner.js';
+import { CgiSpawner, MAX_STARTING } from '../../src/cgi/cgi-spawner.js';
 import type { CgiProcess } from '../../src/cgi/cgi-process.js';
 import { ErrorLog } from '../../src/observability/error-log.js';
 import { eventually } from '../helpers/http-client.js';
@@ -42,6 +42,11 @@ describe('CgiSpawner', { timeout: 30_000 }, () => {
   let spawner: CgiSpawner;
   const captured = captureLog();
   const script = (name: string) => ({ filename: join(cgi.root, name), directory: cgi.root });
+  async function launch(file: { filename: string; directory: string }): Promise<CgiProcess> {
+    const launched = await spawner.launch(file, ENV);
+    assert.ok(launched !== null);
+    return launched;
+  }
 
   before(async () => {
     cgi = prepareCgiRoot();
@@ -53,7 +58,7 @@ describe('CgiSpawner', { timeout: 30_000 }, () => {
   });
 
   it('runs a script and reports its pid and exit status', async () => {
-    const launched = spawner.launch(script('hello.sh'), ENV);
+    const launched = await launch(script('hello.sh'));
     const result = await run(launched);
     assert.equal(result.code, 0);
     assert.match(result.stdout, /hello from sh, query=x=1/);
@@ -61,13 +66,13 @@ describe('CgiSpawner', { timeout: 30_000 }, () => {
   });
 
   it('refuses a file outside its CGI directory, whatever the front asks', async () => {
-    const result = await run(spawner.launch({ filename: join(cgi.base, 'outside.sh'), directory: cgi.base }, ENV));
+    const result = await run(await launch({ filename: join(cgi.base, 'outside.sh'), directory: cgi.base }));
     assert.match(result.spawnError ?? '', /outside the CGI directory/);
     assert.equal(existsSync(cgi.outsideMarker), false);
   });
 
   it('kills the group of a script whose kill came before its pid', async () => {
-    const launched = spawner.launch(script('sleeper.sh'), ENV);
+    const launched = await launch(script('sleeper.sh'));
     launched.killGroup(); // the pid is not known yet
     const started = Date.now();
     const result = await run(launched);
@@ -75,14 +80,42 @@ describe('CgiSpawner', { timeout: 30_000 }, () => {
     assert.ok(Date.now() - started < 5_000, 'the sleeper was not left to run');
   });
 
+  it('starts a burst of scripts larger than any accept queue without refusing one', async () => {
+    // 300 at once would be 900 connections to the spawner's socket; unbounded,
+    // those past its listen backlog (capped by the kernel) failed with EAGAIN
+    // whenever the spawner fell behind, as on a saturated machine. Stopping
+    // it while the burst arrives makes it as far behind as it can be.
+    const pid = spawner.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    const burst = Array.from({ length: 300 }, async () => run(await launch(script('hello.sh'))));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.kill(pid, 'SIGCONT');
+    const results = await Promise.all(burst);
+    const failed = results.filter((result) => result.code !== 0 || !result.stdout.includes('hello from sh'));
+    assert.deepEqual(failed, []);
+  });
+
+  it('starts nothing for a request that left while waiting its turn, and passes the turn on', async () => {
+    const ahead = await Promise.all(Array.from({ length: MAX_STARTING }, () => launch(script('hello.sh'))));
+    let wanted = true;
+    const waiting = spawner.launch(script('hello.sh'), ENV, () => wanted);
+    const behind = spawner.launch(script('hello.sh'), ENV);
+    wanted = false; // the client of the waiting request disconnects
+    await Promise.all(ahead.map(run));
+    assert.equal(await waiting, null);
+    const next = await behind;
+    assert.ok(next !== null);
+    assert.match((await run(next)).stdout, /hello from sh/);
+  });
+
   it('is replaced when it dies, and scripts start directly meanwhile', async () => {
     const first = spawner.pid as number;
     process.kill(first, 'SIGKILL');
     await eventually('the loss logged', () => (captured.text().includes('CGI spawner was killed by SIGKILL') ? true : undefined), 5_000, 20);
-    const meanwhile = await run(spawner.launch(script('hello.sh'), ENV));
+    const meanwhile = await run(await launch(script('hello.sh')));
     assert.match(meanwhile.stdout, /hello from sh/);
     const second = await eventually('a new spawner', () => (spawner.pid !== undefined && spawner.pid !== first ? spawner.pid : undefined), 10_000, 50);
-    const later = await run(spawner.launch(script('hello.sh'), ENV));
+    const later = await run(await launch(script('hello.sh')));
     assert.match(later.stdout, /hello from sh/);
     assert.notEqual(second, first);
   });
