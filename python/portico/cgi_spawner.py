@@ -14,7 +14,8 @@ per CGI mount.
 Protocol. The control channel is this process's stdin and stdout, one JSON
 object per line:
 
-    front -> spawner   {"token": T, "path": P, "cwd": D, "env": {...}}
+    front -> spawner   {"token": T, "path": P, "cwd": D, "env": {...},
+                        "stdin": false}  (optional: no request body)
     spawner -> front   {"token": T, "pid": N}          the script runs
                        {"token": T, "error": "..."}    it could not start
                        {"token": T, "status": N}       it exited (N >= 0) or
@@ -30,8 +31,10 @@ with one line that names its role and the request:
     "E T\\n"  becomes fd 2
 
 Only the line itself is consumed (read with MSG_PEEK first), so request
-body bytes that follow it are left for the script. Once the request and its
-three connections are all here the script starts: in a session and process
+body bytes that follow it are left for the script. A request without a body
+comes with "stdin": false and no "I" connection: its fd 0 is /dev/null, which
+reads as the end of input at once (RFC 3875 section 4.2). Once the request
+and its connections are all here the script starts: in a session and process
 group of its own (the front kills the group by -pid), in directory D, with
 exactly the environment given, its signal mask empty and every disposition
 this interpreter changed (SIGPIPE, SIGXFSZ ignored by CPython; SIGINT,
@@ -156,7 +159,9 @@ class Spawner:
     def _launch_when_complete(self, token):
         stdio = self.connections.get(token)
         request = self.requests.get(token)
-        if request is None or stdio is None or None in stdio:
+        if request is None or stdio is None:
+            return
+        if None in (stdio if request.get("stdin", True) else stdio[1:]):
             return
         del self.connections[token]
         del self.requests[token]
@@ -169,7 +174,8 @@ class Spawner:
             self._send({"token": token, "pid": pid})
         finally:
             for conn in stdio:
-                conn.close()
+                if conn is not None:
+                    conn.close()
 
     def _spawn(self, request, stdio):
         path = request["path"]
@@ -181,13 +187,18 @@ class Spawner:
         os.chdir(request["cwd"])
         # O_NONBLOCK belongs to the open file, which the script shares: a
         # script must get ordinary blocking stdio, as from a pipe.
-        for conn in stdio:
-            conn.setblocking(True)
+        file_actions = []
+        for fd, conn in enumerate(stdio):
+            if conn is None:
+                file_actions.append((os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDONLY, 0))
+            else:
+                conn.setblocking(True)
+                file_actions.append((os.POSIX_SPAWN_DUP2, conn.fileno(), fd))
         return os.posix_spawn(
             path,
             [path],
             request["env"],
-            file_actions=[(os.POSIX_SPAWN_DUP2, conn.fileno(), fd) for fd, conn in enumerate(stdio)],
+            file_actions=file_actions,
             setsid=True,
             setsigmask=(),
             setsigdef=RESET_SIGNALS,

@@ -107,7 +107,10 @@ export class CgiHandler implements MountHandler {
       throw new CgiLengthRequiredError();
     }
     const env = buildCgiEnvironment({ req, match, context, script, root: this.#options.root });
-    const scriptProcess = this.#spawner === null ? launchDirectly(script, env) : await this.#spawner.launch(script, env, () => !req.socket.destroyed);
+    const scriptProcess =
+      this.#spawner === null
+        ? launchDirectly(script, env)
+        : await this.#spawner.launch(script, env, { withInput: Number(env.CONTENT_LENGTH ?? 0) > 0, stillWanted: () => !req.socket.destroyed });
     if (scriptProcess === null) return; // the client left while the script waited its turn to start
     const exchange = new CgiExchange(req, res, script, scriptProcess, {
       log: this.#options.log,

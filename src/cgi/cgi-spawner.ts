@@ -7,8 +7,8 @@
  * 3 x 2 s, child_process.spawn vs this: 1 at a time 490 vs 643 req/s,
  * 4 at a time 618 vs 1134, 16 at a time 758 vs 1208.
  *
- *   front ──control line {token, path, cwd, env}──▶ spawner (stdin)
- *   front ──"I token" + request body──▶ socket ──▶ script fd 0
+ *   front ──control line {token, path, cwd, env, stdin?}──▶ spawner (stdin)
+ *   front ──"I token" + request body──▶ socket ──▶ script fd 0 (/dev/null without a body)
  *   front ◀──────────────────────────── socket ◀── script fd 1 ("O token")
  *   front ◀──────────────────────────── socket ◀── script fd 2 ("E token")
  *   front ◀──{token, pid} / {token, error} / {token, status}── spawner (stdout)
@@ -24,7 +24,7 @@ import { connect, type Socket } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { ErrorLog } from '../observability/error-log.js';
 import { DirectCgiProcess, killProcessGroup, type CgiProcess, type ScriptFile } from './cgi-process.js';
@@ -44,11 +44,16 @@ const RESTART_DELAY_MS = 1_000;
  */
 export const MAX_STARTING = 32;
 
+export interface LaunchOptions {
+  withInput?: boolean;
+  stillWanted?: () => boolean;
+}
+
 type SpawnerMessage = { ready: true } | { token: string; pid: number } | { token: string; error: string } | { token: string; status: number };
 
-/** A script started by the spawner; its stdio are the three connections. */
+/** A script started by the spawner; its stdio are the three connections (two for a request without a body). */
 class SpawnedCgiProcess implements CgiProcess {
-  readonly stdin: Socket;
+  readonly stdin: Writable;
   readonly stdout: Socket;
   readonly stderr: Socket;
   #pid: number | undefined;
@@ -63,9 +68,11 @@ class SpawnedCgiProcess implements CgiProcess {
   /** Called once, when the spawner has answered for this script (pid or error) or gone away. */
   #onAnswered: (() => void) | null;
 
-  constructor(socketPath: string, token: string, onAnswered: () => void) {
+  constructor(socketPath: string, token: string, withInput: boolean, onAnswered: () => void) {
     this.#onAnswered = onAnswered;
-    this.stdin = this.#connect(socketPath, `I ${token}\n`);
+    // Without a body the script reads /dev/null, and one connection is
+    // saved. Nothing is read from a stdin connection; reading only notices its end.
+    this.stdin = withInput ? this.#connect(socketPath, `I ${token}\n`).resume() : new Writable({ write: (_chunk, _encoding, done) => done() });
     this.stdout = this.#connect(socketPath, `O ${token}\n`);
     this.stderr = this.#connect(socketPath, `E ${token}\n`);
     // Output waits until the spawner has said whether the script runs, so
@@ -73,8 +80,6 @@ class SpawnedCgiProcess implements CgiProcess {
     // closed its output without a header.
     this.stdout.pause();
     this.stderr.pause();
-    // Nothing is read from the script's stdin; reading only notices its end.
-    this.stdin.resume();
     // A script may exit without reading its input (EPIPE); not the request's fault.
     this.stdin.on('error', () => {});
     for (const stream of [this.stdout, this.stderr]) {
@@ -229,12 +234,13 @@ class SpawnerProcess {
     return !this.#ended;
   }
 
-  launch(script: ScriptFile, env: Record<string, string>, onAnswered: () => void): SpawnedCgiProcess {
+  launch(script: ScriptFile, env: Record<string, string>, withInput: boolean, onAnswered: () => void): SpawnedCgiProcess {
     const token = String(++this.#nextToken);
-    const spawned = new SpawnedCgiProcess(this.socketPath, token, onAnswered);
+    const spawned = new SpawnedCgiProcess(this.socketPath, token, withInput, onAnswered);
     this.#scripts.set(token, spawned);
     // RFC 3875 §7.2 (UNIX): the current directory is the script's.
-    this.#child.stdin.write(`${JSON.stringify({ token, path: script.filename, cwd: script.directory, env })}\n`);
+    const request = { token, path: script.filename, cwd: script.directory, env, ...(withInput ? {} : { stdin: false }) };
+    this.#child.stdin.write(`${JSON.stringify(request)}\n`);
     return spawned;
   }
 
@@ -291,11 +297,13 @@ export class CgiSpawner {
   }
 
   /**
-   * Starts a script once fewer than MAX_STARTING are starting. Resolves with
-   * null, starting nothing, if `stillWanted()` (asked after the wait) says
-   * the request went away meanwhile.
+   * Starts a script once fewer than MAX_STARTING are starting. `withInput`
+   * false: the request has no body, and the script's stdin is /dev/null.
+   * Resolves with null, starting nothing, if `stillWanted()` (asked after
+   * the wait) says the request went away meanwhile.
    */
-  async launch(script: ScriptFile, env: Record<string, string>, stillWanted: () => boolean = () => true): Promise<CgiProcess | null> {
+  async launch(script: ScriptFile, env: Record<string, string>, options: LaunchOptions = {}): Promise<CgiProcess | null> {
+    const { withInput = true, stillWanted = () => true } = options;
     if (this.#starting < MAX_STARTING) this.#starting += 1;
     else await new Promise<void>((resolve) => this.#waiting.push(resolve)); // a finished start hands its turn over
     if (!stillWanted()) {
@@ -307,7 +315,7 @@ export class CgiSpawner {
       this.#finishedStarting(); // started at once, synchronously
       return new DirectCgiProcess(script, env);
     }
-    return spawner.launch(script, env, () => this.#finishedStarting());
+    return spawner.launch(script, env, withInput, () => this.#finishedStarting());
   }
 
   #finishedStarting(): void {

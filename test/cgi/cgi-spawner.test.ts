@@ -98,7 +98,7 @@ describe('CgiSpawner', { timeout: 30_000 }, () => {
   it('starts nothing for a request that left while waiting its turn, and passes the turn on', async () => {
     const ahead = await Promise.all(Array.from({ length: MAX_STARTING }, () => launch(script('hello.sh'))));
     let wanted = true;
-    const waiting = spawner.launch(script('hello.sh'), ENV, () => wanted);
+    const waiting = spawner.launch(script('hello.sh'), ENV, { stillWanted: () => wanted });
     const behind = spawner.launch(script('hello.sh'), ENV);
     wanted = false; // the client of the waiting request disconnects
     await Promise.all(ahead.map(run));

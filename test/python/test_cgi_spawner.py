@@ -48,23 +48,27 @@ class SpawnerTest(unittest.TestCase):
     def read_message(self):
         return json.loads(self.process.stdout.readline())
 
-    def launch(self, path, body=b"", env=None):
-        """Asks for ``path`` as the front does; returns (token, stdin, stdout, stderr) connections."""
+    def launch(self, path, body=b"", env=None, with_input=True):
+        """Asks for ``path`` as the front does; returns (token, stdin, stdout, stderr) connections (stdin None without input)."""
         self.tokens += 1
         token = str(self.tokens)
         request = {"token": token, "path": path, "cwd": os.path.dirname(path), "env": env or {"PATH": "/usr/bin:/bin"}}
+        if not with_input:
+            request["stdin"] = False
         self.process.stdin.write(json.dumps(request).encode() + b"\n")
         self.process.stdin.flush()
-        streams = []
-        for role in "IOE":
-            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            conn.connect(self.socket_path)
-            conn.sendall(("%s %s\n" % (role, token)).encode())
-            streams.append(conn)
-        stdin = streams[0]
+        if not with_input:
+            return (token, None, self.connect("O", token), self.connect("E", token))
+        stdin, stdout, stderr = (self.connect(role, token) for role in "IOE")
         stdin.sendall(body)
         stdin.shutdown(socket.SHUT_WR)
-        return (token, *streams)
+        return token, stdin, stdout, stderr
+
+    def connect(self, role, token):
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(self.socket_path)
+        conn.sendall(("%s %s\n" % (role, token)).encode())
+        return conn
 
     @staticmethod
     def read_all(conn):
@@ -94,6 +98,15 @@ class SpawnerTest(unittest.TestCase):
         self.assertGreater(started["pid"], 0)
         self.assertEqual(ended, {"token": token, "status": 3})
         stdin.close()
+
+    def test_gives_a_request_without_input_dev_null_as_stdin(self):
+        path = self.script("stdin.sh", "#!/bin/sh\nreadlink /proc/self/fd/0\ncat\necho done\n")
+        token, stdin, stdout, stderr = self.launch(path, with_input=False)
+        self.assertEqual(self.read_all(stdout), b"/dev/null\ndone\n")
+        self.assertEqual(self.read_all(stderr), b"")
+        started, ended = self.messages_for(token, 2)
+        self.assertGreater(started["pid"], 0)
+        self.assertEqual(ended, {"token": token, "status": 0})
 
     def test_reports_a_death_by_signal_as_minus_the_signal(self):
         path = self.script("die.sh", "#!/bin/sh\nkill -TERM $$\n")
