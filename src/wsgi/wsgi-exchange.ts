@@ -22,6 +22,18 @@ import type { PoolJob, WorkerPool } from '../supervisor/worker-pool.js';
 import type { WorkerProcess, WorkerStream } from '../supervisor/worker-process.js';
 import type { Deadlined, DeadlineList } from './deadline-list.js';
 
+/**
+ * A request body is read up to this many bytes before the request goes to a
+ * worker, as nginx buffers bodies before it passes them on
+ * (client_body_buffer_size): a body that fits, as most form and JSON posts
+ * do, reaches the worker whole, and a client that trickles it, or sends more
+ * than --limit-request-body in chunks, ties up its own connection and never
+ * a worker. A larger body follows as it arrives once this much is here.
+ * Expect: 100-continue requests go at once: their client waits for the
+ * application to ask for the body (RFC 9110 §10.1.1).
+ */
+export const BODY_PREFETCH = 64 * 1024;
+
 /** Statuses whose responses never carry a body (RFC 9110 §6.4.1). */
 function statusHasBody(status: number): boolean {
   return !(status < 200 || status === 204 || status === 304);
@@ -59,6 +71,8 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   deadlineLinked = false;
 
   #worker: WorkerProcess | null = null;
+  /** Handed to the pool (see BODY_PREFETCH for why not at once). */
+  #submitted = false;
   #streamId = 0;
   #accepted = false;
   /** The worker sent RESPONSE_END or ERROR, or died: nothing more will come. */
@@ -99,6 +113,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     if (this.#hasBody) {
       req.on('end', () => {
         this.#bodyComplete = true;
+        if (!this.#submitted && !this.#responseClosed) this.#submit();
         this.#pumpBody();
       });
     } else {
@@ -117,6 +132,12 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   }
 
   start(): void {
+    if (this.#hasBody && !this.#expectContinue) this.#readBody(); // submitted once BODY_PREFETCH bytes or the end are here
+    else this.#submit();
+  }
+
+  #submit(): void {
+    this.#submitted = true;
     this.#pool.submit(this);
   }
 
@@ -171,8 +192,13 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   onAccept(): void {
     this.#accepted = true;
     if (!this.#hasBody) return;
+    if (this.#expectContinue) this.#readBody();
     // Without Expect: 100-continue the client sends the body anyway, so let a window of it through.
-    if (!this.#expectContinue) this.#bodyGranted = REQUEST_WINDOW;
+    else this.#bodyGranted = REQUEST_WINDOW;
+    this.#pumpBody();
+  }
+
+  #readBody(): void {
     this.#req.on('data', (chunk: Buffer) => {
       this.#bodyReceived += chunk.length;
       if (exceedsBodyLimit(this.#bodyReceived, this.#limitRequestBody)) {
@@ -180,9 +206,9 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
         return;
       }
       this.#bodyWaiting.push(chunk);
+      if (!this.#submitted && this.#bodyReceived >= BODY_PREFETCH) this.#submit();
       this.#pumpBody();
     });
-    this.#pumpBody();
   }
 
   onWantBody(bytes: number): void {
@@ -335,7 +361,11 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   /** Sends waiting body bytes as far as the worker's window allows, pausing the client when it is shut. */
   #pumpBody(): void {
     const worker = this.#worker;
-    if (worker === null || !this.#accepted || this.#workerDone) return;
+    if (worker === null || !this.#accepted || this.#workerDone) {
+      // Not on a worker yet: hold at most BODY_PREFETCH bytes of it.
+      if (this.#bodyReceived - this.#bodyForwarded >= BODY_PREFETCH) this.#req.pause();
+      return;
+    }
     while (this.#bodyWaiting.length > 0 && this.#bodyForwarded < this.#bodyGranted) {
       const chunk = this.#bodyWaiting[0] as Buffer;
       const room = this.#bodyGranted - this.#bodyForwarded;

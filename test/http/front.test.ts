@@ -1,6 +1,9 @@
 /** Limits, trusted forwarding headers and the PROXY protocol, end to end against portico. */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { startEchoServer, type EchoServer } from '../conformance/conformance-server.js';
 import { exchange } from '../conformance/raw-exchange.js';
 import { parsePreface } from '../../src/http/proxy-protocol.js';
@@ -29,6 +32,8 @@ describe('limits', { timeout: 30_000 }, () => {
       [`GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'b'.repeat(200)}\r\n\r\n`, 431],
       [`GET / HTTP/1.1\r\nHost: a\r\n${'X-Many: 1\r\n'.repeat(3000)}\r\n`, 431],
       ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world', 413],
+      // A chunked body declares nothing: it is counted as it arrives, before any worker sees the request.
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n6\r\nworld!\r\n0\r\n\r\n`, 413],
     ];
     for (const [head, status] of cases) {
       const result = await exchange(port, req(head), () => false);
@@ -40,6 +45,38 @@ describe('limits', { timeout: 30_000 }, () => {
     const ok = await environOf(port, req(`GET / HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 9 }, (_, i) => `X-${i}: v${i}\r\n`).join('')}\r\n`));
     assert.equal(ok.status, 200);
     assert.equal(ok.environ.HTTP_X_8, 'v8');
+  });
+
+  test('clients that trickle their bodies never hold the worker: a request behind them is served first', async () => {
+    const port = server.portico.port;
+    const before = server.seen().length;
+    // One worker. Each trickler sends its 8-byte body a byte every 150 ms
+    // (under --body-timeout 1), so each takes over a second to arrive.
+    const tricklers = Array.from({ length: 3 }, async (_, n) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      await once(socket, 'connect');
+      let received = '';
+      socket.setEncoding('latin1').on('data', (chunk: string) => (received += chunk));
+      socket.write(`POST /trickle-${n} HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\nConnection: close\r\n\r\n`);
+      for (const byte of 'abcdefgh') {
+        await delay(150);
+        socket.write(byte);
+      }
+      await once(socket, 'close');
+      return { finishedAt: Date.now(), status: Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0) };
+    });
+    await delay(100);
+    const quick = await exchange(port, req('GET /quick HTTP/1.1\r\nHost: a\r\n\r\n'), (finals) => finals.length >= 1);
+    const quickAt = Date.now();
+    const trickled = await Promise.all(tricklers);
+    assert.equal(quick.finals[0]?.status, 200);
+    assert.deepEqual(trickled.map((t) => t.status), [200, 200, 200]);
+    for (const t of trickled) assert.ok(quickAt < t.finishedAt, 'the quick request waited for a trickled body');
+    // The app saw each trickled request once, whole, after the quick one.
+    await server.settle(before + 3);
+    const seen = server.seen().slice(before).map(([, uri]) => uri);
+    assert.equal(seen[0], '/quick');
+    assert.deepEqual(seen.slice(1).sort(), ['/trickle-0', '/trickle-1', '/trickle-2']);
   });
 
   test('a body that stops arriving gets 408 after --body-timeout', async () => {
