@@ -245,6 +245,14 @@ export class Server extends EventEmitter<ServerEvents> {
 
   /** Hands the request to the mount its path names, or answers 400/404 itself. */
   #route(req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
+    if (req.url === '*') {
+      // `OPTIONS *` (the only method the listener lets through with this
+      // target) asks about the server itself, not a resource (RFC 9110
+      // §9.3.7): answered here, as Apache does, with no application asked.
+      this.#recordAccess(req, res, null);
+      res.writeHead(200, { Allow: SERVER_METHODS, 'Content-Length': '0' }).end();
+      return;
+    }
     const route = this.#mounts.route(req.url ?? '/');
     if (route.kind !== 'mount') {
       if (route.kind === 'bad-path') this.log.info(`refused ${req.method} ${req.url}: ${route.reason}`);
@@ -275,6 +283,9 @@ export class Server extends EventEmitter<ServerEvents> {
 function pickPoolSettings(options: ServerOptions): PoolSettings {
   return Object.fromEntries(POOL_SETTING_KEYS.map((key) => [key, options[key]])) as unknown as PoolSettings;
 }
+
+/** The methods `OPTIONS *` names: what the server passes on to applications and scripts. */
+const SERVER_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
 /** What describes a request's body: gone from a request replayed as a GET. */
 const BODY_HEADERS: ReadonlySet<string> = new Set(['content-length', 'content-type', 'transfer-encoding']);

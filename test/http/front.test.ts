@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startEchoServer, type EchoServer } from '../conformance/conformance-server.js';
 import { exchange } from '../conformance/raw-exchange.js';
+import { headerValues } from '../helpers/raw-response.js';
 import { parsePreface } from '../../src/http/proxy-protocol.js';
 import { compileTrust, parseForwarded } from '../../src/http/proxy-headers.js';
 
@@ -83,6 +84,28 @@ describe('limits', { timeout: 30_000 }, () => {
     const result = await exchange(server.portico.port, req('POST /slow-body HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhe'), () => false, 5_000);
     assert.equal(result.finals[0]?.status, 408);
     assert.ok(result.closed);
+  });
+});
+
+describe('request targets that name no resource', { timeout: 30_000 }, () => {
+  let server: EchoServer;
+  before(async () => {
+    server = await startEchoServer();
+  });
+  after(async () => server?.stop());
+
+  test('OPTIONS * is answered by the server itself; CONNECT gets 501; neither reaches the app', async () => {
+    const port = server.portico.port;
+    const options = await exchange(port, req('OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n'), (finals) => finals.length >= 2);
+    assert.equal(options.finals[0]?.status, 200);
+    const allowed = options.finals[0] ? headerValues(options.finals[0], 'allow') : [];
+    assert.match(allowed.join(), /\bGET\b.*\bOPTIONS\b/);
+    assert.equal(options.finals[0]?.body.length, 0);
+    assert.equal(options.finals[1]?.status, 200, 'the connection stays usable');
+    const tunnel = await exchange(port, req('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'), () => false);
+    assert.equal(tunnel.finals[0]?.status, 501);
+    await server.settle(1);
+    assert.deepEqual(server.seen(), [['GET', '/after']]);
   });
 });
 
