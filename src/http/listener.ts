@@ -81,6 +81,8 @@ export class Listener {
   readonly #limits: RequestLimits;
   readonly #trust: Trust;
   readonly #bodyTimeoutMs: number;
+  /** --keep-alive 0: every connection closes after its response, as in gunicorn. */
+  readonly #keepAlive: boolean;
   readonly #onRefuse: NonNullable<ListenerOptions['onRefuse']>;
   /** Connections on which a request was refused: whatever follows it is not served. */
   readonly #refused = new WeakSet<Duplex>();
@@ -90,6 +92,7 @@ export class Listener {
     this.#limits = options.limits ?? DEFAULT_LIMITS;
     this.#trust = options.trust ?? compileTrust('127.0.0.1,::1');
     this.#bodyTimeoutMs = (options.bodyTimeoutSeconds ?? 30) * 1000;
+    this.#keepAlive = options.keepAliveSeconds > 0;
     this.#onRefuse = options.onRefuse ?? (() => {});
     const headersTimeoutMs = (options.headersTimeoutSeconds ?? 10) * 1000;
     const guarded = (req: IncomingMessage, res: ServerResponse): void => this.#admit(req, res, handler);
@@ -159,6 +162,7 @@ export class Listener {
       if (res.headersSent) res.destroy();
       else sendErrorResponse(res, 408, { close: true });
     });
+    if (!this.#keepAlive) res.shouldKeepAlive = false;
     handler(req, res, context);
   }
 

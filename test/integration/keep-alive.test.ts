@@ -90,6 +90,23 @@ describe('--keep-alive', { timeout: 60_000 }, () => {
     }
   });
 
+  it('closes every connection after its response with --keep-alive 0, as gunicorn does', async () => {
+    const { app, args } = fixtureApp('echo_environ');
+    const server = await startPortico({ app, args: [...args, '--keep-alive', '0'] });
+    try {
+      const conn = await RawConnection.open(server.port);
+      conn.write(rawRequest('GET', '/only'));
+      const [response] = await conn.readResponses(1, 5_000);
+      const closed = await conn.waitForClose(1_000);
+      conn.destroy();
+      assert.equal(response?.status, 200);
+      assert.match(response?.head ?? '', /^Connection: close$/im);
+      assert.ok(closed, 'closed after the response, not left open');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('keeps an idle connection open within --keep-alive seconds', async () => {
     const { app, args } = fixtureApp('echo_environ');
     const server = await startPortico({ app, args: [...args, '--keep-alive', '5'] });
