@@ -35,7 +35,20 @@ export class ErrorLog {
 
   /** Logs `message`, one line per line of it, attributed to `pid`. */
   log(level: LogLevel, message: string, pid: number = process.pid): void {
-    if (!this.enabled(level)) return;
+    if (this.enabled(level)) this.#write(level, message, pid);
+  }
+
+  /**
+   * What an application printed (stdout at info, stderr at error): logged
+   * whatever --log-level says. It is the application's own output, which
+   * without portico would reach the terminal; the threshold is for
+   * portico's messages.
+   */
+  appOutput(level: LogLevel, message: string, pid: number): void {
+    this.#write(level, message, pid);
+  }
+
+  #write(level: LogLevel, message: string, pid: number): void {
     const prefix = `[${formatTimestamp(new Date())}] [${pid}] [${level.toUpperCase()}] `;
     const lines = message.replace(/\n+$/, '').split('\n');
     this.#stream.write(lines.map((line) => prefix + line).join('\n') + '\n');

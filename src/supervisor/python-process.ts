@@ -96,10 +96,10 @@ export class PythonProcess implements WorkerHandle {
       const end = line.indexOf(PID_MARK, 1);
       const pid = Number(line.slice(1, end));
       if (end > 1 && Number.isInteger(pid)) {
-        this.#log.log(level, line.slice(end + 1), pid);
+        this.#log.appOutput(level, line.slice(end + 1), pid);
         return;
       }
     }
-    this.#log.log(level, line, this.pid);
+    this.#log.appOutput(level, line, this.pid);
   }
 }

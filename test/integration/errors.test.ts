@@ -5,8 +5,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ERROR_LOG_LINE, fixtureApp, startPortico, type Portico } from '../helpers/portico.js';
-import { httpRequest } from '../helpers/http-client.js';
+import { ERROR_LOG_LINE, fixtureApp, spawnPortico, startPortico, type Portico } from '../helpers/portico.js';
+import { eventually, httpRequest } from '../helpers/http-client.js';
+import { freePort } from '../helpers/free-port.js';
 import { exchangeRaw, rawRequest } from '../helpers/raw-connection.js';
 import { parseResponses } from '../helpers/raw-response.js';
 
@@ -52,6 +53,21 @@ describe('app errors', { timeout: 60_000 }, () => {
     await server.waitForLog(/RuntimeError: boom-iter-late-m4/, 5_000);
     const next = await httpRequest(`${server.url}/pid`);
     assert.equal(next.status, 200);
+  });
+
+  it("logs what the app prints even with --log-level warning, which hides portico's own info lines", async () => {
+    const { app, args } = fixtureApp('errors_app');
+    // At this level not even the listening line is logged: a fixed port, and ready once it answers.
+    const port = await freePort();
+    const quiet = spawnPortico({ app, args: [...args, '-b', `127.0.0.1:${port}`, '--log-level', 'warning'] });
+    try {
+      const result = await eventually('an answer', () => httpRequest(`http://127.0.0.1:${port}/print?mark=q7`), 20_000, 100);
+      assert.equal(result.status, 200);
+      for (const text of ['stdout-q7', 'stderr-q7', 'wsgi-errors-q7']) await quiet.waitForLog(new RegExp(text), 5_000);
+      assert.doesNotMatch(quiet.stderr(), /listening on/, 'portico itself logged an info line');
+    } finally {
+      await quiet.stop();
+    }
   });
 
   it("logs the app's stdout, stderr and wsgi.errors with the worker's pid", async () => {
