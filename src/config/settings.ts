@@ -438,7 +438,8 @@ export const SETTINGS: readonly Setting[] = [
     flags: ['--forwarded-allow-ips'],
     metavar: 'ADDRESSES',
     parse: forwardedAllowIps,
-    defaultValue: (env) => (env.FORWARDED_ALLOW_IPS ? forwardedAllowIps(env.FORWARDED_ALLOW_IPS, '$FORWARDED_ALLOW_IPS') : '127.0.0.1,::1'),
+    // Set but empty trusts no one, as in gunicorn (os.environ.get with a default) and as --forwarded-allow-ips= does.
+    defaultValue: (env) => (env.FORWARDED_ALLOW_IPS !== undefined ? forwardedAllowIps(env.FORWARDED_ALLOW_IPS, '$FORWARDED_ALLOW_IPS') : '127.0.0.1,::1'),
     defaultText: "$FORWARDED_ALLOW_IPS, or '127.0.0.1,::1'",
     help: "Peers whose X-Forwarded-For, -Proto, -Host and Forwarded headers are believed: comma-separated addresses and CIDR ranges, or '*' for all.",
   },

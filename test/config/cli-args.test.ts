@@ -54,6 +54,46 @@ describe('parseCommandLine', () => {
     assert.throws(() => parseCommandLine(['app'], { WEB_CONCURRENCY: 'lots' }), configError(/^\$WEB_CONCURRENCY/));
   });
 
+  it("uses gunicorn's limits and the hardening defaults", () => {
+    const { options } = parseCommandLine(['app'], noEnv);
+    assert.equal(options.limitRequestLine, 4094);
+    assert.equal(options.limitRequestFields, 100);
+    assert.equal(options.limitRequestFieldSize, 8190);
+    assert.equal(options.limitRequestBody, 1024 ** 3);
+    assert.equal(options.maxConnections, 0, 'no connection limit unless asked');
+    assert.equal(options.forwardedAllowIps, '127.0.0.1,::1');
+    assert.equal(options.proxyProtocol, false);
+    assert.equal(options.headersTimeout, 10);
+    assert.equal(options.bodyTimeout, 30);
+  });
+
+  it('takes 0 for the limits that mean "none" by it, and both spellings of field_size', () => {
+    const { options } = parseCommandLine(
+      ['--limit-request-line', '0', '--limit-request-fields=0', '--limit-request-field_size', '0', '--limit-request-body', '0', '--max-connections', '0', '--body-timeout', '0', 'app'],
+      noEnv,
+    );
+    assert.deepEqual(
+      [options.limitRequestLine, options.limitRequestFields, options.limitRequestFieldSize, options.limitRequestBody, options.maxConnections, options.bodyTimeout],
+      [0, 0, 0, 0, 0, 0],
+    );
+    assert.equal(parseCommandLine(['--limit-request-field-size', '77', 'app'], noEnv).options.limitRequestFieldSize, 77);
+    assert.equal(parseCommandLine(['--max-connections', '3', 'app'], noEnv).options.maxConnections, 3);
+    assert.throws(() => parseCommandLine(['--limit-request-body', '-1', 'app'], noEnv), configError(/^--limit-request-body: expected a whole number of at least 0/));
+    assert.throws(() => parseCommandLine(['--max-connections', '1.5', 'app'], noEnv), configError(/^--max-connections: /));
+    assert.throws(() => parseCommandLine(['--headers-timeout', '0', 'app'], noEnv), configError(/^--headers-timeout: expected more than 0/));
+  });
+
+  it('takes --forwarded-allow-ips from $FORWARDED_ALLOW_IPS, the command line winning', () => {
+    const env = { FORWARDED_ALLOW_IPS: '10.0.0.0/8, 192.0.2.1' };
+    assert.equal(parseCommandLine(['app'], env).options.forwardedAllowIps, '10.0.0.0/8, 192.0.2.1');
+    assert.equal(parseCommandLine(['--forwarded-allow-ips', '*', 'app'], env).options.forwardedAllowIps, '*');
+    assert.equal(parseCommandLine(['--forwarded-allow-ips=', 'app'], env).options.forwardedAllowIps, '', 'an empty value trusts no one');
+    // gunicorn reads os.environ.get('FORWARDED_ALLOW_IPS', '127.0.0.1,::1'): set but empty is not unset.
+    assert.equal(parseCommandLine(['app'], { FORWARDED_ALLOW_IPS: '' }).options.forwardedAllowIps, '', 'set but empty trusts no one');
+    assert.throws(() => parseCommandLine(['--forwarded-allow-ips', '10.0.0.0/33', 'app'], noEnv), configError(/^--forwarded-allow-ips: /));
+    assert.throws(() => parseCommandLine(['app'], { FORWARDED_ALLOW_IPS: 'not-an-address' }), configError(/^\$FORWARDED_ALLOW_IPS: /));
+  });
+
   it('needs no application for --help and --version', () => {
     assert.equal(parseCommandLine(['--help'], noEnv).help, true);
     assert.equal(parseCommandLine(['--version'], noEnv).version, true);

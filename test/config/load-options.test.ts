@@ -83,4 +83,39 @@ describe('loadOptions: sources', () => {
     assert.equal(options.workers, 1, "the file's workers = 1 beats $WEB_CONCURRENCY");
     assert.deepEqual(options.env, { PORTICO_TEST_SOURCE: 'site/portico.toml' });
   });
+
+  it('reads the limits, --max-connections and the proxy settings from the file, over $FORWARDED_ALLOW_IPS and under the command line', () => {
+    const temp = makeTempDir('portico-hardening-');
+    try {
+      writeFileSync(
+        join(temp.path, 'portico.toml'),
+        [
+          'app = "a:b"',
+          'limit-request-line = 0',
+          'limit-request-fields = 0',
+          'limit-request-field_size = 0',
+          'limit-request-body = 0',
+          'max-connections = 10',
+          'forwarded-allow-ips = "10.0.0.0/8, ::1"',
+          'proxy-protocol = true',
+          '',
+        ].join('\n'),
+      );
+      const env = { FORWARDED_ALLOW_IPS: '192.0.2.1' };
+      const { options } = loadOptions([], env, temp.path);
+      assert.deepEqual(
+        [options.limitRequestLine, options.limitRequestFields, options.limitRequestFieldSize, options.limitRequestBody, options.maxConnections],
+        [0, 0, 0, 0, 10],
+      );
+      assert.equal(options.forwardedAllowIps, '10.0.0.0/8, ::1', "the file's value beats $FORWARDED_ALLOW_IPS");
+      assert.equal(options.proxyProtocol, true);
+      const given = loadOptions(['--forwarded-allow-ips', '*', '--limit-request-body', '5'], env, temp.path).options;
+      assert.equal(given.forwardedAllowIps, '*');
+      assert.equal(given.limitRequestBody, 5);
+      writeFileSync(join(temp.path, 'portico.toml'), 'app = "a:b"\nforwarded-allow-ips = "10.0.0.0/40"\n');
+      assert.throws(() => loadOptions([], noEnv, temp.path), (error: unknown) => error instanceof ConfigError && /portico\.toml:2: forwarded-allow-ips: /.test(error.message));
+    } finally {
+      temp.remove();
+    }
+  });
 });
