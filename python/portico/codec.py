@@ -75,7 +75,10 @@ FRONT_TYPES = frozenset((REQUEST, REQUEST_BODY, REQUEST_END, CANCEL, WINDOW, STO
 HAS_BODY = 0x01         # REQUEST
 EXPECT_CONTINUE = 0x02  # REQUEST: the first WANT_BODY makes the front send 100 Continue
 ABORTED = 0x01          # REQUEST_END: the client vanished before the whole body came
-ABORT = 0x01            # RESPONSE_END: the response is broken, the front aborts the connection
+# RESPONSE_END: the response is broken and the connection must carry no other.
+# The front closes it after the declared body if all of that went out (an
+# application that sent more, cut at its Content-Length), at once otherwise.
+ABORT = 0x01
 
 HEADER_SIZE = 12
 MAX_PAYLOAD = 16 * 1024 * 1024

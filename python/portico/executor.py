@@ -8,7 +8,8 @@ fd 3 or frames. A transport object carries the bytes:
     transport.send_head(code, reason, headers)
     transport.send_body(data, flush)      flush: a streaming chunk, push it out now
     transport.send_file(path, offset, length)   length None = to the end of the file
-    transport.finish(abort=False)         the response is complete (or broken)
+    transport.finish(abort=False)         the response is complete (abort: it is
+                                          broken, the connection must not carry another)
     transport.fail(status, text)          the request failed; terminal
 
 send_body raises ClientDisconnected once the client is gone. The channel's
@@ -100,7 +101,7 @@ class Executor:
             if not self._send_error_page(environ, transport, response, text, error, close_error):
                 transport.fail(500, text)
             return
-        transport.finish(abort=response.incomplete)
+        transport.finish(abort=response.incomplete or response.overflowed)
 
     def _send_error_page(self, environ, transport, response, log_text, error, close_error) -> bool:
         """--debug: answers with the error page; False when fail() must
@@ -137,7 +138,7 @@ class Response:
 
     __slots__ = (
         "environ", "transport", "code", "reason", "headers", "head_sent",
-        "used_write", "remaining", "violation", "incomplete", "_warned",
+        "used_write", "declared", "remaining", "violation", "incomplete", "overflowed",
     )
 
     def __init__(self, environ: dict, transport) -> None:
@@ -148,11 +149,13 @@ class Response:
         self.headers = None
         self.head_sent = False
         self.used_write = False
-        # Body bytes still owed under the application's Content-Length, or None.
+        # The application's Content-Length, and the body bytes still owed under it; or None.
+        self.declared = None
         self.remaining = None
         self.violation = None
         self.incomplete = False
-        self._warned = False
+        # More body than the Content-Length: cut there, and the connection closed.
+        self.overflowed = False
 
     # ------------------------------------------------ PEP 3333 callables
 
@@ -173,6 +176,7 @@ class Response:
         self.code = code
         self.reason = reason
         self.headers = headers
+        self.declared = declared
         self.remaining = declared
         return self.write
 
@@ -223,6 +227,8 @@ class Response:
             for chunk in chunks:
                 if chunk:
                     self._send(chunk, False)
+                    if self.overflowed:
+                        return
 
     def _send_iterable(self, result) -> None:
         if result is None:
@@ -243,9 +249,14 @@ class Response:
             # reason to send the headers yet.
             if chunk:
                 self._send(chunk, True)
+                if self.overflowed:
+                    # The response is settled: whatever else the iterable
+                    # would produce is dropped, so stop asking for it
+                    # (close() still follows, PEP 3333).
+                    return
 
     def _send_file(self, wrapper) -> bool:
-        """Sends a FILE frame for a real regular file; False when the wrapper
+        """Takes a real regular file for send_file(); False when the wrapper
         must be iterated instead (PEP 3333 "Optional Platform-Specific File
         Handling")."""
         if self.code is None:
@@ -289,15 +300,29 @@ class Response:
         remaining = self.remaining
         if remaining is not None:
             if len(data) > remaining:
-                # PEP 3333: never send more than the Content-Length allows.
-                if not self._warned:
-                    self._warned = True
-                    self._warn("sent more than its Content-Length; the excess is dropped")
+                self._overflow()
                 data = data[:remaining]
                 if not data:
                     return
             self.remaining = remaining - len(data)
         self.transport.send_body(data, flush)
+
+    def _overflow(self) -> None:
+        # PEP 3333 "Handling the Content-Length Header": never more than the
+        # declared length. The client gets the declared bytes and cannot
+        # tell the response was cut, so the connection must not carry
+        # another: finish() sends ABORT, and the front closes it once
+        # those bytes are out.
+        if self.overflowed or not self._carries_body():
+            return
+        self.overflowed = True
+        self._warn("sent more than its Content-Length of %d bytes; the response was cut there "
+                   "and the connection closed" % self.declared)
+
+    def _carries_body(self) -> bool:
+        # RFC 9110 9.3.2, 6.4.1: HEAD, 1xx, 204 and 304 responses have no
+        # body; the front sends none of what the application gives.
+        return self.code not in NO_CONTENT_STATUS and self.environ.get("REQUEST_METHOD") != "HEAD"
 
     def _send_head(self) -> None:
         if self.violation is not None:

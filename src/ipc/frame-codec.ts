@@ -71,6 +71,11 @@ const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
 
 export const RequestFlag = { HAS_BODY: 0x01, EXPECT_CONTINUE: 0x02 } as const;
 export const RequestEndFlag = { ABORTED: 0x01 } as const;
+/**
+ * ABORT: the response is broken and the connection must carry no other. The
+ * front closes it after the declared body if all of that went out (an
+ * application that sent more, cut at its Content-Length), at once otherwise.
+ */
 export const ResponseEndFlag = { ABORT: 0x01 } as const;
 
 /** u64 all ones: a FILE frame that runs to the end of the file. */

@@ -310,10 +310,16 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
       this.#endAfterFile = abort;
       return;
     }
-    // ABORT cuts the connection even after the body went out in full: the
-    // worker found the response broken (say, more bytes than declared).
+    // ABORT: the worker found the response broken, and the connection must
+    // not carry another. When the declared body went out in full (the
+    // application sent more, and the worker cut it there), the client gets
+    // those bytes and then the close; otherwise the connection is cut now.
     if (abort) {
-      this.#abortConnection();
+      if (this.#res.headersSent && this.#declaredLength !== null && this.#bodyWritten === this.#declaredLength) {
+        this.#closeAfterBody();
+      } else {
+        this.#abortConnection();
+      }
       return;
     }
     if (this.#responseClosed) return;
@@ -444,6 +450,23 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   #sendError(status: number, close = !this.#bodyComplete): void {
     this.#responseClosed = true;
     sendErrorResponse(this.#res, status, { close });
+  }
+
+  /**
+   * Ends the response (if it is not yet) and closes the connection once it
+   * is flushed. The close goes on the socket before Node's own 'finish'
+   * listener runs, which would otherwise hand the socket to the next
+   * pipelined request's response.
+   */
+  #closeAfterBody(): void {
+    this.#responseClosed = true;
+    const socket = this.#req.socket;
+    if (this.#res.writableFinished) {
+      socket.destroySoon();
+      return;
+    }
+    this.#res.prependOnceListener('finish', () => socket.destroySoon());
+    if (!this.#res.writableEnded) this.#res.end();
   }
 
   /** The response cannot be completed correctly: cut the connection so the client sees it is broken. */

@@ -78,13 +78,31 @@ describe('response', { timeout: 60_000 }, () => {
   });
 
   it('truncates a body longer than its Content-Length and closes the connection', async () => {
-    const { received, closed } = await exchangeRaw(server.port, rawRequest('GET', '/too-long'));
+    // A second request pipelined behind it: were the connection kept alive
+    // (it was, until the worker flagged the cut response), it would be answered.
+    const { received, closed } = await exchangeRaw(server.port, rawRequest('GET', '/too-long') + rawRequest('GET', '/single'));
     assert.ok(closed, 'connection closed');
     const split = splitHead(received);
     assert.ok(split !== null, 'a response head arrived');
     assert.match(split.head, /^HTTP\/1\.1 200/);
     assert.match(split.head, /\r\ncontent-length: 5(\r\n|$)/i);
-    assert.equal(split.afterHead.toString('latin1'), 'hello', 'exactly the declared bytes, nothing more');
+    assert.equal(split.afterHead.toString('latin1'), 'hello', 'exactly the declared bytes, and no response to the pipelined request');
+    await server.waitForLog(/GET \/too-long: the application sent more than its Content-Length of 5 bytes/, 5_000);
+  });
+
+  it('closes the connection after a body cut at its Content-Length without waiting for the app to stop', async () => {
+    // The app would go on yielding for 15 s: the response is decided at the
+    // first excess byte, so the worker stops iterating, closes the iterable
+    // and ends the stream, and the connection closes.
+    const { received, closed } = await exchangeRaw(
+      server.port,
+      rawRequest('GET', '/too-long-endless') + rawRequest('GET', '/single'),
+      10_000,
+    );
+    assert.ok(closed, 'connection closed');
+    const split = splitHead(received);
+    assert.ok(split !== null, 'a response head arrived');
+    assert.equal(split.afterHead.toString('latin1'), 'hello');
   });
 
   it('closes the connection when the body is shorter than its Content-Length', async () => {

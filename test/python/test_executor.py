@@ -246,12 +246,59 @@ class ResponseTest(unittest.TestCase):
 
 
 class ContentLengthMismatchTest(unittest.TestCase):
-    def test_too_long_is_cut_at_the_declared_length(self):
+    def test_too_long_is_cut_at_the_declared_length_and_aborts(self):
+        # PEP 3333 "Handling the Content-Length Header": never more than the
+        # declared length; the cut response must not leave the connection
+        # open for another (ABORT makes the front close it).
         with support.CapturedStderr() as err:
             t = run(response_app.application, support.base_environ(path="/too-long"), validated=False)
         self.assertEqual(t.body(), b"hello")
+        self.assertEqual(t.events[-1], ("end", True))
+        self.assertIn("GET /too-long: the application sent more than its Content-Length of 5 bytes",
+                      err.getvalue())
+
+    def test_too_long_stops_iterating_and_closes_the_iterable(self):
+        it = Closing([b"hel", b"lo world", b"never asked for"])
+        asked = []
+
+        def app(environ, start_response):
+            start_response("200 OK", TEXT + [("Content-Length", "5")])
+            for chunk in it:
+                asked.append(chunk)
+                yield chunk
+        with support.CapturedStderr():
+            t = run(app, validated=False)
+        self.assertEqual(asked, [b"hel", b"lo world"])
+        self.assertEqual(t.body(), b"hello")
+        self.assertEqual(t.events[-1], ("end", True))
+
+    def test_too_long_through_write_aborts(self):
+        def app(environ, start_response):
+            write = start_response("200 OK", TEXT + [("Content-Length", "3")])
+            write(b"abcdef")
+            return []
+        with support.CapturedStderr() as err:
+            t = run(app)
+        self.assertEqual(t.body(), b"abc")
+        self.assertEqual(t.events[-1], ("end", True))
+        self.assertEqual(err.getvalue().count("more than its Content-Length"), 1)
+
+    def test_too_long_list_aborts(self):
+        def app(environ, start_response):
+            start_response("200 OK", TEXT + [("Content-Length", "2")])
+            return [b"ab", b"cd"]
+        with support.CapturedStderr():
+            t = run(app, validated=False)
+        self.assertEqual(t.body(), b"ab")
+        self.assertEqual(t.events[-1], ("end", True))
+
+    def test_too_long_for_head_is_no_excess(self):
+        # The front sends no body for HEAD: nothing goes out past the length.
+        with support.CapturedStderr() as err:
+            t = run(response_app.application, support.base_environ(method="HEAD", path="/too-long"),
+                    validated=False)
         self.assertEqual(t.events[-1], ("end", False))
-        self.assertIn("more than its Content-Length", err.getvalue())
+        self.assertEqual(err.getvalue(), "")
 
     def test_too_short_aborts(self):
         with support.CapturedStderr() as err:
