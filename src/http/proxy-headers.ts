@@ -53,6 +53,15 @@ const bad = (code: string, reason: string): Refusal => refusal(400, `PORTICO_ERR
  * not trusted is the client (proxy-addr's algorithm). Headers from a trusted
  * peer that disagree (X-Forwarded-Proto against Forwarded proto=, and so on)
  * get 400: a request that could be read two ways is not served.
+ *
+ * X-Forwarded-Proto is read as one value, not per hop. It has no
+ * specification and its readers disagree on a list: gunicorn compares the
+ * whole value with 'https' and refuses two lines that differ
+ * (InvalidSchemeHeaders), waitress refuses any comma, Django believes the
+ * first entry and Werkzeug's ProxyFix the last. So entries that differ, in
+ * one line or in several (the same thing, RFC 9110 §5.3), get 400. In
+ * Forwarded, proto= is per hop by definition (RFC 7239 §4), so elements
+ * that differ are a chain and the client's element is the one taken.
  */
 export function resolveClient(req: IncomingMessage, trust: Trust, peer: Peer = socketPeer(req)): ClientInfo | Refusal {
   const own: ClientInfo = { remoteAddr: peer.address, remotePort: peer.port === null ? '' : String(peer.port), scheme: 'http', forwardedHost: null };
@@ -78,15 +87,18 @@ export function resolveClient(req: IncomingMessage, trust: Trust, peer: Peer = s
     viaForwarded.proto = element?.proto ?? null;
     viaForwarded.host = element?.host ?? null;
   }
+  const xfProtos = new Set(splitList(xfProto ?? '').map((proto) => proto.toLowerCase()));
+  if (xfProtos.size > 1) return bad('CONFLICTING_FORWARDED', `X-Forwarded-Proto entries disagree (${[...xfProtos].join(', ')})`);
+  const xfProtoValue = [...xfProtos][0] ?? null;
   let viaXff: Hop | null = null;
   if (xff !== null) {
     const list = splitList(xff);
     viaXff = walk(peer.address, list, trust);
-    viaXff.proto = xfProto === null ? null : pickAligned(splitList(xfProto), list.length, viaXff.index);
+    viaXff.proto = xfProtoValue;
     viaXff.host = xfHost === null ? null : pickAligned(splitList(xfHost), list.length, viaXff.index);
   } else if (xfProto !== null || xfHost !== null) {
     // X-Forwarded-Proto or -Host without -For: the peer itself speaks for the request.
-    viaXff = { address: peer.address, port: null, index: null, namesClient: false, proto: xfProto === null ? null : lastOf(xfProto), host: xfHost === null ? null : lastOf(xfHost) };
+    viaXff = { address: peer.address, port: null, index: null, namesClient: false, proto: xfProtoValue, host: xfHost === null ? null : lastOf(xfHost) };
   }
 
   const hops = [viaForwarded, viaXff].filter((hop): hop is Hop => hop !== null);
@@ -134,7 +146,7 @@ function walk(peerAddress: string, list: string[], trust: Trust): Hop {
 }
 
 /**
- * The entry of X-Forwarded-Proto/-Host that belongs to the client's hop: the
+ * The entry of X-Forwarded-Host that belongs to the client's hop: the
  * one at the same position when the list is as long as X-Forwarded-For, else
  * the one the nearest proxy wrote (the last).
  */
