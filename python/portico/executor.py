@@ -80,6 +80,15 @@ class Executor:
                     close()
                 except Exception:
                     close_error = sys.exc_info()
+        if response.file is not None:
+            # After close(), which may have taken the file's name away.
+            try:
+                if error is None and close_error is None:
+                    response.send_file()
+            except Exception:
+                error = sys.exc_info()
+            finally:
+                response.release_file()
         if transport.cancelled:
             # CANCEL: nobody is left to read an error page or a log-worthy
             # traceback; the front only needs to know the stream is over.
@@ -138,7 +147,7 @@ class Response:
 
     __slots__ = (
         "environ", "transport", "code", "reason", "headers", "head_sent",
-        "used_write", "declared", "remaining", "violation", "incomplete", "overflowed",
+        "used_write", "declared", "remaining", "violation", "incomplete", "overflowed", "file",
     )
 
     def __init__(self, environ: dict, transport) -> None:
@@ -156,6 +165,8 @@ class Response:
         self.incomplete = False
         # More body than the Content-Length: cut there, and the connection closed.
         self.overflowed = False
+        # (SendableFile, length) put aside by _send_file until close() has run.
+        self.file = None
 
     # ------------------------------------------------ PEP 3333 callables
 
@@ -264,17 +275,40 @@ class Response:
         found = sendable_file(wrapper)
         if found is None:
             return False
-        path, offset, size = found
-        available = max(0, size - offset)
         if self.remaining is None:
             length = None  # to EOF: the front finds the size when it opens the file
         else:
-            length = min(available, self.remaining)
+            length = min(max(0, found.size - found.offset), self.remaining)
             self.remaining -= length
+        self.file = (found, length)
         if not self.head_sent:
             self._send_head()
-        self.transport.send_file(path, offset, length)
         return True
+
+    def send_file(self) -> None:
+        """Sends the file _send_file took, once the iterable's close() has run.
+
+        The front opens a FILE frame's path only after this worker has moved
+        on, and PEP 3333 has close() run right after the response, so a
+        close() that deletes the file (NamedTemporaryFile, as Flask's
+        send_file gets it) or puts another at its path would leave the
+        front nothing, or the wrong file, to send. So the frame names the
+        path only if it still leads to the application's file; otherwise the
+        worker sends the region itself, read from its own descriptor. (A
+        front that acknowledged FILE before close() ran would keep such
+        files off this worker too; the channel has no such frame yet.)
+        """
+        found, length = self.file
+        if found.still_named():
+            self.transport.send_file(found.path, found.offset, length)
+        elif self._carries_body():
+            for block in found.blocks(length, MAX_CHUNK):
+                self.transport.send_body(block, False)
+
+    def release_file(self) -> None:
+        found, _ = self.file
+        self.file = None
+        found.close()
 
     def _complete(self) -> None:
         if not self.head_sent:
@@ -282,8 +316,7 @@ class Response:
             if self.code is None:
                 raise WSGIViolation("start_response was not called")
             self._send_head()
-        if (self.remaining and self.code not in NO_CONTENT_STATUS
-                and self.environ.get("REQUEST_METHOD") != "HEAD"):
+        if self.remaining and self._carries_body():
             # PEP 3333 "Handling the Content-Length Header": too little data
             # for the stated length; the connection must be closed.
             self.incomplete = True

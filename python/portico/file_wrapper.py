@@ -2,7 +2,9 @@
 
 When the application returns one of these around a real regular file, the
 executor does not iterate it: it sends a FILE frame and the front streams
-the region itself. ``sendable_file`` decides whether that is allowed.
+the region itself. ``sendable_file`` decides whether that is allowed, and
+keeps the file open for the executor in case the application's close()
+takes its name away before the front could open it.
 """
 from __future__ import annotations
 
@@ -39,8 +41,56 @@ class FileWrapper:
         """Replaced by the file-like object's own close() when it has one."""
 
 
+class SendableFile:
+    """A regular file the front may open by name, and a duplicate of the
+    application's descriptor for it, owned by the executor (close() it).
+
+    PEP 3333 has the iterable's close() run after the response, and that
+    close() may delete the file (tempfile.NamedTemporaryFile) or put another
+    one at its path. The duplicate keeps the file itself readable, and
+    recognisable, until the executor has decided how to send it.
+    """
+
+    __slots__ = ("path", "offset", "size", "_fd", "_identity")
+
+    def __init__(self, path: bytes, offset: int, fd: int, opened: os.stat_result) -> None:
+        self.path = path
+        self.offset = offset
+        self.size = opened.st_size
+        self._fd = fd
+        self._identity = (opened.st_dev, opened.st_ino)
+
+    def still_named(self) -> bool:
+        """Whether ``path`` still leads to this very file (the front opens it by that name)."""
+        try:
+            named = os.stat(self.path)
+        except OSError:
+            return False
+        return (named.st_dev, named.st_ino) == self._identity
+
+    def blocks(self, length, block_size: int):
+        """The bytes from ``offset``, ``length`` of them (None: to the end of
+        the file), read from the duplicate in blocks of at most
+        ``block_size``. pread leaves the descriptor's offset alone, so the
+        application's file object never sees it move."""
+        offset = self.offset
+        while length is None or length > 0:
+            data = os.pread(self._fd, block_size if length is None else min(block_size, length), offset)
+            if not data:
+                return
+            offset += len(data)
+            if length is not None:
+                length -= len(data)
+            yield data
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
+
+
 def sendable_file(wrapper):
-    """(path bytes, offset, size) when the front may read the file by path, else None.
+    """A SendableFile when the front may read the file by name, else None.
 
     PEP 3333 allows the fast path only for a "real" file: it must have a
     fileno(), be a regular file (not a pipe or socket, whose data the front
@@ -70,6 +120,9 @@ def sendable_file(wrapper):
         # Whatever the file object already buffered is ahead of the fd's own
         # position; tell() reports where the application actually is.
         offset = tell()
+        # Last, so that nothing can fail once it is open. Not inheritable
+        # (PEP 446): a subprocess the application starts never holds it.
+        duplicate = os.dup(fd)
     except (OSError, ValueError, io.UnsupportedOperation):
         return None
-    return os.fsencode(path), offset, opened.st_size
+    return SendableFile(os.fsencode(path), offset, duplicate, opened)

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureApp, startPortico, type Portico } from '../helpers/portico.js';
 import { eventually, httpRequest } from '../helpers/http-client.js';
@@ -57,6 +57,36 @@ describe('wsgi.file_wrapper', { timeout: 60_000 }, () => {
     assert.equal(result.status, 200);
     const expected = createHash('sha256').update(readFileSync(bigPath)).digest('hex');
     assert.equal(createHash('sha256').update(result.body).digest('hex'), expected);
+  });
+
+  /** What the fixture's pattern() writes: the big-endian u32 sequence 0, 1, 2... cut to size. */
+  const pattern = (size: number): Buffer => {
+    const data = Buffer.alloc(Math.ceil(size / 4) * 4);
+    for (let i = 0; i < data.length / 4; i++) data.writeUInt32BE(i, i * 4);
+    return data.subarray(0, size);
+  };
+  const tempUrl = (dir: string, query: string): string => `${server.url}/tempfile?dir=${encodeURIComponent(dir)}${query}`;
+
+  it('serves a NamedTemporaryFile, which its close() deletes, whole', async () => {
+    const dir = join(temp.path, 'named-temp');
+    mkdirSync(dir);
+    const size = 3 * 1024 * 1024 + 5; // past the response window: the worker waits for the client on the way
+    const result = await httpRequest(tempUrl(dir, `&size=${size}`), { timeoutMs: 30_000 });
+    assert.equal(result.status, 200);
+    assert.equal(result.body.length, size);
+    assert.ok(result.body.equals(pattern(size)), 'the bytes the app wrote');
+    assert.deepEqual(readdirSync(dir), [], "the app's close() ran and removed its file");
+    assert.doesNotMatch(server.logs(), /could not send the file/);
+  });
+
+  it('serves a NamedTemporaryFile from its offset, up to its Content-Length', async () => {
+    const dir = join(temp.path, 'named-temp-range');
+    mkdirSync(dir);
+    const result = await httpRequest(tempUrl(dir, '&size=100000&offset=1001&length=50000'));
+    assert.equal(result.status, 200);
+    assert.equal(result.headers['content-length'], '50000');
+    assert.ok(result.body.equals(pattern(100000).subarray(1001, 51001)));
+    assert.deepEqual(readdirSync(dir), []);
   });
 
   it('reads a file-like object (BytesIO) in blocks, then closes it', async () => {

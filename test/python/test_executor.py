@@ -647,6 +647,70 @@ class FileWrapperTest(unittest.TestCase):
         run(self.app(opener), validated=False)
         self.assertTrue(opened[0].closed)
 
+    def test_named_temporary_file_is_sent_from_the_worker(self):
+        # NamedTemporaryFile deletes its file in close(), which PEP 3333 has
+        # run before the front could open the path: the worker sends the
+        # bytes instead, read from its own descriptor of the file.
+        data = os.urandom(300000)
+        made = []
+
+        def opener():
+            f = tempfile.NamedTemporaryFile(dir=os.path.dirname(self.path))
+            f.write(data)
+            f.flush()
+            f.seek(0)
+            made.append(f.name)
+            return f
+        t = run(self.app(opener), validated=False)
+        self.assertFalse(os.path.exists(made[0]), "close() ran and deleted the file")
+        self.assertNotIn("file", t.kinds())
+        self.assertEqual(t.body(), data)
+        self.assertEqual(t.events[-1], ("end", False))
+
+    def test_named_temporary_file_honours_offset_and_content_length(self):
+        def opener():
+            f = tempfile.NamedTemporaryFile(dir=os.path.dirname(self.path))
+            f.write(bytes(range(256)) * 4)
+            f.flush()
+            return f
+        t = run(self.app(opener, [("Content-Length", "300")], seek=100), validated=False)
+        self.assertNotIn("file", t.kinds())
+        self.assertEqual(t.body(), (bytes(range(256)) * 4)[100:400])
+        self.assertEqual(t.events[-1], ("end", False))
+
+    def test_named_temporary_file_for_head_sends_no_bytes(self):
+        def opener():
+            f = tempfile.NamedTemporaryFile(dir=os.path.dirname(self.path))
+            f.write(b"x" * 1000)
+            f.flush()
+            f.seek(0)
+            return f
+        t = run(self.app(opener), support.base_environ(method="HEAD"), validated=False)
+        self.assertEqual(t.kinds(), ["head", "end"])
+
+    def test_file_replaced_by_close_is_sent_from_the_worker(self):
+        # close() puts another file at the path: the front must not send that one.
+        class Replacing(io.FileIO):
+            def close(inner):
+                super().close()
+                with open(self.path + ".new", "wb") as other:
+                    other.write(b"not the file the app returned")
+                os.replace(self.path + ".new", self.path)
+        with open(self.path, "rb") as f:
+            original = f.read()
+        t = run(self.app(lambda: Replacing(self.path, "rb")), validated=False)
+        self.assertNotIn("file", t.kinds())
+        self.assertEqual(t.body(), original)
+
+    def test_close_failure_sends_no_file(self):
+        class FailingClose(io.FileIO):
+            def close(inner):
+                super().close()
+                raise RuntimeError("close failed")
+        t = run(self.app(lambda: FailingClose(self.path, "rb")), validated=False)
+        self.assertEqual(t.kinds(), ["head", "error"])
+        self.assertIn("close failed", t.error()[2])
+
     def test_bytesio_is_iterated_in_blocks(self):
         data = os.urandom(10000)
         t = run(self.app(lambda: io.BytesIO(data), blksize=4096), validated=False)
