@@ -201,9 +201,11 @@ export class Server extends EventEmitter<ServerEvents> {
   /**
    * Stops accepting connections, lets in-flight requests finish for up to
    * `graceMs` (--graceful-timeout by default), then cuts what is left and
-   * stops the workers.
+   * stops the workers. One grace for everything: whatever is still running
+   * when it ends is killed, so the whole stop takes at most `graceMs`.
    */
   async close(graceMs: number = this.options.gracefulTimeout * 1000): Promise<void> {
+    const graceEnds = Date.now() + graceMs;
     for (const watcher of this.#watchers) watcher.close();
     for (const { server } of this.#listeners) {
       server.close();
@@ -218,14 +220,15 @@ export class Server extends EventEmitter<ServerEvents> {
       clearTimeout(timer);
     }
     for (const { server } of this.#listeners) server.closeAllConnections();
+    const graceLeft = Math.max(0, graceEnds - Date.now());
     let killTimer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all(this.#mounts.mounts.map(({ handler }) => handler.close?.(graceMs))),
+      Promise.all(this.#mounts.mounts.map(({ handler }) => handler.close?.(graceLeft))),
       new Promise<void>((done) => {
         killTimer = setTimeout(() => {
           for (const mount of this.#wsgiMounts) mount.pool.kill();
           done();
-        }, graceMs);
+        }, graceLeft);
       }),
     ]);
     clearTimeout(killTimer);
