@@ -325,7 +325,7 @@ export const SETTINGS: readonly Setting[] = [
     parse: seconds,
     defaultValue: () => 2,
     defaultText: '2',
-    help: 'How long an idle keep-alive connection is kept open.',
+    help: 'How long an idle keep-alive connection is kept open; 0 closes every connection after its response.',
   },
   {
     key: 'timeout',
