@@ -77,6 +77,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   #accepted = false;
   /** The worker sent RESPONSE_END or ERROR, or died: nothing more will come. */
   #workerDone = false;
+  #cancelSent = false;
   /** Nothing more may be written to the client: it left, or the response was ended or cut. */
   #responseClosed = false;
 
@@ -253,7 +254,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     if (data.length > allowed) {
       this.#writeBody(data.subarray(0, Math.max(0, allowed)));
       this.#log.error(`application sent more than its Content-Length of ${this.#declaredLength} for ${this.#what}; truncated it and closed the connection`);
-      this.#worker?.cancel(this.#streamId);
+      this.#cancelWorker();
       this.#responseClosed = true;
       this.#res.end(() => this.#res.destroy());
       return;
@@ -432,7 +433,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     }
     if (this.#res.headersSent) {
       this.#log.error(`${refusal.reason} for ${this.#what}; closing the connection`);
-      if (!this.#workerDone) this.#worker?.cancel(this.#streamId);
+      this.#cancelWorker();
       this.#abortConnection();
     } else {
       this.#failBeforeBody(`${refusal.reason} for ${this.#what}`, 413);
@@ -442,8 +443,15 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   /** Nothing was sent yet: the client gets `status`, the worker stops producing. */
   #failBeforeBody(message: string, status = 500): void {
     this.#log.error(message);
-    if (!this.#workerDone) this.#worker?.cancel(this.#streamId);
+    this.#cancelWorker();
     this.#sendError(status, true);
+  }
+
+  /** Tells the worker to stop producing this stream, once: the client's close would ask again. */
+  #cancelWorker(): void {
+    if (this.#workerDone || this.#cancelSent || this.#worker === null) return;
+    this.#cancelSent = true;
+    this.#worker.cancel(this.#streamId);
   }
 
   /** A response of our own; the connection closes if the request body was not all read. */
@@ -487,6 +495,6 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
       this.#bodyEndSent = true;
       this.#worker.endBody(this.#streamId, true);
     }
-    this.#worker.cancel(this.#streamId);
+    this.#cancelWorker();
   }
 }

@@ -1,0 +1,56 @@
+/**
+ * The exchange's last line of defence on the response side, with Node's real
+ * HTTP server and client on loopback and a stand-in worker. The runtime
+ * refuses a bad head before it leaves the worker (see
+ * test/python/test_executor.py), so no real application reaches this path;
+ * it is here for whatever Node refuses that the runtime lets through.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { ErrorLog } from '../../src/observability/error-log.js';
+import type { WorkerPool } from '../../src/supervisor/worker-pool.js';
+import type { WorkerProcess } from '../../src/supervisor/worker-process.js';
+import { WsgiExchange } from '../../src/wsgi/wsgi-exchange.js';
+import { exchangeRaw, rawRequest } from '../helpers/raw-connection.js';
+import { parseResponses } from '../helpers/raw-response.js';
+
+describe('WsgiExchange response head', () => {
+  it('turns a head Node refuses to write (ERR_INVALID_CHAR) into a 500, and stops the worker side', async () => {
+    const cancelled: number[] = [];
+    let logged = '';
+    const logStream = new PassThrough().setEncoding('utf8');
+    logStream.on('data', (chunk: string) => (logged += chunk));
+    const log = new ErrorLog(logStream, 'debug');
+    const worker = { dispatch: () => 7, cancel: (id: number) => cancelled.push(id), pid: 1234 } as unknown as WorkerProcess;
+    const pool = { submit: (job: WsgiExchange) => job.startOn(worker), withdraw: () => {} } as unknown as WorkerPool;
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const exchange = new WsgiExchange(req, res, [], { pool, log, timeoutSeconds: 0, deadlines: null, limitRequestBody: 0 });
+      exchange.start();
+      exchange.onAccept();
+      // DEL is not a field-vchar (RFC 9110 §5.5); Node's writeHead throws on it.
+      exchange.onResponseHead({ status: 200, reason: 'OK', headers: ['X-Bad', 'a\x7fb'] });
+      // Whatever the worker still sends for the stream is dropped.
+      exchange.onResponseBody(Buffer.from('late'));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as AddressInfo;
+      const raw = await exchangeRaw(port, rawRequest('GET', '/bad-head'));
+      const [response] = parseResponses(raw.received, raw.closed).responses;
+      assert.equal(response?.status, 500);
+      assert.ok(raw.closed);
+      assert.doesNotMatch(raw.text, /X-Bad|late/);
+      assert.match(response?.head ?? '', /^Connection: close$/im);
+      assert.deepEqual(cancelled, [7]);
+      assert.match(logged, /invalid response head for GET \/bad-head/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
