@@ -9,8 +9,10 @@ writes them with a single sendall:
   * after each chunk of a streaming response (PEP 3333 "Buffering and
     Streaming": a block may not be held back while the application
     produces the next one),
-  * when no further already-received REQUEST is pending, so a batch of
-    pipelined requests costs one write.
+  * before the application runs for a request: what is finished, and this
+    request's ACCEPT, never waits on application code, which may take any
+    time (a response held behind a slow request would be late, and the
+    front would count the finished request as still running).
 
 This class is the single-threaded worker: requests run inline, one at a
 time, and every wait for the front (request body, response window) is a
@@ -35,10 +37,6 @@ from .stream import Stream
 
 FLUSH_THRESHOLD = 64 * 1024
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
-
-
-# See serve(): responses per write while more requests wait.
-RESPONSES_PER_FLUSH = 4
 
 
 class NoLock:
@@ -70,16 +68,8 @@ class Channel:
         fd 3 raises ChannelClosed, a broken frame ChannelCorrupt."""
         pending = self._pending
         while True:
-            done = 0
             while pending:
                 self.run_request(pending.popleft(), executor)
-                done += 1
-                # Hand back every few responses rather than the whole batch at
-                # once, so that the front writes them out while this worker
-                # goes on with the rest: the two processes overlap instead of
-                # taking turns.
-                if done % RESPONSES_PER_FLUSH == 0:
-                    self.flush()
             if self.stopping:
                 self.flush()
                 return
@@ -88,6 +78,8 @@ class Channel:
     def run_request(self, stream: Stream, executor) -> None:
         transport = StreamTransport(self, stream)
         transport.accept()
+        # See the module docstring: nothing finished waits on the application.
+        self.flush()
         try:
             if stream.cancelled:
                 # CANCEL came while the request waited its turn.

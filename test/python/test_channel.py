@@ -22,9 +22,11 @@ class CountingSocket:
     def __init__(self, sock):
         self.sock = sock
         self.writes = 0
+        self.sent = bytearray()
 
     def sendall(self, data):
         self.writes += 1
+        self.sent += data
         return self.sock.sendall(data)
 
     def recv_into(self, *args):
@@ -76,20 +78,35 @@ class ChannelCase(unittest.TestCase):
 
 
 class BatchingTest(ChannelCase):
-    def test_pipelined_requests_cost_one_write(self):
+    def test_a_finished_response_never_waits_on_the_next_application(self):
+        """Pipelined requests: before the application runs for one, the
+        previous response and this request's ACCEPT have left (an application
+        may take any time; nothing finished waits on it, and the front knows
+        which request is running). So one write per request, no more."""
+        sent_before = {}
+
+        def app(environ, start_response):
+            sent_before[environ["PATH_INFO"]] = bytes(self.sock.sent)
+            start_response("200 OK", TEXT)
+            return [environ["PATH_INFO"].encode("latin-1")]
+
         frames = [support.request_frame(i, path="/r%d" % i) for i in (1, 2, 3)]
-        self.start(echo_app, preload=frames + [codec.encode_frame(codec.STOP, 0, 0)])
+        self.start(app, preload=frames + [codec.encode_frame(codec.STOP, 0, 0)])
         self.thread.join(5)
         self.assertEqual(self.outcome, ["stopped"])
-        self.assertEqual(self.sock.writes, 1)
+        for n in (1, 2, 3):
+            self.assertIn(codec.frame_header(codec.ACCEPT, 0, n, 0), sent_before["/r%d" % n])
+        for n in (2, 3):
+            self.assertIn(codec.frame_header(codec.RESPONSE_END, 0, n - 1, 0), sent_before["/r%d" % n])
+        self.assertEqual(self.sock.writes, 4)  # ACCEPT 1; response 1 + ACCEPT 2; response 2 + ACCEPT 3; response 3
         got = self.front.read_until(lambda f: f[:3] == ("RESPONSE_END", 0, 3))
         self.assertEqual([(f[0], f[2]) for f in got], [
             ("ACCEPT", 1), ("RESPONSE_HEAD", 1), ("RESPONSE_BODY", 1), ("RESPONSE_END", 1),
             ("ACCEPT", 2), ("RESPONSE_HEAD", 2), ("RESPONSE_BODY", 2), ("RESPONSE_END", 2),
             ("ACCEPT", 3), ("RESPONSE_HEAD", 3), ("RESPONSE_BODY", 3), ("RESPONSE_END", 3),
         ])
-        self.assertEqual(support.body_of(got[4:8]), b"/r2:")
-        self.assertEqual(got[1][3]["headers"], [list(h) for h in TEXT] + [["Content-Length", "4"]])
+        self.assertEqual(support.body_of(got[4:8]), b"/r2")
+        self.assertEqual(got[1][3]["headers"], [list(h) for h in TEXT] + [["Content-Length", "3"]])
 
     def test_response_goes_out_when_nothing_else_is_pending(self):
         front = self.start(echo_app)
