@@ -42,7 +42,8 @@ export const workloads = [
     path: '/static/file-10k.bin',
     expectLength: 10240,
     metric: 'rps',
-    peers: ['portico', 'nginx-static'],
+    // bare Node answering the same bytes from memory: the ceiling of any static server in Node.
+    peers: ['portico', 'nginx-static', 'bare-node'],
   },
 ];
 

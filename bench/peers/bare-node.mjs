@@ -1,4 +1,5 @@
-// Node's http module answering hello world: the ceiling for portico's front.
+// Node's http module answering from memory: the ceiling for portico's front (hello world, and the static file).
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunningServer, shellLine, startGroup } from './server.mjs';
 
@@ -10,6 +11,8 @@ export default {
   missing: () => null,
   async start(ctx) {
     const argv = [process.execPath, script, '127.0.0.1', String(ctx.port)];
+    // The static workload's file, served from memory (see the script).
+    if (ctx.workload.kind === 'static') argv.push(join(ctx.work.static, basename(ctx.workload.path)));
     const group = await startGroup(ctx, this.id, argv);
     return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv)] });
   },
