@@ -83,6 +83,17 @@ describe('parseCommandLine', () => {
     assert.throws(() => parseCommandLine(['--headers-timeout', '0', 'app'], noEnv), configError(/^--headers-timeout: expected more than 0/));
   });
 
+  it('defaults --timeout and --graceful-timeout to 30 s, and takes -t for --timeout', () => {
+    const { options } = parseCommandLine(['app'], noEnv);
+    assert.equal(options.timeout, 30);
+    assert.equal(options.gracefulTimeout, 30);
+    assert.equal(parseCommandLine(['-t', '5', 'app'], noEnv).options.timeout, 5);
+    assert.equal(parseCommandLine(['-t0', 'app'], noEnv).options.timeout, 0, '0 turns it off');
+    assert.equal(parseCommandLine(['--timeout=2.5', '--graceful-timeout', '7', 'app'], noEnv).options.timeout, 2.5);
+    assert.equal(parseCommandLine(['--graceful-timeout', '7', 'app'], noEnv).options.gracefulTimeout, 7);
+    assert.throws(() => parseCommandLine(['-t', 'soon', 'app'], noEnv), configError(/^-t: expected a number of seconds/));
+  });
+
   it('takes --forwarded-allow-ips from $FORWARDED_ALLOW_IPS, the command line winning', () => {
     const env = { FORWARDED_ALLOW_IPS: '10.0.0.0/8, 192.0.2.1' };
     assert.equal(parseCommandLine(['app'], env).options.forwardedAllowIps, '10.0.0.0/8, 192.0.2.1');
