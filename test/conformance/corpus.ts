@@ -4,8 +4,11 @@
  *   invalid/NNN-name.http + .expect.json  {"status": 400, "headReachesApp"?: true, "viaNginx"?: 200}
  *   valid/NNN-name.http   + .expect.json  environ keys the app must see
  *     (null: must be absent), "body", and "keepAlive": false when the
- *     request ends the connection, "viaNginx" when nginx refuses it itself.
- * generate-corpus.py writes them all from two tables.
+ *     request ends the connection, "viaNginx" when nginx refuses it itself,
+ *     "viaNginxEnviron" for the keys a proxy legitimately rewrites (their
+ *     values through nginx), "frontAnswers" when portico answers it itself.
+ *   limits.json  the --limit-request-* flags the server runs with.
+ * generate-corpus.py writes them all from its tables.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +35,16 @@ export interface ValidCase {
   keepAlive: boolean;
   /** nginx refuses this itself, with this status. */
   viaNginx: number | undefined;
+  /** What the app sees through nginx: `environ` with these keys replaced (null: absent), since a proxy rewrites them. */
+  viaNginxEnviron: Record<string, string | null>;
+  /** Portico answers this itself, with this status and these header fields, and the app sees nothing. */
+  frontAnswers: { status: number; headers: string[] } | undefined;
+}
+
+/** The --limit-request-* flags and values the corpus server runs with, as CLI arguments. */
+export function corpusLimitArgs(): string[] {
+  const limits = JSON.parse(readFileSync(join(CORPUS_DIR, 'limits.json'), 'utf8')) as Record<string, number>;
+  return Object.entries(limits).flatMap(([flag, value]) => [flag, String(value)]);
 }
 
 function load(kind: 'invalid' | 'valid'): Array<{ name: string; bytes: Buffer; expect: Record<string, unknown> }> {
@@ -61,7 +74,7 @@ export function invalidCases(): InvalidCase[] {
 
 export function validCases(): ValidCase[] {
   return load('valid').map(({ name, bytes, expect }) => {
-    const { body, keepAlive, viaNginx, ...environ } = expect;
+    const { body, keepAlive, viaNginx, viaNginxEnviron, frontAnswers, ...environ } = expect;
     return {
       name,
       bytes,
@@ -69,6 +82,8 @@ export function validCases(): ValidCase[] {
       body: body as string | undefined,
       keepAlive: keepAlive !== false,
       viaNginx: viaNginx as number | undefined,
+      viaNginxEnviron: (viaNginxEnviron ?? {}) as Record<string, string | null>,
+      frontAnswers: frontAnswers as ValidCase['frontAnswers'],
     };
   });
 }

@@ -1,9 +1,36 @@
 """Writes the raw-request corpus in test/conformance/http/ from the tables
-below (each case's exact bytes and its .expect.json). The files are what the
+below (each case's exact bytes and its .expect.json), and the limits the
+server under test runs with (http/limits.json). The files are what the
 tests read; rerun this after editing a table: python3 generate-corpus.py"""
 import json, os
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'http')
 H = 'Host: example.com\r\n'
+
+# The limits the corpus server runs with (conformance-server.ts passes them as
+# these flags), small so that the cases that hit them stay small. Every other
+# case is well inside them.
+LIMITS = {
+ '--limit-request-line': 128,
+ '--limit-request-fields': 16,
+ '--limit-request-field_size': 128,
+ '--limit-request-body': 64,
+}
+LINE, FIELDS, FIELD_SIZE, BODY = (LIMITS[flag] for flag in ('--limit-request-line', '--limit-request-fields', '--limit-request-field_size', '--limit-request-body'))
+
+def request_line_of(length, method='GET'):
+    """`METHOD /aaa…a HTTP/1.1`, `length` bytes without its CRLF (as --limit-request-line counts)."""
+    return method + ' /' + 'a' * (length - len(method) - len(' / HTTP/1.1')) + ' HTTP/1.1\r\n'
+
+def fields_of(count):
+    """Host plus count - 1 more header fields."""
+    return H + ''.join(f'X-F{i}: {i}\r\n' for i in range(1, count))
+
+def field_of(size, name='X-Long'):
+    """One `Name: value` field of `size` bytes (as --limit-request-field_size counts)."""
+    return name + ': ' + 'v' * (size - len(name) - 2) + '\r\n'
+
+def chunked(body):
+    return ''.join(f'{len(body[i:i+16]):x}\r\n{body[i:i+16]}\r\n' for i in range(0, len(body), 16)) + '0\r\n\r\n'
 invalid = [
  # (name, bytes, status, headReachesApp)
  ('cl-and-te', 'POST /x HTTP/1.1\r\n'+H+'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400),
@@ -107,7 +134,24 @@ invalid = [
  ('method-lowercase', 'get /x HTTP/1.1\r\n'+H+'\r\n', 400),
  ('method-tab-separator', 'GET\t/x\tHTTP/1.1\r\n'+H+'\r\n', 400),
  ('garbage', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 400),
+ # The limits (LIMITS above), one byte or one field over each.
+ ('limit-request-line-over', request_line_of(LINE + 1)+H+'\r\n', 414),
+ ('limit-request-line-over-in-query', 'GET /a?' + 'q' * (LINE - len('GET /a? HTTP/1.1') + 1) + ' HTTP/1.1\r\n'+H+'\r\n', 414),
+ ('limit-request-fields-over', 'GET /a HTTP/1.1\r\n'+fields_of(FIELDS + 1)+'\r\n', 431),
+ ('limit-request-fields-over-empty-values', 'GET /a HTTP/1.1\r\n'+H+'X-E:\r\n' * FIELDS+'\r\n', 431),
+ ('limit-request-field-size-over', 'GET /a HTTP/1.1\r\n'+H+field_of(FIELD_SIZE + 1)+'\r\n', 431),
+ ('limit-request-field-size-long-name', 'GET /a HTTP/1.1\r\n'+H+'X-'+'n' * (FIELD_SIZE - len('X-: v') + 1)+': v\r\n\r\n', 431),
+ ('limit-request-body-over', 'POST /a HTTP/1.1\r\n'+H+f'Content-Length: {BODY + 1}\r\n\r\n'+'b' * (BODY + 1), 413),
+ # The declared length alone is refused: none of the body is sent or awaited.
+ ('limit-request-body-huge-declared', 'POST /a HTTP/1.1\r\n'+H+'Content-Length: 1099511627776\r\n\r\n', 413),
+ # A chunked body is counted as it arrives, so its head may reach the app first.
+ ('limit-request-body-chunked-over', 'POST /a HTTP/1.1\r\n'+H+'Transfer-Encoding: chunked\r\n\r\n'+chunked('b' * (BODY + 1)), 413, True),
+ # CONNECT: portico is no proxy (RFC 9110 §9.3.6).
+ ('connect-ipv6-authority', 'CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n', 501),
+ ('connect-no-port', 'CONNECT example.com HTTP/1.1\r\nHost: example.com\r\n\r\n', 400),
 ]
+# What an untrusted peer's forwarding headers must leave as they are.
+UNTOUCHED = {'REMOTE_ADDR':'127.0.0.1','wsgi.url_scheme':'http','HTTP_HOST':'example.com','SERVER_NAME':'example.com','SERVER_PORT':'80'}
 valid = [
  # (name, bytes, expect-dict, keepAlive)
  ('get-simple', 'GET /a HTTP/1.1\r\n'+H+'\r\n', {'REQUEST_METHOD':'GET','PATH_INFO':'/a','QUERY_STRING':'','HTTP_HOST':'example.com','SERVER_NAME':'example.com','SERVER_PORT':'80','SERVER_PROTOCOL':'HTTP/1.1','body':''}),
@@ -154,7 +198,24 @@ valid = [
  ('get-with-body', 'GET /a HTTP/1.1\r\n'+H+'Content-Length: 3\r\n\r\nabc', {'REQUEST_METHOD':'GET','body':'abc'}),
  ('expect-100-continue', 'POST /a HTTP/1.1\r\n'+H+'Expect: 100-continue\r\nContent-Length: 5\r\n\r\nhello', {'HTTP_EXPECT':'100-continue','body':'hello'}),
  ('dot-segments', 'GET /a/./b/../c HTTP/1.1\r\n'+H+'\r\n', {'PATH_INFO':'/a/c'}),
- ('untrusted-forwarded-passthrough', 'GET /a HTTP/1.1\r\n'+H+'X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\n\r\n', {'HTTP_X_FORWARDED_FOR':'6.6.6.6','HTTP_X_FORWARDED_PROTO':'https','wsgi.url_scheme':'http'}),
+ ('untrusted-forwarded-passthrough', 'GET /a HTTP/1.1\r\n'+H+'X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\n\r\n', {'HTTP_X_FORWARDED_FOR':'6.6.6.6','HTTP_X_FORWARDED_PROTO':'https',**UNTOUCHED}),
+ # Just inside the limits (LIMITS above).
+ ('limit-request-line-at-limit', request_line_of(LINE)+H+'\r\n', {'RAW_URI':'/'+'a' * (LINE - len('GET / HTTP/1.1'))}),
+ ('limit-request-fields-at-limit', 'GET /a HTTP/1.1\r\n'+fields_of(FIELDS)+'\r\n', {f'HTTP_X_F{FIELDS - 1}':str(FIELDS - 1)}),
+ ('limit-request-field-size-at-limit', 'GET /a HTTP/1.1\r\n'+H+field_of(FIELD_SIZE)+'\r\n', {'HTTP_X_LONG':'v' * (FIELD_SIZE - len('X-Long: '))}),
+ ('limit-request-body-at-limit', 'POST /a HTTP/1.1\r\n'+H+f'Content-Length: {BODY}\r\n\r\n'+'b' * BODY, {'body':'b' * BODY}),
+ ('limit-request-body-chunked-at-limit', 'POST /a HTTP/1.1\r\n'+H+'Transfer-Encoding: chunked\r\n\r\n'+chunked('b' * BODY), {'body':'b' * BODY}),
+ # From an untrusted peer (the corpus server trusts none) the forwarding
+ # headers are passed through as HTTP_* and change nothing else.
+ ('untrusted-x-forwarded-host-passthrough', 'GET /a HTTP/1.1\r\n'+H+'X-Forwarded-Host: evil.example:8443\r\n\r\n', {'HTTP_X_FORWARDED_HOST':'evil.example:8443',**UNTOUCHED}),
+ ('untrusted-forwarded-rfc7239-passthrough', 'GET /a HTTP/1.1\r\n'+H+'Forwarded: for=6.6.6.6;proto=https;host=evil.example\r\n\r\n', {'HTTP_FORWARDED':'for=6.6.6.6;proto=https;host=evil.example',**UNTOUCHED}),
+ ('untrusted-forwarded-ipv6-quoted-passthrough', 'GET /a HTTP/1.1\r\n'+H+'Forwarded: for="[2001:db8::1]:4711", for=6.6.6.6\r\n\r\n', {'HTTP_FORWARDED':'for="[2001:db8::1]:4711", for=6.6.6.6',**UNTOUCHED}),
+ ('untrusted-xff-chain-passthrough', 'GET /a HTTP/1.1\r\n'+H+'X-Forwarded-For: 6.6.6.6, 7.7.7.7\r\nX-Forwarded-For: 8.8.8.8\r\n\r\n', {'HTTP_X_FORWARDED_FOR':'6.6.6.6, 7.7.7.7, 8.8.8.8',**UNTOUCHED}),
+ # Conflicting scheme headers are refused only from a trusted peer.
+ ('untrusted-conflicting-proto-passthrough', 'GET /a HTTP/1.1\r\n'+H+'X-Forwarded-Proto: https\r\nForwarded: proto=http\r\n\r\n', {'HTTP_X_FORWARDED_PROTO':'https','HTTP_FORWARDED':'proto=http',**UNTOUCHED}),
+ ('untrusted-all-forwarding-headers', 'GET /a HTTP/1.1\r\n'+H+'X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\nForwarded: for=7.7.7.7;proto=https;host=evil2.example\r\n\r\n', {'HTTP_X_FORWARDED_FOR':'6.6.6.6','HTTP_X_FORWARDED_PROTO':'https','HTTP_X_FORWARDED_HOST':'evil.example','HTTP_FORWARDED':'for=7.7.7.7;proto=https;host=evil2.example',**UNTOUCHED}),
+ # RFC 9112 §3.2.4: the server-wide OPTIONS; the front answers it itself.
+ ('options-asterisk', 'OPTIONS * HTTP/1.1\r\n'+H+'\r\n', {}),
 ]
 # What nginx 1.22 does instead of refusing: it accepts these and forwards
 # its own, unambiguous re-framing of them (HTTP/1.1, Content-Length), so the
@@ -167,12 +228,32 @@ NGINX_NORMALIZES = {
  'version-trailing-space': 200,
 }
 # Valid requests nginx refuses itself.
-NGINX_REFUSES = {'host-empty': 400, 'pct-encoded-nul': 400, 'pct-malformed-kept': 400}
+NGINX_REFUSES = {'host-empty': 400, 'pct-encoded-nul': 400, 'pct-malformed-kept': 400, 'options-asterisk': 400}
+
+def nginx_environ(environ):
+    """What a valid case's expected keys become through the nginx of nginx.ts,
+    which rewrites these on every request it proxies (all else must survive):
+    - Host: proxy_set_header Host defaults to $proxy_host, the upstream's
+      name `portico`, so HTTP_HOST, SERVER_NAME and SERVER_PORT follow it;
+    - Connection: cleared by proxy_set_header Connection "" (keep-alive
+      upstreams), so HTTP_CONNECTION is absent;
+    - the version: proxy_http_version 1.1, so SERVER_PROTOCOL is HTTP/1.1;
+    - Expect: nginx answers 100-continue itself and does not forward it.
+    (Absolute-form targets reach portico in origin-form, but PATH_INFO and
+    QUERY_STRING are the same, and no case expects RAW_URI for one.)"""
+    rewrites = {'HTTP_HOST': 'portico', 'SERVER_NAME': 'portico', 'SERVER_PORT': '80',
+                'HTTP_CONNECTION': None, 'SERVER_PROTOCOL': 'HTTP/1.1', 'HTTP_EXPECT': None}
+    return {k: rewrites[k] for k in environ if k in rewrites and rewrites[k] != environ[k]}
+# Valid requests the front answers itself (the app must see nothing): the
+# status, and the header fields the answer must carry.
+FRONT_ANSWERS = {'options-asterisk': {'status': 200, 'headers': ['Allow']}}
 import shutil
 for d in ('invalid','valid'):
     shutil.rmtree(os.path.join(root,d), ignore_errors=True)
     os.makedirs(os.path.join(root,d))
+open(os.path.join(root, 'limits.json'), 'w').write(json.dumps(LIMITS) + '\n')
 assert len(set(x[0] for x in invalid)) == len(invalid)
+assert len(set(x[0] for x in valid)) == len(valid)
 for i, case in enumerate(invalid, 1):
     name, data, status = case[:3]
     base = os.path.join(root, 'invalid', f'{i:03d}-{name}')
@@ -188,6 +269,8 @@ for i, case in enumerate(valid, 1):
     exp = dict(environ)
     if len(case) > 3 and case[3] is False: exp['keepAlive'] = False
     if name in NGINX_REFUSES: exp['viaNginx'] = NGINX_REFUSES[name]
+    if name in FRONT_ANSWERS: exp['frontAnswers'] = FRONT_ANSWERS[name]
+    if nginx_environ(environ): exp['viaNginxEnviron'] = nginx_environ(environ)
     # json with ensure_ascii keeps latin-1 code points exact
     open(base + '.expect.json', 'w').write(json.dumps(exp) + '\n')
 print(f'{len(invalid)} invalid, {len(valid)} valid cases')

@@ -19,8 +19,25 @@ export interface Nginx {
   errorLog(): string;
 }
 
+/**
+ * The upstream's name, which nginx sends as the Host of every request it
+ * proxies (proxy_set_header Host defaults to $proxy_host):
+ * generate-corpus.py's nginx_environ() expects it.
+ */
+export const UPSTREAM_NAME = 'portico';
+
 export function hasNginx(): boolean {
   return existsSync(NGINX_BIN);
+}
+
+/**
+ * What a missing nginx means: scripts/install-system-deps.sh (npm's pretest)
+ * installs it, so on CI a missing one fails; elsewhere the suite is reported
+ * as skipped, with the reason.
+ */
+export function missingNginxPolicy(): { skip: string | false; message: string } {
+  const message = `nginx is not installed (${NGINX_BIN} is missing): scripts/install-system-deps.sh installs it (Debian package nginx)`;
+  return { skip: process.env.CI ? false : `${NGINX_BIN} is missing; run scripts/install-system-deps.sh`, message };
 }
 
 export async function startNginx(upstreamPort: number): Promise<Nginx> {
@@ -41,11 +58,11 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  upstream portico { server 127.0.0.1:${upstreamPort}; keepalive 8; }
+  upstream ${UPSTREAM_NAME} { server 127.0.0.1:${upstreamPort}; keepalive 8; }
   server {
     listen 127.0.0.1:${port};
     location / {
-      proxy_pass http://portico;
+      proxy_pass http://${UPSTREAM_NAME};
       proxy_http_version 1.1;
       proxy_set_header Connection "";
     }

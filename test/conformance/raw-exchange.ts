@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { parseResponses, type RawResponse } from '../helpers/raw-response.js';
+import { parseStrictResponses } from './strict-responses.js';
 
 export interface Exchange {
   responses: RawResponse[];
@@ -14,6 +15,18 @@ export interface Exchange {
   closed: boolean;
   received: Buffer;
   malformed: string | null;
+  /**
+   * What the strict reading (strict-responses.ts) finds wrong with the bytes
+   * received: bad grammar or framing, or, once the server has closed, bytes
+   * that are no complete response. Null if none.
+   */
+  wireProblem: string | null;
+  /** Bytes after the last complete response, by the strict reading. */
+  rest: Buffer;
+  /** The deadline passed with the server neither done (by `enough`) nor closed. */
+  timedOut: boolean;
+  /** This end's port: the REMOTE_PORT the app sees (no proxy being trusted). */
+  localPort: number;
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -27,12 +40,19 @@ export async function exchange(
   pieces: Buffer[],
   enough: (finals: RawResponse[], closed: boolean) => boolean,
   timeoutMs = 5_000,
-  /** Half-close after the last piece: the server answers what it has, then closes. */
-  halfClose = false,
+  /**
+   * Half-close after the last piece: the server answers what it has, then
+   * closes. With `afterQuietMs`, only once a final response came, the server
+   * closed, or it sent nothing for that long: Node's server ends a
+   * half-closed connection at once (httpAllowHalfOpen is false), dropping
+   * any response not yet written.
+   */
+  halfClose: boolean | { afterQuietMs: number } = false,
 ): Promise<Exchange> {
   const socket = connect({ port, host: '127.0.0.1' });
   socket.setNoDelay(true);
   await once(socket, 'connect');
+  const localPort = socket.localPort ?? 0;
   let received = Buffer.alloc(0);
   let closed = false;
   let wake: () => void = () => {};
@@ -45,12 +65,15 @@ export async function exchange(
     closed = true;
     wake();
   });
+  let timedOut = false;
   const state = (): Exchange => {
+    const strict = parseStrictResponses(received, closed);
+    const common = { closed, received, wireProblem: strict.problem, rest: strict.rest, timedOut, localPort };
     try {
       const { responses } = parseResponses(received, closed);
-      return { responses, finals: responses.filter((r) => r.status >= 200), closed, received, malformed: null };
+      return { responses, finals: responses.filter((r) => r.status >= 200), malformed: null, ...common };
     } catch (error) {
-      return { responses: [], finals: [], closed, received, malformed: (error as Error).message };
+      return { responses: [], finals: [], malformed: (error as Error).message, ...common };
     }
   };
   const deadline = Date.now() + timeoutMs;
@@ -59,10 +82,22 @@ export async function exchange(
     socket.write(piece);
     if (pieces.length > 1) await pause(1);
   }
-  if (halfClose && !closed) socket.end();
+  if (typeof halfClose === 'object') {
+    let quietSince = Date.now();
+    let seenBytes = received.length;
+    while (!closed && state().finals.length === 0 && Date.now() - quietSince < halfClose.afterQuietMs && Date.now() < deadline) {
+      await Promise.race([new Promise<void>((r) => (wake = r)), pause(5)]);
+      if (received.length !== seenBytes) {
+        seenBytes = received.length;
+        quietSince = Date.now();
+      }
+    }
+  }
+  if (halfClose !== false && !closed) socket.end();
   for (;;) {
     const now = state();
     if (now.malformed !== null || enough(now.finals, closed) || closed || Date.now() > deadline) {
+      timedOut = !closed && now.malformed === null && !enough(now.finals, closed);
       socket.destroy();
       // One more look: the close may come with the last bytes.
       return state();
