@@ -68,6 +68,17 @@ describe('readiness', { timeout: 60_000 }, () => {
   });
 });
 
+/** `word` in `line` as a whole token: not as part of a longer option or path. */
+function namesToken(line: string, word: string): boolean {
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[\\s,;:'"(])${escaped}(?=$|[\\s,;:'")])`).test(line);
+}
+
+/** The import failure's one-line hint: the interpreter portico ran, and the three options that decide what it imports. */
+function isHintLine(line: string): boolean {
+  return [SYSTEM_PYTHON, '--python', '--chdir', '--pythonpath'].every((word) => namesToken(line, word));
+}
+
 describe('import failures', { timeout: 120_000 }, () => {
   const failures: Array<[string, string, RegExp]> = [
     ['module not found', 'no_such_module_for_portico_tests', /ModuleNotFoundError/],
@@ -84,9 +95,8 @@ describe('import failures', { timeout: 120_000 }, () => {
       assert.ok(result.elapsedMs < 15_000, `exited after ${result.elapsedMs} ms`);
       assert.match(result.stderr, /Traceback \(most recent call last\)/);
       assert.match(result.stderr, error);
-      const hint = result.stderr.split('\n').find((l) => l.includes('--chdir') && l.includes('--pythonpath') && /--python\b(?!path)/.test(l));
-      assert.ok(hint !== undefined, `a hint line naming --python, --chdir and --pythonpath:\n${result.stderr}`);
-      assert.ok(result.stderr.includes(SYSTEM_PYTHON), 'the hint names the interpreter');
+      const hint = result.stderr.split('\n').find(isHintLine);
+      assert.ok(hint !== undefined, `one line names the interpreter ${SYSTEM_PYTHON} and --python, --chdir and --pythonpath:\n${result.stderr}`);
       const tracebacks = (result.stderr.match(/Traceback \(most recent call last\)/g) ?? []).length;
       assert.ok(tracebacks <= 2, `at most one traceback per worker, got ${tracebacks}: respawning?`);
       assert.doesNotMatch(result.stderr, LISTENING_LINE);
