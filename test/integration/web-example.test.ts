@@ -2,13 +2,22 @@
  * The example site, run with `npm start`'s own command (read from
  * package.json) plus -b 127.0.0.1:0, which overrides the file's bind: the
  * app at /, the CGI scripts at /cgi-bin/, static files at /static/.
+ *
+ * That `npm start` itself serves on http://127.0.0.1:8000, as the README
+ * says, is checked twice: the options its command resolves to, and the
+ * command run as it is in a network namespace of its own, whose loopback
+ * is no one else's, so that a server already on this machine's port 8000
+ * (a developer's own `npm start`, another test) is neither met nor hindered.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../helpers/paths.js';
-import { startPortico, type Portico } from '../helpers/portico.js';
+import { loadOptions } from '../../src/config/load-options.js';
+import { PORTICO_BIN, REPO_ROOT } from '../helpers/paths.js';
+import { baseEnv, LISTENING_LINE, startPortico, type Portico } from '../helpers/portico.js';
 import { eventually, httpRequest } from '../helpers/http-client.js';
 
 /** `node bin/portico.js -c examples/site/portico.toml` -> the arguments after bin/portico.js. */
@@ -74,5 +83,63 @@ describe('web: the example site (npm start)', { timeout: 60_000 }, () => {
   it("writes the file's access log to stdout", async () => {
     await httpRequest(`${server.url}/static/style.css`);
     await eventually('an access line', () => (/"GET \/static\/style\.css HTTP\/1\.1" 200 /.test(server.stdout()) ? true : undefined), 5_000);
+  });
+});
+
+describe('web: npm start serves on http://127.0.0.1:8000', { timeout: 60_000 }, () => {
+  it('its command resolves to the one bind 127.0.0.1:8000, with PORT set or not', () => {
+    const args = npmStartArgs();
+    assert.ok(!args.some((a) => /^(-b|--bind)(=|$)/.test(a)), `the bind comes from the example's file: ${args.join(' ')}`);
+    for (const env of [baseEnv(), baseEnv({ PORT: '5000' })]) {
+      const { options } = loadOptions(args, env, REPO_ROOT);
+      assert.deepEqual(options.bind, ['127.0.0.1:8000'], `PORT=${env.PORT ?? '(unset)'}`);
+    }
+  });
+
+  it('its command, run in a network namespace of its own, answers on 127.0.0.1:8000', async (t) => {
+    // As root (CI is), unshare gives the server a loopback of its own; `ip` brings it up.
+    const probe = spawnSync('unshare', ['--net', '--', 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      const why = `cannot make a network namespace here: ${(probe.stderr || String(probe.error)).trim()}`;
+      assert.ok(!process.env.CI, why);
+      t.skip(why);
+      return;
+    }
+    const child = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, PORTICO_BIN, ...npmStartArgs()], {
+      cwd: REPO_ROOT,
+      env: baseEnv(),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
+    const exited = once(child, 'exit');
+    try {
+      const listening = await eventually('the listening line', () => {
+        if (child.exitCode !== null) throw new Error(`npm start's command exited (${child.exitCode}): ${output}`);
+        return LISTENING_LINE.exec(output) ?? undefined;
+      }, 20_000);
+      assert.equal(`${listening[1]}:${listening[2]}`, '127.0.0.1:8000', output);
+      // A client in the same namespace: unshare execs, so the server's pid is the child's.
+      const client = spawnSync('nsenter', [`--net=/proc/${child.pid}/ns/net`, '--', process.execPath, '-e',
+        "fetch('http://127.0.0.1:8000/?name=npm').then(async (r) => console.log(r.status, await r.text()))"], { encoding: 'utf8', timeout: 15_000 });
+      assert.equal(client.status, 0, client.stderr);
+      assert.match(client.stdout, /^200 .*<h1>Hello, npm!<\/h1>/);
+    } finally {
+      // Like the helper's stop(): SIGTERM to portico, SIGKILL to its group if it lingers or leaves workers.
+      const killGroup = (): void => {
+        try {
+          process.kill(-(child.pid as number), 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      };
+      const timer = setTimeout(killGroup, 8_000);
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(timer);
+      killGroup();
+    }
   });
 });
