@@ -1,4 +1,4 @@
-"""The transport: fd 3, the frame channel to the front (protocol-spec.md).
+"""The transport: fd 3, the frame channel to the front (docs/protocol.md).
 
 One Channel owns the socket. It reads in large chunks and dispatches every
 frame to its stream's state; it collects outgoing frames in one bytearray and
@@ -131,7 +131,7 @@ class Channel:
 
     def send_body(self, stream: Stream, data: bytes, flush: bool) -> None:
         """Response body in frames of at most MAX_CHUNK, never more than the
-        stream's window allows in flight (protocol-spec "Flow control")."""
+        stream's window allows in flight (docs/protocol.md "Flow control")."""
         total = len(data)
         view = memoryview(data) if total > MAX_CHUNK else data
         pos = 0

@@ -1,4 +1,4 @@
-"""The frame codec of the front <-> worker channel (notes/protocol-spec.md).
+"""The frame codec of the front <-> worker channel (docs/protocol.md).
 
 Mirrors src/ipc/frame-codec.ts; both are tested against the same
 test/fixtures/golden-frames.json. All integers big-endian; environ and header
@@ -84,7 +84,7 @@ HEADER_SIZE = 12
 MAX_PAYLOAD = 16 * 1024 * 1024
 FILE_TO_EOF = 0xFFFFFFFFFFFFFFFF
 
-# Flow control, identical in both codecs (protocol-spec.md "Flow control constants").
+# Flow control, identical in both codecs (docs/protocol.md "Constants").
 REQUEST_WINDOW = 1048576
 RESPONSE_WINDOW = 1048576
 MAX_CHUNK = 262144

@@ -13,7 +13,7 @@ class PorticoError(Exception):
 
 
 class FrameError(PorticoError):
-    """A frame broke the channel contract (protocol-spec.md): unknown type,
+    """A frame broke the channel contract (docs/protocol.md): unknown type,
     payload over MAX_PAYLOAD, a malformed payload. The channel cannot be
     trusted after this, so the worker exits."""
 

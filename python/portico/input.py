@@ -3,7 +3,7 @@
 The body arrives as REQUEST_BODY frames and ends at REQUEST_END; with
 wsgi.input_terminated True, read() with no size reads to that end.
 
-Flow control (protocol-spec.md): the front sends request-body bytes only
+Flow control (docs/protocol.md): the front sends request-body bytes only
 while the worker has granted them. The grant is topped back up to
 REQUEST_WINDOW whenever what is granted-but-not-received plus what is
 buffered-but-unread falls under half of it, so a 1 GiB upload read in blocks

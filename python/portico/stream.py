@@ -21,7 +21,7 @@ class Stream:
         # Request body: bytes received but not yet read by the application.
         self.body = bytearray()
         self.received = 0
-        # protocol-spec "Flow control": after ACCEPT the front may send
+        # docs/protocol.md "Flow control": after ACCEPT the front may send
         # REQUEST_WINDOW bytes unasked, none for EXPECT_CONTINUE; the rest
         # only as WANT_BODY grants it.
         self.granted = REQUEST_WINDOW if has_body and not self.expect_continue else 0

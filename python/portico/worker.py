@@ -2,7 +2,7 @@
 
 The front starts it as
     <python> python/portico_worker.py '<json config>'
-with cwd = the app's --chdir and fd 3 = the frame channel (protocol-spec.md).
+with cwd = the app's --chdir and fd 3 = the frame channel (docs/protocol.md).
 The config is {"app": spec, "pythonpath": [dir, ...], "threads": n,
 "multiprocess": bool, "debug": bool}, parsed once here: nothing per request
 is JSON. "debug" (--debug, default false) turns an application's exception
