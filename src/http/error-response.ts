@@ -3,6 +3,7 @@
  * body that names the status and never any detail of the application.
  */
 import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { markClosing } from './refusal.js';
 
 export function sendErrorResponse(res: ServerResponse, status: number, options: { close?: boolean } = {}): void {
   if (res.headersSent || res.destroyed) {
@@ -14,7 +15,10 @@ export function sendErrorResponse(res: ServerResponse, status: number, options: 
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
   };
-  if (options.close) headers.Connection = 'close';
+  if (options.close) {
+    headers.Connection = 'close';
+    markClosing(res.req.socket);
+  }
   res.writeHead(status, headers);
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

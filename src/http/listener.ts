@@ -18,7 +18,7 @@ import { answerClientError, closingResponse } from './client-error.js';
 import { checkDeclaredBody, checkHeadLimits, DEFAULT_LIMITS, maxHeaderSize, type RequestLimits } from './limits.js';
 import { compileTrust, resolveClient, type Trust } from './proxy-headers.js';
 import { proxiedPeer, requireProxyProtocol } from './proxy-protocol.js';
-import { refusal, type Refusal } from './refusal.js';
+import { isClosing, refusal, type Refusal } from './refusal.js';
 import { checkConnect, checkRequest } from './request-validation.js';
 
 export type BindAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -84,8 +84,6 @@ export class Listener {
   /** --keep-alive 0: every connection closes after its response, as in gunicorn. */
   readonly #keepAlive: boolean;
   readonly #onRefuse: NonNullable<ListenerOptions['onRefuse']>;
-  /** Connections on which a request was refused: whatever follows it is not served. */
-  readonly #refused = new WeakSet<Duplex>();
 
   constructor(bind: BindAddress, handler: RequestHandler, options: ListenerOptions) {
     this.bind = bind;
@@ -138,7 +136,7 @@ export class Listener {
   #admit(req: IncomingMessage, res: ServerResponse, handler: RequestHandler): void {
     // Node may already have parsed requests pipelined behind a refused one;
     // they are dropped unanswered and the connection closes after the refusal.
-    if (this.#refused.has(req.socket)) return;
+    if (isClosing(req.socket)) return;
     const facts = checkRequest(req);
     const refused =
       checkHeadLimits(req, this.#limits) ?? ('refuse' in facts ? facts : null) ?? checkDeclaredBody(req, this.#limits);
@@ -158,7 +156,6 @@ export class Listener {
     };
     watchBodyIdle(req, res, this.#bodyTimeoutMs, () => {
       this.#onRefuse(req, refusal(408, 'PORTICO_ERR_BODY_TIMEOUT', `no request body bytes for ${this.#bodyTimeoutMs} ms`));
-      this.#refused.add(req.socket);
       if (res.headersSent) res.destroy();
       else sendErrorResponse(res, 408, { close: true });
     });
@@ -167,7 +164,6 @@ export class Listener {
   }
 
   #refuse(req: IncomingMessage, res: ServerResponse, refused: Refusal): void {
-    this.#refused.add(req.socket);
     this.#onRefuse(req, refused);
     sendErrorResponse(res, refused.refuse, { close: true });
   }

@@ -16,3 +16,20 @@ export function refusal(status: number, code: string, reason: string): Refusal {
 export function isRefusal(value: unknown): value is Refusal {
   return typeof value === 'object' && value !== null && 'refuse' in value;
 }
+
+/**
+ * Connections answered with an error that closes them: Node may already
+ * have parsed requests pipelined behind the refused one (or behind a body
+ * left unread), and after such an error nothing on the connection can be
+ * trusted to be framed as its client meant (RFC 9112 §9.6, §11.2). They are
+ * dropped unanswered; the client retries on a new connection.
+ */
+const closing = new WeakSet<object>();
+
+export function markClosing(socket: object): void {
+  closing.add(socket);
+}
+
+export function isClosing(socket: object): boolean {
+  return closing.has(socket);
+}
