@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { defaultOptions, parseBind, type ServerOptions } from './config/settings.js';
 import { AppLoadError, ConfigError } from './errors.js';
 import { Listener, listenerOptions, parseBindAddress } from './http/listener.js';
@@ -17,7 +17,7 @@ import { CgiHandler } from './cgi/cgi-handler.js';
 import type { MountHandler, RequestContext } from './routing/mount-handler.js';
 import { MountTable, normalizePrefix } from './routing/mount-table.js';
 import { StaticHandler } from './static/static-handler.js';
-import { CodeWatcher } from './supervisor/code-watcher.js';
+import { CodeWatcher, appScriptFile } from './supervisor/code-watcher.js';
 import { WsgiMount } from './wsgi/wsgi-mount.js';
 
 export type { ServerOptions } from './config/settings.js';
@@ -114,17 +114,23 @@ export class Server extends EventEmitter<ServerEvents> {
       this.emit('fatal', error);
     });
     this.#wsgiMounts.push(mount);
-    if (this.options.reload) this.#watchForReload(mount, [chdir, ...settings.pythonpath.map((path) => resolve(chdir, path))]);
+    if (this.options.reload) this.#watchForReload(mount, [chdir, ...settings.pythonpath.map((path) => resolve(chdir, path))], appScriptFile(spec.app, chdir));
     return mount;
   }
 
   /**
    * --reload: a change to the mount's sources reloads its workers, as SIGHUP
    * does. New code that fails to load is shown on every page until a later
-   * change loads.
+   * change loads. An APP given as a file may live outside --chdir and
+   * --pythonpath: its folder is watched too, for the modules beside it, and
+   * the file itself, which as a .wsgi is no .py.
    */
-  #watchForReload(mount: WsgiMount, directories: string[]): void {
+  #watchForReload(mount: WsgiMount, directories: string[], appFile: string | null): void {
     const extraFiles = this.options.reloadExtraFiles.map((file) => resolve(file));
+    if (appFile !== null) {
+      directories.push(dirname(appFile));
+      extraFiles.push(appFile);
+    }
     const watcher = new CodeWatcher(directories, extraFiles, (path) => {
       this.log.info(`${path} changed; reloading`);
       mount.pool.reload().then(

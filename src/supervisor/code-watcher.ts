@@ -3,8 +3,8 @@
  * burst of changes has settled, as an editor's save often writes a file
  * more than once.
  */
-import { readdirSync, watch, type FSWatcher } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 
 /** Changes closer together than this are one reload. */
 const SETTLE_MS = 300;
@@ -12,6 +12,26 @@ const SETTLE_MS = 300;
 const MAX_DIRECTORIES = 4096;
 /** Directories no application imports from, and that churn on their own. */
 const IGNORED_SEGMENTS = new Set(['__pycache__', '.git', 'node_modules', '.venv', 'venv', '.tox', '.mypy_cache', '.pytest_cache']);
+
+/** What python/portico/loader.py runs as a script file rather than imports as a module. */
+const SCRIPT_SUFFIXES = ['.py', '.wsgi'];
+
+/**
+ * The file an APP spec names, made absolute, when it names one that exists:
+ * `path/to/app.py`, `app.wsgi:application`; null for a module. Decided as the
+ * loader decides (a '/' makes a path; else a .py/.wsgi suffix and an existing
+ * file), relative to --chdir, where the worker runs.
+ */
+export function appScriptFile(app: string, chdir: string): string | null {
+  const target = app.trim().split(':', 1)[0] as string;
+  if (!target.includes('/') && !SCRIPT_SUFFIXES.some((suffix) => target.endsWith(suffix))) return null;
+  const path = resolve(chdir, target);
+  try {
+    return statSync(path).isFile() ? path : null;
+  } catch {
+    return null;
+  }
+}
 
 export class CodeWatcher {
   readonly #watchers: FSWatcher[] = [];
