@@ -2,22 +2,41 @@
  * SIGHUP: a graceful reload. New workers import the application afresh
  * (the test edits its file between reloads), the old ones finish what they
  * hold, the listening socket never closes, and code that no longer loads
- * leaves the old workers serving. And --reload, which does the same when a
- * Python file changes.
+ * leaves the old workers serving; with --preload the zygote is replaced too.
+ * And --reload, which does the same when a Python file (or a
+ * --reload-extra-file) changes, and serves an error page with the traceback
+ * while the changed code does not load.
  */
 import { after, before, describe, it } from 'node:test';
 import http from 'node:http';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startPortico, type Portico } from '../helpers/portico.js';
 import { eventually, httpRequest, sleep } from '../helpers/http-client.js';
 import { versionedApp, versionedPid } from '../helpers/versioned-app.js';
-import { isReaped, isRunning } from '../helpers/proc.js';
+import { childrenOf, isReaped, isRunning } from '../helpers/proc.js';
+import { workerPids } from '../helpers/worker-tree.js';
 import { servingPids } from '../helpers/serving-workers.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { requestOnce } from '../helpers/load-client.js';
 
 const pidOf = versionedPid;
+
+/** `v1 1234` from the first request that answers with `version`, polling while the reload happens. */
+function untilVersion(server: Portico, version: string, timeoutMs = 15_000): Promise<number> {
+  return eventually(`${version} answers`, async () => {
+    const result = await httpRequest(`${server.url}/`);
+    return result.status === 200 && result.text.startsWith(`${version} `) ? pidOf(result.text) : undefined;
+  }, timeoutMs, 100);
+}
+
+/** The --preload zygote: the child of portico whose children are the workers. */
+function zygoteOf(server: Portico): number | undefined {
+  const workers = workerPids(server.pid);
+  return childrenOf(server.pid).find((pid) => childrenOf(pid).some((child) => workers.includes(child)));
+}
 
 /** Opens a TCP connection every few ms until stopped; counts the ones that failed. */
 function probeListener(port: number): { stop(): Promise<{ tries: number; failures: string[] }> } {
@@ -188,4 +207,159 @@ describe('--reload', { timeout: 60_000 }, () => {
     const fresh = await servingPids(server.url, 2, '/slow?s=0.3', pidOf);
     assert.ok([...fresh].every((pid) => !old.has(pid)), 'all workers replaced');
   });
+});
+
+describe('SIGHUP with --preload, -w 2', { timeout: 60_000 }, () => {
+  const temp = makeTempDir('portico-reload-preload-');
+  const app = versionedApp(temp.path);
+  let server: Portico;
+  before(async () => {
+    server = await startPortico({ app: app.app, args: [...app.args, '-w', '2', '--preload'] });
+  });
+  after(async () => {
+    await server?.stop();
+    temp.remove();
+  });
+
+  it('replaces the zygote too: the new code is imported in a new zygote, and the old zygote and its workers are gone', async () => {
+    const oldWorkers = workerPids(server.pid);
+    const oldZygote = zygoteOf(server);
+    assert.equal(oldWorkers.length, 2);
+    assert.ok(oldZygote !== undefined, 'a zygote above the workers');
+    assert.match((await httpRequest(`${server.url}/`)).text, /^v1 /);
+    app.setVersion('v2');
+    process.kill(server.pid, 'SIGHUP');
+    await server.waitForLog(/reloaded: new workers ready/, 15_000);
+    // Not reaped by portico: the old zygote ends before its workers, which
+    // then belong to init; gone from the living is what counts.
+    for (const pid of [oldZygote, ...oldWorkers]) await eventually(`old process ${pid} gone`, () => (isRunning(pid) ? undefined : true), 10_000);
+    const zygote = zygoteOf(server);
+    assert.ok(zygote !== undefined && zygote !== oldZygote, `a new zygote (${zygote}, was ${oldZygote})`);
+    const workers = await eventually('two workers', () => {
+      const pids = workerPids(server.pid);
+      return pids.length === 2 ? pids : undefined;
+    }, 10_000);
+    assert.deepEqual(childrenOf(zygote).sort((a, b) => a - b), workers, 'the workers are forked from the new zygote');
+    const served = await servingPids(server.url, 2, '/slow?s=0.3', pidOf);
+    assert.deepEqual([...served].sort((a, b) => a - b), workers, 'they serve');
+    const answers = await Promise.all([0, 1].map(() => httpRequest(`${server.url}/slow?s=0.2`)));
+    assert.deepEqual(answers.map((a) => a.text.split(' ')[0]), ['v2', 'v2'], 'the new code answers');
+    assert.doesNotMatch(server.logs(), /starting a new one/, 'no worker crashed');
+  });
+});
+
+describe('--reload when the changed code does not load, -w 1', { timeout: 60_000 }, () => {
+  const temp = makeTempDir('portico-autoreload-broken-');
+  const app = versionedApp(temp.path);
+  let server: Portico;
+  before(async () => {
+    server = await startPortico({ app: app.app, args: [...app.args, '-w', '1', '--reload'] });
+  });
+  after(async () => {
+    await server?.stop();
+    temp.remove();
+  });
+
+  it('stays up serving a 500 page with the traceback, and recovers by itself once the file is fixed', async () => {
+    assert.match((await httpRequest(`${server.url}/`)).text, /^v1 /);
+    app.breakIt();
+    const page = await eventually('the error page', async () => {
+      const result = await httpRequest(`${server.url}/`);
+      return result.status === 500 ? result : undefined;
+    }, 15_000, 100);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.match(page.text, /failed to load/);
+    assert.match(page.text, /versioned_app\.py/, 'the traceback names the file');
+    assert.match(page.text, /SyntaxError/, 'and the error');
+    assert.match(page.text, /def oops\(:/, 'and the offending line');
+    await server.waitForLog(/the changed code failed to load/, 5_000);
+    assert.equal((await httpRequest(`${server.url}/slow?s=0`)).status, 500, 'every page shows it while the code is broken');
+    assert.ok(isRunning(server.pid), 'the server stays up');
+    app.setVersion('v2');
+    await untilVersion(server, 'v2');
+    await server.waitForLog(/the application loads again/, 5_000);
+    assert.equal((await httpRequest(`${server.url}/slow?s=0`)).status, 200);
+  });
+});
+
+describe('--reload-extra-file', { timeout: 60_000 }, () => {
+  const temp = makeTempDir('portico-reload-extra-');
+  // Read once, when the application is imported: only a reload shows a change.
+  const APP = [
+    'import os',
+    "with open(os.environ['GREETING_FILE']) as f:",
+    '    GREETING = f.read().strip()',
+    'def application(environ, start_response):',
+    "    body = ('%s %d' % (GREETING, os.getpid())).encode()",
+    "    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])",
+    '    return [body]',
+    '',
+  ].join('\n');
+  const code = join(temp.path, 'code');
+  // Outside --chdir and not a .py file: only --reload-extra-file can notice it.
+  const greeting = join(temp.path, 'conf', 'greeting.txt');
+  let server: Portico;
+  before(async () => {
+    mkdirSync(code);
+    mkdirSync(join(temp.path, 'conf'));
+    writeFileSync(join(code, 'greeting_app.py'), APP);
+    writeFileSync(greeting, 'hello\n');
+    server = await startPortico({
+      app: 'greeting_app:application',
+      args: ['--chdir', code, '-w', '1', '--reload', '--reload-extra-file', greeting],
+      env: { GREETING_FILE: greeting },
+    });
+  });
+  after(async () => {
+    await server?.stop();
+    temp.remove();
+  });
+
+  it('reloads the workers when the extra file changes', async () => {
+    const first = await untilVersion(server, 'hello');
+    writeFileSync(greeting, 'bonjour\n');
+    const second = await untilVersion(server, 'bonjour');
+    assert.notEqual(second, first, 'a new worker read it');
+    assert.match(server.logs(), /greeting\.txt changed; reloading/);
+  });
+});
+
+describe('--reload with APP given as a file outside --chdir and --pythonpath', { timeout: 60_000 }, () => {
+  const temp = makeTempDir('portico-reload-script-');
+  const script = (version: string): string =>
+    [
+      'import os',
+      `VERSION = '${version}'`,
+      'def application(environ, start_response):',
+      "    body = ('%s %d' % (VERSION, os.getpid())).encode()",
+      "    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])",
+      '    return [body]',
+      '',
+    ].join('\n');
+  after(() => temp.remove());
+
+  // A .py named by a relative path, and a mod_wsgi .wsgi by an absolute one.
+  for (const [name, appArg] of [
+    ['site_app.py', '../site/site_app.py'],
+    ['site.wsgi', join(temp.path, 'site', 'site.wsgi')],
+  ] as const) {
+    it(`restarts the workers when ${name} changes`, async () => {
+      const site = join(temp.path, 'site');
+      const run = join(temp.path, 'run');
+      mkdirSync(site, { recursive: true });
+      mkdirSync(run, { recursive: true });
+      const file = join(site, name);
+      writeFileSync(file, script('v1'));
+      const server = await startPortico({ app: appArg, args: ['--chdir', run, '-w', '1', '--reload'] });
+      try {
+        const first = await untilVersion(server, 'v1');
+        writeFileSync(file, script('v2'));
+        const second = await untilVersion(server, 'v2');
+        assert.notEqual(second, first, 'a new worker imported the file');
+        assert.match(server.logs(), new RegExp(`${name.replace('.', '\\.')} changed; reloading`));
+      } finally {
+        await server.stop();
+      }
+    });
+  }
 });
