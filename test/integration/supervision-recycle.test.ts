@@ -1,16 +1,21 @@
 /**
  * --max-requests and --max-requests-jitter: a worker that has served its
  * quota is replaced, which bounds the memory of an application that leaks.
- * (That no request fails while workers are recycled under load is in
- * supervision-load.test.ts.)
+ * Its successor is ready before it stops taking requests, and when no
+ * successor can start it keeps serving. (That no request fails while
+ * workers are recycled under load is in supervision-load.test.ts.)
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fixtureApp, startPortico, type Portico } from '../helpers/portico.js';
 import http from 'node:http';
 import { eventually, sleep } from '../helpers/http-client.js';
 import { requestOnce } from '../helpers/load-client.js';
 import { TimedLog } from '../helpers/timed-log.js';
+import { isRunning } from '../helpers/proc.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const LEAK_KIB = 2048;
 /**
@@ -117,5 +122,127 @@ describe('--max-requests 5 --max-requests-jitter 5', { timeout: 60_000 }, () => 
     assert.ok(quotas.every((q) => q >= 5 && q <= 10), `every quota in 5..10: ${quotas.join(', ')}`);
     const runs = pids.reduce<number[]>((acc, pid, i) => (i > 0 && pids[i - 1] === pid ? [...acc.slice(0, -1), (acc.at(-1) as number) + 1] : [...acc, 1]), []);
     assert.deepEqual(runs.slice(0, quotas.length), quotas, 'each worker served what the log says its quota was');
+  });
+});
+
+/**
+ * Answers with its pid, and says on stderr when its interpreter exits: a
+ * worker exits only after the front has told it to stop, so in portico's
+ * log (one stream, in order) this line comes after whatever the front had
+ * logged before it sent STOP.
+ */
+const EXIT_TELLING_APP = `
+import atexit
+import os
+import sys
+
+atexit.register(lambda: print('exiting pid=%d' % os.getpid(), file=sys.stderr, flush=True))
+
+
+def application(environ, start_response):
+    body = str(os.getpid()).encode()
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])
+    return [body]
+`;
+
+/** Sends GET / back to back on one keep-alive connection, no pause between them, until `enough` says so. */
+async function sendBackToBack(server: Portico, enough: (pids: number[]) => boolean, limitMs: number): Promise<number[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const base = new URL(server.url);
+  const pids: number[] = [];
+  const until = Date.now() + limitMs;
+  try {
+    while (!enough(pids)) {
+      assert.ok(Date.now() < until, `still going after ${limitMs} ms and ${pids.length} requests`);
+      const result = await requestOnce(agent, base, `/?i=${pids.length}`, 10_000);
+      assert.equal(result.status, 200, `request ${pids.length}: ${result.body}`);
+      pids.push(Number(result.body));
+    }
+    return pids;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** The pids in the order they first served, and how many requests each served. */
+function runsOf(pids: number[]): Array<{ pid: number; count: number }> {
+  const runs: Array<{ pid: number; count: number }> = [];
+  for (const pid of pids) {
+    const last = runs.at(-1);
+    if (last?.pid === pid) last.count++;
+    else runs.push({ pid, count: 1 });
+  }
+  return runs;
+}
+
+describe('--max-requests 20, -w 1, requests back to back', { timeout: 90_000 }, () => {
+  const temp = makeTempDir('portico-recycle-order-');
+  let server: Portico;
+  before(async () => {
+    writeFileSync(join(temp.path, 'exit_telling_app.py'), EXIT_TELLING_APP);
+    server = await startPortico({
+      app: 'exit_telling_app:application',
+      args: ['--chdir', temp.path, '-w', '1', '--max-requests', '20', '--log-level', 'debug', '--keep-alive', '60'],
+    });
+  });
+  after(async () => {
+    await server?.stop();
+    temp.remove();
+  });
+
+  it('starts each successor and has it ready before the old worker stops: every request is served, by one worker after the other', async (t) => {
+    // Until three workers have been replaced and have exited.
+    const exited = (): number => server.logs().match(/exiting pid=\d+/g)?.length ?? 0;
+    const pids = await sendBackToBack(server, () => exited() >= 3, 60_000);
+    const runs = runsOf(pids);
+    t.diagnostic(`${pids.length} requests; served per worker: ${runs.map((r) => r.count).join(', ')}`);
+    assert.equal(new Set(pids).size, runs.length, `each worker served one unbroken run: ${runs.map((r) => r.pid).join(' ')}`);
+    assert.ok(runs.slice(0, -1).every((r) => r.count >= 20), 'none was replaced before its quota');
+    // The order in portico's log: for each worker that exited, its quota
+    // line, then the ready line of a successor, and only then its exit.
+    const lines = server.logs().split('\n');
+    const at = (pattern: RegExp): number => lines.findIndex((line) => pattern.test(line));
+    const gone = [...server.logs().matchAll(/exiting pid=(\d+)/g)].map((m) => Number(m[1]));
+    for (const pid of gone) {
+      const quota = at(new RegExp(`worker ${pid} served its \\d+ requests; replacing it`));
+      const exit = at(new RegExp(`exiting pid=${pid}\\b`));
+      assert.ok(quota !== -1 && quota < exit, `worker ${pid}: its quota line comes before its exit`);
+      const successors = lines
+        .slice(quota, exit)
+        .map((line) => /booted worker with pid (\d+)/.exec(line)?.[1])
+        .filter((pid): pid is string => pid !== undefined);
+      assert.ok(successors.length >= 1, `worker ${pid} exited before a successor was ready:\n${lines.slice(quota, exit + 1).join('\n')}`);
+      assert.ok(pids.includes(Number(successors[0])), `its successor ${successors[0]} went on to serve`);
+    }
+    assert.doesNotMatch(server.logs(), /starting a new one|\[(WARNING|ERROR)\] (?!exiting pid)/, 'no crash, no complaint');
+  });
+});
+
+describe('--max-requests 5, -w 1, when the replacement cannot start', { timeout: 60_000 }, () => {
+  const temp = makeTempDir('portico-recycle-broken-');
+  const appFile = join(temp.path, 'exit_telling_app.py');
+  let server: Portico;
+  before(async () => {
+    writeFileSync(appFile, EXIT_TELLING_APP);
+    server = await startPortico({ app: 'exit_telling_app:application', args: ['--chdir', temp.path, '-w', '1', '--max-requests', '5', '--keep-alive', '60'] });
+  });
+  after(async () => {
+    await server?.stop();
+    temp.remove();
+  });
+
+  it('keeps the old worker serving, and says why', async () => {
+    const [worker] = await sendBackToBack(server, (pids) => pids.length >= 2, 10_000);
+    // The next import fails: the replacement started at the quota cannot boot.
+    writeFileSync(appFile, EXIT_TELLING_APP + '\ndef broken(:\n');
+    const failed = (): boolean => /could not start a replacement for worker \d+; it keeps serving/.test(server.logs());
+    const before = await sendBackToBack(server, failed, 20_000);
+    const after = await sendBackToBack(server, (pids) => pids.length >= 20, 20_000);
+    assert.deepEqual(new Set([...before, ...after]), new Set([worker]), 'the same worker served every request');
+    assert.match(server.logs(), new RegExp(`worker ${worker} served its 5 requests; replacing it`));
+    assert.match(server.logs(), new RegExp(`could not start a replacement for worker ${worker}; it keeps serving`));
+    assert.match(server.logs(), /SyntaxError/, 'with the import error');
+    assert.ok(isRunning(server.pid), 'the server stays up');
+    assert.doesNotMatch(server.logs(), /exiting pid=/, 'the old worker was never stopped');
   });
 });
