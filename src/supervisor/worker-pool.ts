@@ -1,17 +1,18 @@
 /**
  * The workers of one application and the queue in front of them, in the
  * manner of gunicorn's arbiter: it spawns workers, hands requests to the
- * least busy one, queues the rest up to a bound, replaces a worker that dies
- * or has served its quota, and swaps in a new generation on reload. A worker
- * that cannot import the application halts the pool instead of being
- * respawned forever.
+ * least busy one (pickWorker), queues the rest up to a bound, replaces a
+ * worker that dies or has served its quota, and swaps in a new generation on
+ * reload. A worker that cannot import the application halts the pool
+ * instead of being respawned forever.
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { AppLoadError, WorkerBootError } from '../errors.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { PythonProcess, type PythonProcessConfig } from './python-process.js';
 import type { WorkerHandle } from './worker-handle.js';
-import { WorkerProcess } from './worker-process.js';
+import { WorkerProcess, type WorkerState } from './worker-process.js';
 import { Zygote } from './zygote.js';
 
 /** A request waiting for, or held by, a worker. */
@@ -36,16 +37,72 @@ export interface PoolConfig extends PythonProcessConfig {
 /**
  * How many requests a worker may hold per thread. More than one lets the
  * next request wait in the worker's socket buffer instead of a round trip
- * away, so a busy worker reads several at once; few enough that little waits
- * behind a slow request.
+ * away, so a busy worker reads several at once (hello world: ~9.5k req/s at
+ * 4, ~12k at 16, docs/benchmarks/analysis.md).
  */
-const PIPELINE_PER_THREAD = 16;
+export const PIPELINE_PER_THREAD = 16;
+
+/**
+ * The longest a request may be expected to wait on a worker's channel behind
+ * others. Past it, the request waits in the pool's queue instead, for
+ * whichever worker frees a thread first. See pickWorker.
+ */
+export const PIPELINE_WAIT_MS = 5;
 
 /** Respawn delays for workers that keep dying young: 100 ms doubling up to 10 s. */
 const RESPAWN_BASE_MS = 100;
 const RESPAWN_MAX_MS = 10_000;
 /** A worker that lived this long resets the backoff. */
 const HEALTHY_LIFETIME_MS = 5_000;
+
+/** What the dispatch policy reads of a worker. */
+export interface DispatchCandidate {
+  readonly state: WorkerState;
+  readonly inflight: number;
+  /** performance.now() when it last finished a request, or was given one while idle. */
+  readonly progressAt: number;
+  /** Milliseconds between the requests it finishes while busy; 0 while unknown. */
+  readonly pace: number;
+}
+
+/**
+ * The dispatch policy. An idle worker first, else the least busy one with a
+ * free thread. A request that would wait on a worker's channel behind others
+ * (pipelining, which is what makes small requests cheap) goes there only if,
+ * at the pace that worker has been finishing requests, its turn would come
+ * within PIPELINE_WAIT_MS, and only if it has finished something within that
+ * time: one that has not is in a long request, and is given nothing to hold
+ * until it is done. Otherwise undefined: the request waits in the pool's
+ * queue for the first worker that frees up, as in gunicorn, instead of
+ * behind a long-running request while another worker goes idle.
+ *
+ * What is sent cannot be taken back, so requests pipelined just before a
+ * request turns out long still wait for it (at most what the pace allowed).
+ * Taking them back would need the worker to say that it never began one: a
+ * CANCEL that crosses the worker's start looks the same at the front as one
+ * that came before it (ACCEPT, then an aborted end), and a request must never
+ * run twice.
+ */
+export function pickWorker<W extends DispatchCandidate>(workers: Iterable<W>, threads: number, now: () => number = () => performance.now()): W | undefined {
+  const depth = threads * PIPELINE_PER_THREAD;
+  let best: W | undefined;
+  let at = -1;
+  for (const worker of workers) {
+    const inflight = worker.inflight;
+    if (worker.state !== 'ready' || inflight >= depth) continue;
+    if (best !== undefined && inflight >= best.inflight) continue;
+    if (inflight >= threads) {
+      if (at < 0) at = now();
+      // Nothing finished for that long: it is in a long request, which may run on for much longer.
+      if (at - worker.progressAt > PIPELINE_WAIT_MS) continue;
+      // Its turn comes once the requests ahead of it, and one running, have finished.
+      if ((inflight - threads + 1) * worker.pace > PIPELINE_WAIT_MS) continue;
+    }
+    best = worker;
+    if (inflight === 0) break;
+  }
+  return best;
+}
 
 interface PoolEvents {
   workerExit: [pid: number, description: string];
@@ -63,7 +120,6 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Per-worker request quota for --max-requests. */
   readonly #quota = new Map<WorkerProcess, number>();
   readonly #queue: PoolJob[] = [];
-  readonly #pipelineDepth: number;
   #target: number;
   /** With --preload: the zygote the current generation is forked from. */
   #zygote: Zygote | null = null;
@@ -75,7 +131,6 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.#config = config;
     this.#log = log;
     this.#target = config.workers;
-    this.#pipelineDepth = config.threads * PIPELINE_PER_THREAD;
   }
 
   /** Pids of the workers that take requests. */
@@ -238,12 +293,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   /**
-   * Gives the job to an idle worker, else to the least busy one with room,
-   * else queues it. Requests pipelined to a busy worker are waiting just as
-   * queued ones are, so --backlog bounds both together; past it, 503.
+   * Gives the job to the worker pickWorker chooses, else queues it. Requests
+   * pipelined to a busy worker are waiting just as queued ones are, so
+   * --backlog bounds both together; past it, 503.
    */
   submit(job: PoolJob): void {
-    const worker = this.#queue.length === 0 ? this.#pickWorker() : undefined;
+    const worker = this.#queue.length === 0 ? pickWorker(this.#workers, this.#config.threads) : undefined;
     const waiting = this.#waiting();
     if (worker !== undefined && (worker.inflight < this.#config.threads || waiting < this.#config.backlog)) {
       this.#assign(job, worker);
@@ -272,19 +327,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.#checkQuota(worker);
   }
 
-  #pickWorker(): WorkerProcess | undefined {
-    let best: WorkerProcess | undefined;
-    for (const worker of this.#workers) {
-      if (worker.state !== 'ready' || worker.inflight >= this.#pipelineDepth) continue;
-      if (best === undefined || worker.inflight < best.inflight) best = worker;
-      if (best.inflight === 0) break;
-    }
-    return best;
-  }
-
+  /** A worker finished something or became ready: the queue's oldest go to whichever worker pickWorker now allows. */
   #drainQueue(): void {
     while (this.#queue.length > 0) {
-      const worker = this.#pickWorker();
+      const worker = pickWorker(this.#workers, this.#config.threads);
       if (worker === undefined) return;
       this.#assign(this.#queue.shift() as PoolJob, worker);
     }

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import {
   FrameDecoder,
   FrameType,
@@ -55,6 +56,9 @@ const CHANNEL_DRAIN_MS = 1_000;
 /** Between the stack-dump signal and SIGKILL for a stuck worker: time enough to write a traceback. */
 const STUCK_KILL_GRACE_MS = 1_000;
 
+/** How much each finished request moves the worker's pace: a few requests outweigh an old one. */
+const PACE_WEIGHT = 0.25;
+
 /** Why a process ended, in words an operator can act on. */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null, killReason: string | null = null): string {
   if (signal !== null) {
@@ -90,6 +94,11 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   #killReason: string | null = null;
   #dispatched = 0;
   readonly #threads: number;
+  /** See progressAt and pace. */
+  #progressAt = 0;
+  #pace = 0;
+  /** performance.now() for the channel read being handled; -1 until asked. One read ends several requests. */
+  #readAt = -1;
 
   constructor(handle: WorkerHandle, threads: number, log: ErrorLog) {
     super();
@@ -134,6 +143,20 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     return this.#dispatched;
   }
 
+  /**
+   * performance.now() when the worker last finished a request, or was given
+   * one while idle: how long it has been on its current work, as far as the
+   * front can see.
+   */
+  get progressAt(): number {
+    return this.#progressAt;
+  }
+
+  /** Milliseconds between the requests it finishes while busy, smoothed; 0 until it has finished one. */
+  get pace(): number {
+    return this.#pace;
+  }
+
   /** Why the process ended, once it has. */
   get exitDescription(): string | null {
     return this.#exitDescription;
@@ -141,6 +164,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
 
   /** Sends a request; returns its stream id for the follow-up frames. */
   dispatch(stream: WorkerStream, environ: Pairs, flags: number): number {
+    if (this.#streams.size === 0) this.#progressAt = performance.now();
     const id = this.#streams.add(stream);
     this.#dispatched++;
     this.#send(encodeRequest(id, flags, environ));
@@ -234,6 +258,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   }
 
   #receive(chunk: Buffer): void {
+    this.#readAt = -1;
     try {
       this.#decoder.push(chunk, this.#handle);
     } catch (error) {
@@ -291,6 +316,11 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
 
   #endStream(id: number): void {
     this.#streams.delete(id);
+    // Before 'streamDone': the pool decides at once where waiting requests go.
+    if (this.#readAt < 0) this.#readAt = performance.now();
+    const interval = this.#readAt - this.#progressAt;
+    this.#pace = this.#pace === 0 ? interval : this.#pace + (interval - this.#pace) * PACE_WEIGHT;
+    this.#progressAt = this.#readAt;
     this.emit('streamDone');
   }
 
