@@ -11,6 +11,7 @@ import { fixtureApp, startPortico, type Portico } from '../helpers/portico.js';
 import { eventually, httpRequest } from '../helpers/http-client.js';
 import { isReaped } from '../helpers/proc.js';
 import { servingPids, sleepyPid } from '../helpers/serving-workers.js';
+import { RawConnection, rawRequest } from '../helpers/raw-connection.js';
 
 interface Identity {
   pid: number;
@@ -85,18 +86,42 @@ describe('--timeout 2, -w 2', { timeout: 60_000 }, () => {
     const after = await servingPids(server.url, 2, '/sleep?s=0.3', sleepyPid);
     assert.ok(!after.has(stuck), 'a new worker serves in its place');
   });
+});
 
-  it('moves requests queued behind a stuck worker to the other workers: none is lost', async () => {
-    await servingPids(server.url, 2, '/sleep?s=0.3', sleepyPid);
-    const stuck = httpRequest(`${server.url}/forever?mark=queue`, { timeoutMs: 20_000 });
-    await server.waitForLog(/stuck pid=\d+ mark=queue\b/, 5_000);
-    const started = Date.now();
-    const quick = await Promise.all(Array.from({ length: 12 }, (_, i) => httpRequest(`${server.url}/sleep?s=0.05&n=${i}`, { timeoutMs: 20_000 })));
-    const elapsed = Date.now() - started;
-    assert.deepEqual(quick.map((r) => r.status), Array(12).fill(200), 'every queued request served');
-    assert.equal((await stuck).status, 504);
-    // Each waits at most for the stuck worker's deadline, never for a second one.
-    assert.ok(elapsed < 8_000, `queued requests done after ${elapsed} ms`);
+describe('--timeout 2, -w 1, requests pipelined behind a stuck one', { timeout: 60_000 }, () => {
+  // A fresh worker (no pace known yet) given three requests in one turn of
+  // the front's event loop: the dispatch policy (pickWorker) sends the two
+  // after the first onto the same worker's channel, as their turn seems
+  // only microseconds away. The first never ends: the two wait on the stuck
+  // worker's channel, unstarted, until the timeout replaces it.
+  it('moves them to the replacement, where each runs once and is served: only the stuck one gets 504', async () => {
+    const { app, args } = fixtureApp('sleepy_app');
+    const server = await startPortico({ app, args: [...args, '-w', '1', '--timeout', '2', '--keep-alive', '60'] });
+    const conn = await RawConnection.open(server.port);
+    try {
+      const started = Date.now();
+      // One write, so the front parses (and dispatches) all three at once.
+      conn.write(['/forever?mark=head', '/sleep?s=0&mark=behind-1', '/sleep?s=0&mark=behind-2'].map((target) => rawRequest('GET', target)).join(''));
+      const stuck = Number((await server.waitForLog(/stuck pid=(\d+) mark=head\b/, 5_000))[1]);
+      const responses = await conn.readResponses(3, 20_000);
+      const elapsed = Date.now() - started;
+      assert.deepEqual(responses.map((r) => r.status), [504, 200, 200], 'the stuck one timed out, the two behind it were served');
+      const servedBy = responses.slice(1).map((r) => sleepyPid(r.body.toString('utf8')));
+      assert.ok(servedBy.every((pid) => pid !== stuck), `served by the replacement, not the stuck worker ${stuck}: ${servedBy.join(', ')}`);
+      // The stuck one's 2 s, the 1 s grace before SIGKILL, and a worker's boot; never a second timeout.
+      assert.ok(elapsed < 8_000, `all answered after ${elapsed} ms`);
+      await eventually(`stuck worker ${stuck} reaped`, () => (isReaped(stuck) ? true : undefined), 5_000);
+      // What a worker prints can come after its response: wait for the line, then count.
+      for (const mark of ['behind-1', 'behind-2']) {
+        const ran = new RegExp(`sleeping pid=(\\d+) mark=${mark}\\b`, 'g');
+        await server.waitForLog(new RegExp(ran.source), 5_000);
+        assert.deepEqual([...server.logs().matchAll(ran)].map((m) => Number(m[1])), [servedBy[0]], `${mark} ran once, on the replacement`);
+      }
+      assert.equal(server.logs().match(/timed out after/g)?.length, 1, 'only the stuck request timed out');
+    } finally {
+      conn.destroy();
+      await server.stop();
+    }
   });
 });
 
