@@ -11,11 +11,10 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureApp, startPortico, type Portico } from '../helpers/portico.js';
-import { eventually, httpRequest } from '../helpers/http-client.js';
+import { eventually, httpRequest, sleep } from '../helpers/http-client.js';
 import { isReaped, isRunning } from '../helpers/proc.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { servingPids } from '../helpers/serving-workers.js';
-import { TimedLog } from '../helpers/timed-log.js';
 import { workerPids } from '../helpers/worker-tree.js';
 import { FIXTURE_APPS } from '../helpers/paths.js';
 
@@ -88,43 +87,101 @@ describe('worker deaths, -w 2', { timeout: 60_000 }, () => {
   });
 });
 
-describe('workers that keep dying young', { timeout: 60_000 }, () => {
+/**
+ * While the file $DOOM_FILE exists when a worker imports it, the worker dies
+ * (exit 1) a second after it is ready. Each worker prints, with the time in
+ * ms, when it was imported and when it dies: the gap between one's death and
+ * the next one's import is the respawn delay plus what a start costs, never
+ * less than the delay, whatever the load on the machine.
+ */
+const DOOMED_APP = `
+import os
+import sys
+import threading
+import time
+
+
+def _say(what):
+    print('%s pid=%d at=%d' % (what, os.getpid(), int(time.time() * 1000)), file=sys.stderr, flush=True)
+
+
+def _die_soon():
+    # Long enough after the import for the worker to have reported ready: a
+    # worker that never gets ready is a boot failure, which stops the server.
+    time.sleep(1.0)
+    _say('dying')
+    os._exit(1)
+
+
+_say('imported')
+if os.path.exists(os.environ['DOOM_FILE']):
+    threading.Thread(target=_die_soon, daemon=True).start()
+
+
+def application(environ, start_response):
+    body = str(os.getpid()).encode()
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])
+    return [body]
+`;
+
+/** The respawn delay after the nth death in a row of workers that die young: none after the first, then 100 ms doubling. */
+const documentedDelay = (n: number): number => (n <= 1 ? 0 : 100 * 2 ** (n - 2));
+
+describe('workers that keep dying young', { timeout: 90_000 }, () => {
   const temp = makeTempDir('portico-doomed-');
   const doomFile = join(temp.path, 'doom');
   let server: Portico;
   before(async () => {
-    const { app, args } = fixtureApp('doomed_app');
-    server = await startPortico({ app, args: [...args, '-w', '1'], env: { DOOM_FILE: doomFile } });
+    writeFileSync(join(temp.path, 'doomed_app.py'), DOOMED_APP);
+    writeFileSync(doomFile, '');
+    server = await startPortico({ app: 'doomed_app:application', args: ['--chdir', temp.path, '-w', '1'], env: { DOOM_FILE: doomFile } });
   });
   after(async () => {
     await server?.stop();
     temp.remove();
   });
 
-  it('are respawned with a growing delay, and serve again once they stop dying', async (t) => {
-    const log = new TimedLog(server);
-    writeFileSync(doomFile, '');
-    const [first] = workerPids(server.pid);
-    assert.ok(first !== undefined);
-    // Only workers started from now on are doomed: replace the healthy one.
-    process.kill(first, 'SIGKILL');
-    const deaths = await eventually('six young deaths', () => {
-      const lines = log.matching(/worker \d+ exited with code 1; starting a new one/);
-      return lines.length >= 6 ? lines.slice(0, 6) : undefined;
-    }, 25_000, 50);
-    const gaps = deaths.slice(1).map((d, i) => d.at - (deaths[i] as { at: number }).at);
-    t.diagnostic(`gaps between young deaths (ms): ${gaps.join(', ')}`);
-    assert.ok(isRunning(server.pid), 'the server keeps running');
-    // Loose: with backoff the delays double (100 ms up to 10 s); without it every gap would be one boot.
-    const earlyGap = Math.min(gaps[0] as number, gaps[1] as number);
-    const lastGap = gaps[gaps.length - 1] as number;
-    assert.ok(lastGap > earlyGap + 400, `respawns slow down: early gap ${earlyGap} ms, last ${lastGap} ms`);
+  const events = (what: 'imported' | 'dying'): Array<{ pid: number; at: number }> =>
+    [...server.logs().matchAll(new RegExp(`${what} pid=(\\d+) at=(\\d+)`, 'g'))].map((m) => ({ pid: Number(m[1]), at: Number(m[2]) }));
+
+  it('are respawned with a growing delay, reset once a worker lives; then serve again', async (t) => {
+    const DEATHS = 6;
+    await eventually(`${DEATHS} deaths`, () => (events('dying').length >= DEATHS ? true : undefined), 40_000, 50);
+    // The next worker is imported at least 1.6 s from now: it lives.
     rmSync(doomFile);
-    const answer = await eventually('a worker that lives serves', async () => {
+    const imports = await eventually(`${DEATHS + 1} imports`, () => {
+      const all = events('imported');
+      return all.length >= DEATHS + 1 ? all : undefined;
+    }, 20_000, 50);
+    const deaths = events('dying').slice(0, DEATHS);
+    assert.deepEqual(deaths.map((d) => d.pid), imports.slice(0, DEATHS).map((i) => i.pid), 'one worker at a time, each dying once');
+    const delays = deaths.map((death, i) => (imports[i + 1] as { at: number }).at - death.at);
+    t.diagnostic(`from each death to the next import (ms): ${delays.join(', ')}; documented delays: ${delays.map((_, i) => documentedDelay(i + 1)).join(', ')}`);
+    for (const [i, delay] of delays.entries()) {
+      assert.ok(delay >= documentedDelay(i + 1), `respawn ${i + 1} came ${delay} ms after the death, before its ${documentedDelay(i + 1)} ms backoff`);
+    }
+    for (const pid of deaths.map((d) => d.pid)) assert.match(server.logs(), deathLine(pid), `worker ${pid}'s death is logged`);
+    assert.ok(isRunning(server.pid), 'the server keeps running');
+
+    // A worker that lived past the healthy lifetime (5 s) resets the backoff:
+    // its successor comes at once, not after the 3.2 s the 7th death in a row would wait.
+    const healthy = imports[DEATHS] as { pid: number; at: number };
+    const answer = await eventually('the living worker serves', async () => {
       const result = await httpRequest(`${server.url}/`, { timeoutMs: 3_000 });
       return result.status === 200 ? result : undefined;
     }, 20_000, 200);
-    assert.match(answer.text, /^\d+$/);
+    assert.equal(Number(answer.text), healthy.pid);
+    await sleep(Math.max(0, healthy.at + 5_500 - Date.now()));
+    const killedAt = Date.now();
+    process.kill(healthy.pid, 'SIGKILL');
+    const next = await eventually('its successor imported', () => events('imported').find((i) => i.at >= killedAt && i.pid !== healthy.pid), 20_000, 50);
+    t.diagnostic(`after a healthy worker's death the next import came ${next.at - killedAt} ms later`);
+    assert.ok(next.at - killedAt < 2_500, `backoff reset: ${next.at - killedAt} ms, where a 7th young death waits 3200 ms`);
+    const served = await eventually('the successor serves', async () => {
+      const result = await httpRequest(`${server.url}/`, { timeoutMs: 3_000 });
+      return result.status === 200 ? result : undefined;
+    }, 20_000, 200);
+    assert.equal(Number(served.text), next.pid);
   });
 });
 
@@ -152,6 +209,49 @@ describe('a worker that cannot import the application any more', { timeout: 60_0
       for (const pid of before) {
         await eventually(`worker ${pid} gone`, () => (isRunning(pid) ? undefined : true), 5_000);
       }
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+/** /corrupt writes bytes that are no frame on the worker's channel (fd 3), as a stray write by the application would. */
+const CHANNEL_CORRUPTING_APP = `
+import os
+
+
+def application(environ, start_response):
+    if environ['PATH_INFO'] == '/corrupt':
+        os.write(3, b'\\xff' * 12)
+    body = str(os.getpid()).encode()
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])
+    return [body]
+`;
+
+describe('a worker killed for a corrupt channel', { timeout: 60_000 }, () => {
+  const temp = makeTempDir('portico-corrupt-');
+  after(() => temp.remove());
+
+  // The kill is portico's own: "perhaps out of memory" is for a SIGKILL it did
+  // not send. WorkerProcess#receive kills without giving a reason, which
+  // describeExit then takes for the OOM killer's; worker-process.ts is for
+  // its owner to change.
+  it('is not called "perhaps out of memory", and is replaced', { todo: 'worker-process.ts: the corrupt-channel kill gives no kill reason' }, async () => {
+    writeFileSync(join(temp.path, 'corrupting_app.py'), CHANNEL_CORRUPTING_APP);
+    const server = await startPortico({ app: 'corrupting_app:application', args: ['--chdir', temp.path, '-w', '1'] });
+    try {
+      const worker = Number((await httpRequest(`${server.url}/`)).text);
+      // 502, or 200 when the whole response was read before the bytes that are no frame.
+      assert.ok([200, 502].includes((await httpRequest(`${server.url}/corrupt`)).status));
+      await server.waitForLog(/worker channel is corrupt/, 5_000);
+      const why = (await server.waitForLog(deathLine(worker), 5_000))[1] as string;
+      assert.match(why, /^was killed by SIGKILL/);
+      assert.doesNotMatch(why, /out of memory/);
+      const next = await eventually('a new worker serves', async () => {
+        const result = await httpRequest(`${server.url}/`, { timeoutMs: 3_000 });
+        return result.status === 200 ? Number(result.text) : undefined;
+      }, 10_000, 100);
+      assert.notEqual(next, worker);
     } finally {
       await server.stop();
     }
