@@ -486,7 +486,11 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   #onClientClose(): void {
     this.#responseClosed = true;
     this.#file?.destroy();
-    if (this.#workerDone) return;
+    // 'close' also follows a response that went out whole before the
+    // worker's RESPONSE_END arrived: nothing to cancel then. A CANCEL would
+    // race the worker's end of the stream and come back as an ABORT, which
+    // closes a healthy keep-alive connection.
+    if (this.#workerDone || this.#res.writableFinished) return;
     if (this.#worker === null) {
       this.#pool.withdraw(this);
       return;
