@@ -222,15 +222,6 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Whether the worker can have begun stream `id`. A worker takes requests in
-   * the order they were sent, at most `threads` at a time, so only the oldest
-   * `threads` unfinished ones can have begun.
-   */
-  mayHaveStarted(id: number): boolean {
-    return this.#streams.ids().slice(0, this.#threads).includes(id);
-  }
-
-  /**
    * Frames (or a header and then its payload) wait for the end of the
    * event-loop turn and go out in one writev, in the order sent, so that
    * requests arriving together cost the worker one read.
@@ -263,6 +254,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
       this.#decoder.push(chunk, this.#handle);
     } catch (error) {
       this.#log.error(`worker channel is corrupt (${(error as Error).message}); stopping the worker`, this.#pid);
+      this.#killReason ??= 'after its channel was corrupt';
       this.kill();
     }
   }
@@ -328,7 +320,9 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     if (this.#state === 'exited') return;
     this.#state = 'exited';
     this.#exitDescription = failure ?? describeExit(code, signal, this.#killReason);
-    // See mayHaveStarted(): only the oldest `threads` streams can have begun.
+    // A worker takes requests in the order they were sent, at most `threads`
+    // at a time, so only the oldest `threads` unfinished ones can have begun
+    // (an ACCEPT may be on its way when the worker dies).
     const orphans = this.#streams.clear();
     const reason = `worker ${this.#pid} ${this.#exitDescription}`;
     orphans.forEach((stream, index) => stream.onWorkerLost(reason, index < this.#threads));

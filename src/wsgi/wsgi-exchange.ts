@@ -62,8 +62,6 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   readonly #timeoutSeconds: number;
   readonly #limitRequestBody: number;
   readonly #deadlines: DeadlineList | null;
-  /** The --timeout deadline started: it runs on when the request moves to another worker. */
-  #deadlineStarted = false;
   // Deadlined: owned by #deadlines.
   deadlineAt = 0;
   deadlinePrev: Deadlined | null = null;
@@ -150,24 +148,18 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     if (this.#hasBody) flags |= RequestFlag.HAS_BODY;
     if (this.#expectContinue) flags |= RequestFlag.EXPECT_CONTINUE;
     this.#streamId = worker.dispatch(this, this.#environ, flags);
-    if (this.#deadlines !== null && !this.#deadlineStarted) {
-      this.#deadlineStarted = true;
-      this.#deadlines.add(this);
-    }
   }
 
   /**
    * --timeout: a request still running at its deadline gets 504, and its
-   * worker, stuck in the application, is replaced. A request still waiting
-   * behind a stuck one is not to blame: it moves on when that worker dies.
+   * worker, stuck in the application, is replaced. The deadline runs from
+   * the worker's ACCEPT, which it sends just before the application starts
+   * on the request: time spent waiting behind other requests, or moving to
+   * another worker when its first one died, is not the application's.
    */
   onDeadline(): void {
     const worker = this.#worker;
     if (this.#workerDone || worker === null) return;
-    if (!this.#accepted && !worker.mayHaveStarted(this.#streamId)) {
-      this.#deadlines?.add(this);
-      return;
-    }
     this.#settleWorkerSide();
     this.#log.error(`${this.#what} timed out after ${this.#timeoutSeconds}s on worker ${worker.pid}; stopping the worker, its stack follows`);
     worker.terminateStuck(`after a request timed out (--timeout ${this.#timeoutSeconds})`);
@@ -192,6 +184,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
 
   onAccept(): void {
     this.#accepted = true;
+    this.#deadlines?.add(this);
     if (!this.#hasBody) return;
     if (this.#expectContinue) this.#readBody();
     // Without Expect: 100-continue the client sends the body anyway, so let a window of it through.

@@ -236,7 +236,7 @@ describe('a worker killed for a corrupt channel', { timeout: 60_000 }, () => {
   // not send. WorkerProcess#receive kills without giving a reason, which
   // describeExit then takes for the OOM killer's; worker-process.ts is for
   // its owner to change.
-  it('is not called "perhaps out of memory", and is replaced', { todo: 'worker-process.ts: the corrupt-channel kill gives no kill reason' }, async () => {
+  it('is not called "perhaps out of memory", and is replaced', async () => {
     writeFileSync(join(temp.path, 'corrupting_app.py'), CHANNEL_CORRUPTING_APP);
     const server = await startPortico({ app: 'corrupting_app:application', args: ['--chdir', temp.path, '-w', '1'] });
     try {
