@@ -55,6 +55,16 @@ const RESPAWN_MAX_MS = 10_000;
 /** A worker that lived this long resets the backoff. */
 const HEALTHY_LIFETIME_MS = 5_000;
 
+/**
+ * How long to wait before replacing a worker that died young, the
+ * `youngDeaths`th in a row: at once for the first (a one-off crash), then
+ * capped exponential, so that an application that dies at every start does
+ * not spin the machine.
+ */
+export function respawnDelay(youngDeaths: number): number {
+  return youngDeaths <= 1 ? 0 : Math.min(RESPAWN_MAX_MS, RESPAWN_BASE_MS * 2 ** (youngDeaths - 2));
+}
+
 /** What the dispatch policy reads of a worker. */
 export interface DispatchCandidate {
   readonly state: WorkerState;
@@ -123,6 +133,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   #target: number;
   /** With --preload: the zygote the current generation is forked from. */
   #zygote: Zygote | null = null;
+  /** Zygotes this pool stopped itself: their end is expected, not a warning. */
+  readonly #retiredZygotes = new WeakSet<Zygote>();
   #stopping = false;
   #youngDeaths = 0;
 
@@ -149,12 +161,21 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     }
   }
 
-  #startZygote(): Promise<Zygote> {
-    return Zygote.start(this.#config, this.#log, (description) => {
-      if (this.#stopping) return;
+  async #startZygote(): Promise<Zygote> {
+    let zygote: Zygote | null = null;
+    zygote = await Zygote.start(this.#config, this.#log, (description) => {
+      // One this pool stopped itself (replaced at a reload) ends as asked.
+      if (this.#stopping || (zygote !== null && this.#retiredZygotes.has(zygote))) return;
       // Its workers serve on; the next one needed comes from a new zygote.
       this.#log.warning(`the --preload zygote ${description}; a new one starts when a worker is needed`);
     });
+    return zygote;
+  }
+
+  #retireZygote(zygote: Zygote | null): void {
+    if (zygote === null) return;
+    this.#retiredZygotes.add(zygote);
+    zygote.stop();
   }
 
   /** A new worker process: forked from the zygote with --preload, else spawned. */
@@ -209,9 +230,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   /** A serving worker died: log why, and start another, with backoff if they keep dying young. */
   #onUnplannedExit(worker: WorkerProcess, description: string, lifetimeMs: number): void {
-    this.#log.warning(`worker ${worker.pid} ${description}; starting a new one`, worker.pid);
     this.#youngDeaths = lifetimeMs < HEALTHY_LIFETIME_MS ? this.#youngDeaths + 1 : 0;
-    const delay = this.#youngDeaths <= 1 ? 0 : Math.min(RESPAWN_MAX_MS, RESPAWN_BASE_MS * 2 ** (this.#youngDeaths - 2));
+    const delay = respawnDelay(this.#youngDeaths);
+    this.#log.warning(`worker ${worker.pid} ${description}; starting a new one${delay > 0 ? ` in ${delay} ms` : ''}`, worker.pid);
     setTimeout(() => this.#fillToTarget(), delay).unref();
   }
 
@@ -247,12 +268,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     const failure = settled.find((result) => result.status === 'rejected');
     if (failure !== undefined) {
       for (const result of settled) if (result.status === 'fulfilled') this.#retire(result.value);
-      zygote?.stop();
+      this.#retireZygote(zygote);
       throw failure.reason;
     }
     for (const worker of old) this.#retire(worker);
     if (zygote !== null) {
-      this.#zygote?.stop();
+      this.#retireZygote(this.#zygote);
       this.#zygote = zygote;
     }
   }

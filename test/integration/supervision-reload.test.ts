@@ -227,9 +227,15 @@ describe('SIGHUP with --preload, -w 2', { timeout: 60_000 }, () => {
     assert.equal(oldWorkers.length, 2);
     assert.ok(oldZygote !== undefined, 'a zygote above the workers');
     assert.match((await httpRequest(`${server.url}/`)).text, /^v1 /);
+    // In flight across the reload: its old worker finishes it after its zygote was stopped.
+    const inFlight = httpRequest(`${server.url}/slow?s=1.5`, { timeoutMs: 15_000 });
+    await sleep(300);
     app.setVersion('v2');
     process.kill(server.pid, 'SIGHUP');
     await server.waitForLog(/reloaded: new workers ready/, 15_000);
+    const finished = await inFlight;
+    assert.equal(finished.status, 200);
+    assert.match(finished.text, /^v1 /, 'the request in flight finished on the old code');
     // Not reaped by portico: the old zygote ends before its workers, which
     // then belong to init; gone from the living is what counts.
     for (const pid of [oldZygote, ...oldWorkers]) await eventually(`old process ${pid} gone`, () => (isRunning(pid) ? undefined : true), 10_000);
@@ -245,6 +251,7 @@ describe('SIGHUP with --preload, -w 2', { timeout: 60_000 }, () => {
     const answers = await Promise.all([0, 1].map(() => httpRequest(`${server.url}/slow?s=0.2`)));
     assert.deepEqual(answers.map((a) => a.text.split(' ')[0]), ['v2', 'v2'], 'the new code answers');
     assert.doesNotMatch(server.logs(), /starting a new one/, 'no worker crashed');
+    assert.doesNotMatch(server.logs(), /the --preload zygote/, 'the replaced zygote ending is no surprise');
   });
 });
 

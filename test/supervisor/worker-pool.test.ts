@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PIPELINE_PER_THREAD, PIPELINE_WAIT_MS, pickWorker } from '../../src/supervisor/worker-pool.js';
+import { PIPELINE_PER_THREAD, PIPELINE_WAIT_MS, pickWorker, respawnDelay } from '../../src/supervisor/worker-pool.js';
 import type { WorkerState } from '../../src/supervisor/worker-process.js';
 
 const NOW = 10_000;
@@ -86,5 +86,14 @@ describe('pickWorker', () => {
     assert.equal(reads, 0);
     pickWorker([worker('a', 1), worker('b', 2)], 1, counting);
     assert.equal(reads, 1, 'once per decision, not per worker');
+  });
+});
+
+describe('respawnDelay', () => {
+  it('replaces a first young death at once, then doubles from 100 ms, and never waits more than 10 s', () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map(respawnDelay), [0, 0, 100, 200, 400, 800, 1600]);
+    assert.equal(respawnDelay(8), 6400);
+    assert.equal(respawnDelay(9), 10_000);
+    assert.equal(respawnDelay(50), 10_000);
   });
 });
