@@ -307,7 +307,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.#spawn().then(
       () => this.#retire(worker),
       (error: AppLoadError | WorkerBootError) => {
-        this.#log.error(`could not start a replacement for worker ${worker.pid}; it keeps serving`);
+        // Another try after another quota's worth of requests: often enough
+        // to recover once the code is fixed, never a respawn loop.
+        if (worker.state === 'ready') this.#quota.set(worker, worker.dispatched + quota);
+        this.#log.error(`could not start a replacement for worker ${worker.pid}; it keeps serving and is replaced after another ${quota} requests`);
         this.#log.error(error instanceof AppLoadError ? error.report : error.message);
       },
     );

@@ -231,7 +231,7 @@ describe('--max-requests 5, -w 1, when the replacement cannot start', { timeout:
     temp.remove();
   });
 
-  it('keeps the old worker serving, and says why', async () => {
+  it('keeps the old worker serving, says why, and tries again a quota later', async () => {
     const [worker] = await sendBackToBack(server, (pids) => pids.length >= 2, 10_000);
     // The next import fails: the replacement started at the quota cannot boot.
     writeFileSync(appFile, EXIT_TELLING_APP + '\ndef broken(:\n');
@@ -244,5 +244,10 @@ describe('--max-requests 5, -w 1, when the replacement cannot start', { timeout:
     assert.match(server.logs(), /SyntaxError/, 'with the import error');
     assert.ok(isRunning(server.pid), 'the server stays up');
     assert.doesNotMatch(server.logs(), /exiting pid=/, 'the old worker was never stopped');
+    // Fixed: a later try (one per quota of requests, each waiting for the
+    // previous boot to fail) succeeds, and the worker is replaced after all.
+    writeFileSync(appFile, EXIT_TELLING_APP);
+    const fixed = await sendBackToBack(server, (pids) => pids.some((pid) => pid !== worker), 20_000);
+    assert.notEqual(fixed.at(-1), worker);
   });
 });
