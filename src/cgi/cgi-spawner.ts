@@ -106,7 +106,8 @@ class SpawnedCgiProcess implements CgiProcess {
   }
 
   onClose(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
-    this.#closeListeners.push(listener);
+    if (this.#closed && this.#exit !== null) listener(...this.#exit);
+    else this.#closeListeners.push(listener);
   }
 
   killGroup(): void {
