@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startEchoServer, type EchoServer } from '../conformance/conformance-server.js';
 import { exchange } from '../conformance/raw-exchange.js';
 import { headerValues } from '../helpers/raw-response.js';
+import { fixtureApp, startPortico } from '../helpers/portico.js';
 import { parsePreface } from '../../src/http/proxy-protocol.js';
 import { compileTrust, parseForwarded } from '../../src/http/proxy-headers.js';
 
@@ -84,6 +85,28 @@ describe('limits', { timeout: 30_000 }, () => {
     const result = await exchange(server.portico.port, req('POST /slow-body HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhe'), () => false, 5_000);
     assert.equal(result.finals[0]?.status, 408);
     assert.ok(result.closed);
+  });
+});
+
+describe('--body-timeout once the response has begun', { timeout: 30_000 }, () => {
+  test('closes the connection: the response cannot be replaced by a 408', async () => {
+    const { app, args } = fixtureApp('early_answer_app');
+    const server = await startPortico({ app, args: [...args, '--body-timeout', '1'] });
+    try {
+      // Over BODY_PREFETCH, so the request reaches the application before its body is all here.
+      const declared = 256 * 1024;
+      const head = `POST /early HTTP/1.1\r\nHost: a\r\nContent-Length: ${declared}\r\n\r\n`;
+      const result = await exchange(server.port, [Buffer.from(head, 'latin1'), Buffer.alloc(96 * 1024, 0x61)], () => false, 10_000);
+      assert.ok(result.closed, 'the connection was closed');
+      const text = result.received.toString('latin1');
+      assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(text, /started\n/);
+      assert.doesNotMatch(text, /read \d+ bytes|408/);
+      assert.doesNotMatch(text, /\r\n0\r\n\r\n$/, 'no final chunk: the client can tell the response is cut');
+      await server.waitForLog(/PORTICO_ERR_BODY_TIMEOUT|no request body bytes/, 5_000);
+    } finally {
+      await server.stop();
+    }
   });
 });
 
