@@ -22,12 +22,14 @@ class RecordingSocket:
     def __init__(self, sock):
         self.sock = sock
         self.sent = bytearray()
+        self.reads = 0
 
     def sendall(self, data):
         self.sent += data
         return self.sock.sendall(data)
 
     def recv_into(self, *args):
+        self.reads += 1
         return self.sock.recv_into(*args)
 
 
@@ -104,6 +106,17 @@ class BatchingTest(ChannelCase):
         ])
         self.assertEqual(support.body_of(got[4:8]), b"/r2")
         self.assertEqual(got[1][3]["headers"], [list(h) for h in TEXT] + [["Content-Length", "3"]])
+
+    def test_pipelined_requests_arrive_in_one_read(self):
+        """The worker reads in large chunks (RECV_BUFFER_SIZE): requests the
+        front batched into one write cost it one recv, not one each."""
+        frames = [support.request_frame(i, path="/r%d" % i) for i in range(1, 9)]
+        self.start(echo_app, preload=frames + [codec.encode_frame(codec.STOP, 0, 0)])
+        self.thread.join(5)
+        self.assertEqual(self.outcome, ["stopped"])
+        self.assertEqual(self.sock.reads, 1)
+        got = self.front.read_until(lambda f: f[:3] == ("RESPONSE_END", 0, 8))
+        self.assertEqual(len([f for f in got if f[0] == "RESPONSE_END"]), 8)
 
     def test_response_goes_out_when_nothing_else_is_pending(self):
         front = self.start(echo_app)
