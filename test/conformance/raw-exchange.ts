@@ -102,6 +102,9 @@ export async function exchange(
       // One more look: the close may come with the last bytes.
       return state();
     }
-    await Promise.race([new Promise<void>((r) => (wake = r)), pause(Math.max(1, deadline - Date.now()))]);
+    // Cleared once woken: a pending deadline timer would hold the test file's exit for up to timeoutMs.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise<void>((r) => (wake = r)), new Promise<void>((r) => (timer = setTimeout(r, Math.max(1, deadline - Date.now()))))]);
+    clearTimeout(timer);
   }
 }
