@@ -13,8 +13,9 @@
  *   front ◀──────────────────────────── socket ◀── script fd 2 ("E token")
  *   front ◀──{token, pid} / {token, error} / {token, status}── spawner (stdout)
  *
- * Node cannot pass file descriptors, so the three connections to the
- * spawner's private socket are the script's stdio themselves. If the
+ * Node cannot pass file descriptors, so the connections to the spawner's
+ * private socket are the script's stdio themselves (stdin only when the
+ * request has a body). If the
  * spawner cannot start or dies, scripts are started with child_process.spawn
  * (cgi-process.ts) until a new one is ready.
  */
