@@ -35,12 +35,15 @@ export interface PoolConfig extends PythonProcessConfig {
 }
 
 /**
- * How many requests a worker may hold per thread. More than one lets the
- * next request wait in the worker's socket buffer instead of a round trip
+ * How many requests a worker may hold per thread, at most. More than one lets
+ * the next request wait in the worker's socket buffer instead of a round trip
  * away, so a busy worker reads several at once (hello world: ~9.5k req/s at
- * 4, ~12k at 16, docs/benchmarks/analysis.md).
+ * 4, ~12k at 16; with the pace bound below, 64 over 16 took a 2-core machine
+ * from ~20% idle to ~13% and hello world from 24.7k to 29.9k req/s:
+ * docs/benchmarks/analysis.md). How deep a worker really gets is what
+ * PIPELINE_WAIT_MS allows at its pace: this only caps the fastest.
  */
-export const PIPELINE_PER_THREAD = 16;
+export const PIPELINE_PER_THREAD = 64;
 
 /**
  * The longest a request may be expected to wait on a worker's channel behind
