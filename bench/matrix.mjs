@@ -4,6 +4,7 @@
 // rotated order, so that no server gets all its runs back to back while
 // the machine happens to be quiet or busy.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startCpuMeter } from './cpu.mjs';
 import { treeMemory, sampleWhile, peakOf } from './memory.mjs';
 import { freePort, probe } from './process-group.mjs';
 import { peers } from './peers/index.mjs';
@@ -88,9 +89,10 @@ export async function runGroup({ workload, workers, plan, work, log }) {
         for (const { cell, server } of rotate(live, round + index)) {
           if (cell.status !== 'ok') continue;
           const sampler = sampleWhile(() => server.pids(), Math.max(300, (seconds * 1000) / 4));
+          const cpu = startCpuMeter(() => server.pids());
           let result;
           try {
-            result = await runWrk(wrkOptions(server, connections, seconds));
+            result = { ...(await runWrk(wrkOptions(server, connections, seconds))), cpu: cpu.stop() };
           } catch (error) {
             result = { error: error.message.slice(0, 500) };
           }

@@ -141,7 +141,9 @@ export function readStat(pid) {
   const close = text.lastIndexOf(')');
   const comm = text.slice(text.indexOf('(') + 1, close);
   const rest = text.slice(close + 2).split(' ');
-  return { pid, comm, state: rest[0], ppid: Number(rest[1]), pgrp: Number(rest[2]) };
+  // Fields 14-17: utime, stime, and the same for children it has reaped, in clock ticks.
+  const cpuTicks = Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+  return { pid, comm, state: rest[0], ppid: Number(rest[1]), pgrp: Number(rest[2]), cpuTicks };
 }
 
 /** pid and all its descendants (living, not zombies). */

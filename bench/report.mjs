@@ -19,6 +19,12 @@ function ms(seconds) {
   return `${(seconds * 1000).toFixed(seconds < 0.01 ? 2 : 1)} ms`;
 }
 
+/** CPU seconds per request as microseconds (or milliseconds from 10 ms up). */
+function cpuTime(seconds) {
+  if (seconds === undefined) return '–';
+  return seconds >= 0.01 ? `${(seconds * 1000).toFixed(1)} ms` : `${Math.round(seconds * 1e6)} µs`;
+}
+
 function cellName(workers, connections) {
   return `${workers} worker${workers > 1 ? 's' : ''} · ${connections} conns`;
 }
@@ -42,16 +48,16 @@ function workloadSection(results, rows, workload, chartPath) {
       for (const row of rows.filter((r) => r.workload === workload.id && r.workers === workers && r.connections === connections)) {
         const label = row.peer === 'portico' ? `**${row.label}**` : row.label;
         if (row.value === undefined) {
-          body.push([label, workers, connections, unavailable(row), '', '', '', '']);
+          body.push([label, workers, connections, unavailable(row), '', '', '', '', '', '']);
           continue;
         }
         const rate = workload.metric === 'rps' ? formatNumber(row.value) : `${formatNumber(row.value)} (${formatNumber(row.rps)} req/s)`;
         const relative = row.relative === undefined ? '–' : `${row.relative.toFixed(2)}×`;
-        body.push([label, workers, connections, rate, relative, ms(row.p50), ms(row.p99), Math.round(row.errors).toLocaleString('en-US')]);
+        body.push([label, workers, connections, rate, relative, ms(row.p50), ms(row.p99), Math.round(row.errors).toLocaleString('en-US'), cpuTime(row.serverCpu), cpuTime(row.machineCpu)]);
       }
     }
   }
-  out.push(table(['Server', 'Workers', 'Conns', metric.label, 'vs portico', 'p50', 'p99', 'errors'], body), '');
+  out.push(table(['Server', 'Workers', 'Conns', metric.label, 'vs portico', 'p50', 'p99', 'errors', 'server CPU/req', 'machine CPU/req'], body), '');
   return out.join('\n');
 }
 
@@ -118,6 +124,7 @@ function methodSection(results) {
     '- req/s counts only responses with a 2xx or 3xx status (wrk\'s total minus its "Non-2xx or 3xx responses"): an error answered fast is not throughput. The errors column adds those responses to wrk\'s socket errors (connect, read, write, timeout).',
     `- The 10 MiB echo and the CGI scripts are slow per request: at 256 connections a ${p.longSeconds} s run completes only a few requests per connection, so their latency percentiles are bounded by the run length. Their throughput still counts every byte wrk read, partial responses included.`,
     '- Memory: RSS and PSS (from `/proc/PID/smaps_rollup`) summed over every process of the server (the process group it was started in and all descendants, including fcgiwrap for nginx + fcgiwrap); idle after start-up, and the peak of samples taken during the runs at the highest connection count.',
+    '- CPU per request: the CPU time the server\'s processes spent during a run (utime + stime from `/proc/PID/stat`, with that of the children they reaped, such as CGI scripts), and the busy time of the whole machine (`/proc/stat`: every core, wrk and the kernel\'s network work included), each divided by the answered (2xx/3xx) requests; medians over the rounds. With every core busy, req/s is roughly the machine\'s cores ÷ machine CPU per request, so this says where a server\'s throughput goes.',
     '- Ratios: "vs portico" in the tables is the server\'s figure ÷ portico\'s (portico = 1.00×); the targets table shows portico ÷ peer.',
     '',
   ].join('\n');

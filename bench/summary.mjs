@@ -7,7 +7,7 @@ export function workloadById(id) {
   return workloads.find((w) => w.id === id);
 }
 
-/** rows[]: { workload, workers, connections, peer, label, status, value, p50, p99, errors, rounds, relative } */
+/** rows[]: { workload, workers, connections, peer, label, status, value, p50, p99, errors, serverCpu, machineCpu, rounds, relative } */
 export function summarize(results) {
   const rows = [];
   for (const group of results.groups) {
@@ -35,6 +35,13 @@ export function summarize(results) {
           row.p99 = median(answered.map((r) => r.latency.p99));
           row.errors = median(runs.map((r) => Object.values(r.errors).reduce((a, b) => a + b, 0) + r.non2xx));
           row.requests = median(runs.map((r) => r.requests));
+          // CPU seconds per answered request, server's processes and whole machine (wrk included).
+          const measured = runs.filter((r) => r.cpu && r.requests > r.non2xx);
+          if (measured.length) {
+            const perRequest = (r, part) => r.cpu[part] / (r.requests - r.non2xx);
+            row.serverCpu = median(measured.map((r) => perRequest(r, 'server')));
+            row.machineCpu = median(measured.map((r) => perRequest(r, 'machine')));
+          }
         } else if (cell.status === 'ok') {
           row.status = 'failed';
           row.reason = cell.runs.find((r) => r.error)?.error.split('\n')[0] ?? 'no runs';

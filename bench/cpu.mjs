@@ -1,0 +1,48 @@
+// CPU time per request, of the server's processes and of the whole machine,
+// over one wrk run. On a machine whose few cores the servers and wrk share,
+// req/s is decided by what each request costs all of them together, so this
+// is the figure that says why a server is as fast as it is.
+//
+// A process's time is utime + stime + cutime + cstime from /proc/PID/stat:
+// the children it reaped during the run (CGI scripts under Apache's cgid
+// daemon or portico's spawner) count towards it. A process that exits
+// during the run without a parent in the server to reap it is missed; none
+// of the servers here does that under load.
+import { readFileSync } from 'node:fs';
+import { readStat } from './process-group.mjs';
+
+/** Linux reports times in USER_HZ ticks, 100 a second on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/** Busy ticks of the whole machine: all but idle and iowait, from /proc/stat. */
+export function machineBusyTicks() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal = 0] = fields;
+  return user + nice + system + irq + softirq + steal;
+}
+
+function ticksOf(pids) {
+  const ticks = new Map();
+  for (const pid of pids) {
+    const stat = readStat(pid);
+    if (stat) ticks.set(pid, stat.cpuTicks);
+  }
+  return ticks;
+}
+
+/**
+ * Starts measuring; stop() returns { server, machine } in CPU seconds spent
+ * since: server over the processes pidsFn() lists at start and at stop.
+ */
+export function startCpuMeter(pidsFn) {
+  const before = ticksOf(pidsFn());
+  const machineBefore = machineBusyTicks();
+  return {
+    stop() {
+      const machine = machineBusyTicks() - machineBefore;
+      let server = 0;
+      for (const [pid, ticks] of ticksOf(pidsFn())) server += ticks - (before.get(pid) ?? 0);
+      return { server: server / TICKS_PER_SECOND, machine: machine / TICKS_PER_SECOND };
+    },
+  };
+}
