@@ -19,10 +19,10 @@ function ms(seconds) {
   return `${(seconds * 1000).toFixed(seconds < 0.01 ? 2 : 1)} ms`;
 }
 
-/** CPU seconds per request as microseconds (or milliseconds from 10 ms up). */
+/** CPU seconds per request, in µs below a millisecond, else in ms. */
 function cpuTime(seconds) {
   if (seconds === undefined) return '–';
-  return seconds >= 0.01 ? `${(seconds * 1000).toFixed(1)} ms` : `${Math.round(seconds * 1e6)} µs`;
+  return seconds >= 0.001 ? `${(seconds * 1000).toFixed(2)} ms` : `${Math.round(seconds * 1e6)} µs`;
 }
 
 function cellName(workers, connections) {
