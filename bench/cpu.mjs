@@ -4,10 +4,11 @@
 // is the figure that says why a server is as fast as it is.
 //
 // A process's time is utime + stime + cutime + cstime from /proc/PID/stat:
-// the children it reaped during the run (CGI scripts under Apache's cgid
-// daemon or portico's spawner) count towards it. A process that exits
-// during the run without a parent in the server to reap it is missed; none
-// of the servers here does that under load.
+// the children it waited for during the run (CGI scripts under portico's
+// spawner) count towards it. A process that exits during the run without
+// such a parent is missed: measured, the CGI scripts of Apache's cgid and of
+// fcgiwrap do not show in their servers' figures, so CGI servers are to be
+// compared by the machine's figure, which counts everything.
 import { readFileSync } from 'node:fs';
 import { readStat } from './process-group.mjs';
 
