@@ -19,6 +19,8 @@ WORKER_EXIT are spoken only on a --preload zygote's channel.
 
 Payloads:
     REQUEST        { u16 key length, key, u32 value length, value } ...
+                   with SHARED_ENVIRON: u32 length of a shared block, that
+                   block, then the request's own block
     REQUEST_BODY   raw bytes            RESPONSE_BODY  raw bytes
     WINDOW         u32 n                WANT_BODY      u32 n
     READY          u32 pid              BOOT_ERROR     utf-8 text
@@ -74,6 +76,9 @@ FRONT_TYPES = frozenset((REQUEST, REQUEST_BODY, REQUEST_END, CANCEL, WINDOW, STO
 # Flags.
 HAS_BODY = 0x01         # REQUEST
 EXPECT_CONTINUE = 0x02  # REQUEST: the first WANT_BODY makes the front send 100 Continue
+# REQUEST: the payload begins with a block of variables many requests share,
+# which a worker may decode once and reuse for the same bytes (split_request).
+SHARED_ENVIRON = 0x04
 ABORTED = 0x01          # REQUEST_END: the client vanished before the whole body came
 # RESPONSE_END: the response is broken and the connection must carry no other.
 # The front closes it after the declared body if all of that went out (an
@@ -129,14 +134,27 @@ def encode_environ(pairs) -> bytes:
     return b"".join(parts)
 
 
-def decode_environ(payload) -> dict:
-    """The REQUEST block as a new dict: PEP 3333 wants a fresh environ per
-    request, so the executor may fill this one in place."""
+def split_request(flags: int, payload):
+    """A REQUEST payload as (shared block or None, the request's own block)."""
+    if not flags & SHARED_ENVIRON:
+        return None, payload
+    if len(payload) < 4:
+        raise FrameError("truncated shared environ length")
+    end = 4 + _U32.unpack_from(payload)[0]
+    if end > len(payload):
+        raise FrameError("shared environ block overruns the REQUEST payload")
+    return payload[4:end], payload[end:]
+
+
+def decode_environ(payload, environ=None) -> dict:
+    """An environ block as a new dict, or added to ``environ``: PEP 3333
+    wants a fresh environ per request, so the executor may fill it in place."""
     # latin-1 maps byte n to code point n, so the whole block is decoded at
     # once and keys and values are cut out of that str at the byte offsets:
     # one decode per request instead of two per variable.
     text = str(payload, "latin-1")
-    environ = {}
+    if environ is None:
+        environ = {}
     end = len(text)
     pos = 0
     unpack_u16 = _U16.unpack_from
@@ -242,7 +260,10 @@ def decode_error(payload):
 def encode(type_name: str, flags: int, stream: int, message: dict) -> bytes:
     """A whole frame from a golden-file message dict."""
     ftype = TYPE_CODES[type_name]
-    if ftype == REQUEST:
+    if ftype == REQUEST and "shared" in message:
+        shared = encode_environ(message["shared"])
+        payload = encode_u32(len(shared)) + shared + encode_environ(message["environ"])
+    elif ftype == REQUEST:
         payload = encode_environ(message["environ"])
     elif ftype in (REQUEST_BODY, RESPONSE_BODY):
         payload = bytes.fromhex(message["data_hex"])
@@ -265,9 +286,12 @@ def encode(type_name: str, flags: int, stream: int, message: dict) -> bytes:
     return encode_frame(ftype, flags, stream, payload)
 
 
-def decode_message(ftype: int, payload) -> dict:
+def decode_message(ftype: int, flags: int, payload) -> dict:
     if ftype == REQUEST:
-        return {"environ": decode_environ_pairs(payload)}
+        shared, own = split_request(flags, payload)
+        if shared is None:
+            return {"environ": decode_environ_pairs(own)}
+        return {"shared": decode_environ_pairs(shared), "environ": decode_environ_pairs(own)}
     if ftype in (REQUEST_BODY, RESPONSE_BODY):
         return {"data_hex": bytes(payload).hex()}
     if ftype in (WINDOW, WANT_BODY):
@@ -297,7 +321,7 @@ def decode(data):
     """One whole frame -> (type name, flags, stream, message dict)."""
     decoder = FrameDecoder()
     decoder.feed(data)
-    frames = [(f, fl, s, decode_message(f, p)) for f, fl, s, p in decoder.frames()]
+    frames = [(f, fl, s, decode_message(f, fl, p)) for f, fl, s, p in decoder.frames()]
     if len(frames) != 1 or decoder.buffered:
         raise FrameError("expected exactly one whole frame")
     ftype, flags, stream, message = frames[0]

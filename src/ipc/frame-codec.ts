@@ -21,7 +21,8 @@
  * WORKER_EXIT are spoken only on a --preload zygote's channel.
  *
  * Payloads:
- *   REQUEST        repeated { u16 key length, key, u32 value length, value }   (the environ block)
+ *   REQUEST        repeated { u16 key length, key, u32 value length, value }   (the environ block);
+ *                  with SHARED_ENVIRON: u32 length of a shared block, that block, then the request's own
  *   RESPONSE_HEAD  u16 status, u16 reason length, reason,
  *                  then repeated { u16 name length, name, u32 value length, value }
  *   WINDOW, WANT_BODY   u32 byte count
@@ -69,7 +70,12 @@ export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 
 const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
 
-export const RequestFlag = { HAS_BODY: 0x01, EXPECT_CONTINUE: 0x02 } as const;
+/**
+ * SHARED_ENVIRON: the REQUEST payload begins with a block of the variables
+ * that many requests share (see RequestEnviron), which the worker may decode
+ * once and reuse for every REQUEST that carries the same bytes.
+ */
+export const RequestFlag = { HAS_BODY: 0x01, EXPECT_CONTINUE: 0x02, SHARED_ENVIRON: 0x04 } as const;
 export const RequestEndFlag = { ABORTED: 0x01 } as const;
 /**
  * ABORT: the response is broken and the connection must carry no other. The
@@ -170,17 +176,46 @@ function readFlatPairs(payload: Buffer, at: number): string[] {
   return flat;
 }
 
-/** REQUEST: the environ block, written straight into the frame without intermediate buffers. */
-export function encodeRequest(stream: number, flags: number, environ: Pairs): Buffer {
-  const length = pairsLength(environ);
+/**
+ * A request's environ in two parts. `shared` holds variables that many
+ * requests have in common (the same mount, listener and Host), so that the
+ * worker can decode them once; `own` the rest. No name is in both.
+ */
+export interface RequestEnviron {
+  readonly shared: Pairs;
+  readonly own: Pairs;
+}
+
+/**
+ * REQUEST: the environ block, written straight into the frame without
+ * intermediate buffers; with a shared part, SHARED_ENVIRON and its block first.
+ */
+export function encodeRequest(stream: number, flags: number, environ: RequestEnviron): Buffer {
+  const { shared, own } = environ;
+  const sharedLength = shared.length === 0 ? 0 : pairsLength(shared);
+  const prefix = shared.length === 0 ? 0 : 4 + sharedLength;
+  const length = prefix + pairsLength(own);
   const frame = Buffer.allocUnsafe(HEADER_SIZE + length);
-  writeHeader(frame, 0, FrameType.REQUEST, flags, stream, length);
-  writePairs(frame, HEADER_SIZE, environ);
+  if (prefix === 0) {
+    writeHeader(frame, 0, FrameType.REQUEST, flags, stream, length);
+  } else {
+    writeHeader(frame, 0, FrameType.REQUEST, flags | RequestFlag.SHARED_ENVIRON, stream, length);
+    frame.writeUInt32BE(sharedLength, HEADER_SIZE);
+    writePairs(frame, HEADER_SIZE + 4, shared);
+  }
+  writePairs(frame, HEADER_SIZE + prefix, own);
   return frame;
 }
 
-export function decodeRequest(payload: Buffer): Array<[string, string]> {
-  const flat = readFlatPairs(payload, 0);
+export function decodeRequest(payload: Buffer, flags: number): RequestEnviron {
+  if ((flags & RequestFlag.SHARED_ENVIRON) === 0) return { shared: [], own: toPairs(readFlatPairs(payload, 0)) };
+  if (payload.length < 4) throw new FrameProtocolError('truncated shared environ length');
+  const end = 4 + payload.readUInt32BE(0);
+  if (end > payload.length) throw new FrameProtocolError('shared environ block overruns the REQUEST payload');
+  return { shared: toPairs(readFlatPairs(payload.subarray(0, end), 4)), own: toPairs(readFlatPairs(payload, end)) };
+}
+
+function toPairs(flat: string[]): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i] as string, flat[i + 1] as string]);
   return pairs;

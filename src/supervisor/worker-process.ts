@@ -23,7 +23,7 @@ import {
   encodeRequest,
   type FileRegion,
   type FrameTypeCode,
-  type Pairs,
+  type RequestEnviron,
   type ResponseHead,
   type StatusText,
 } from '../ipc/frame-codec.js';
@@ -163,7 +163,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   }
 
   /** Sends a request; returns its stream id for the follow-up frames. */
-  dispatch(stream: WorkerStream, environ: Pairs, flags: number): number {
+  dispatch(stream: WorkerStream, environ: RequestEnviron, flags: number): number {
     if (this.#streams.size === 0) this.#progressAt = performance.now();
     const id = this.#streams.add(stream);
     this.#dispatched++;

@@ -13,7 +13,7 @@ import {
   REQUEST_WINDOW,
   RequestFlag,
   type FileRegion,
-  type Pairs,
+  type RequestEnviron,
   type ResponseHead,
   type StatusText,
 } from '../ipc/frame-codec.js';
@@ -54,7 +54,7 @@ export interface ExchangeContext {
 export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
-  readonly #environ: Pairs;
+  readonly #environ: RequestEnviron;
   readonly #pool: WorkerPool;
   readonly #log: ErrorLog;
   readonly #hasBody: boolean;
@@ -97,7 +97,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   #file: ReadStream | null = null;
   #endAfterFile: boolean | null = null;
 
-  constructor(req: IncomingMessage, res: ServerResponse, environ: Pairs, context: ExchangeContext) {
+  constructor(req: IncomingMessage, res: ServerResponse, environ: RequestEnviron, context: ExchangeContext) {
     this.#req = req;
     this.#res = res;
     this.#environ = environ;

@@ -9,6 +9,7 @@ import {
   MAX_PAYLOAD,
   REQUEST_WINDOW,
   RESPONSE_WINDOW,
+  RequestFlag,
   decodeCount,
   decodeError,
   decodeFile,
@@ -51,7 +52,11 @@ function encodeGolden(golden: GoldenFrame): Buffer {
   const m = golden.message;
   switch (golden.type) {
     case 'REQUEST':
-      return encodeRequest(golden.stream, golden.flags, m.environ as Array<[string, string]>);
+      // The flag comes from the parts: a golden SHARED_ENVIRON frame has a shared list.
+      return encodeRequest(golden.stream, golden.flags & ~RequestFlag.SHARED_ENVIRON, {
+        shared: (m.shared ?? []) as Array<[string, string]>,
+        own: m.environ as Array<[string, string]>,
+      });
     case 'RESPONSE_HEAD':
       return encodeResponseHead(golden.stream, m as { status: number; reason: string; headers: Array<[string, string]> });
     case 'WINDOW':
@@ -78,7 +83,10 @@ function encodeGolden(golden: GoldenFrame): Buffer {
 function decodeMessage(frame: Frame): Record<string, unknown> {
   switch (frame.type) {
     case FrameType.REQUEST:
-      return { environ: decodeRequest(frame.payload) };
+    {
+      const { shared, own } = decodeRequest(frame.payload, frame.flags);
+      return (frame.flags & RequestFlag.SHARED_ENVIRON) === 0 ? { environ: own } : { shared, environ: own };
+    }
     case FrameType.RESPONSE_HEAD: {
       const { status, reason, headers } = decodeResponseHead(frame.payload);
       const pairs: Array<[string, string]> = [];
@@ -177,7 +185,16 @@ describe('FrameDecoder', () => {
   });
 
   it('reports a truncated pair list as a protocol error', () => {
-    const frame = encodeRequest(1, 0, [['PATH_INFO', '/x']]);
-    assert.throws(() => decodeRequest(frame.subarray(HEADER_SIZE, frame.length - 1)), FrameProtocolError);
+    const frame = encodeRequest(1, 0, { shared: [], own: [['PATH_INFO', '/x']] });
+    assert.throws(() => decodeRequest(frame.subarray(HEADER_SIZE, frame.length - 1), 0), FrameProtocolError);
+  });
+
+  it('reports a shared environ block that overruns its REQUEST as a protocol error', () => {
+    const frame = encodeRequest(1, 0, { shared: [['SCRIPT_NAME', '/app']], own: [['PATH_INFO', '/x']] });
+    assert.equal(frame[1], RequestFlag.SHARED_ENVIRON, 'the flag follows from a shared part');
+    const payload = Buffer.from(frame.subarray(HEADER_SIZE));
+    payload.writeUInt32BE(payload.length, 0);
+    assert.throws(() => decodeRequest(payload, RequestFlag.SHARED_ENVIRON), FrameProtocolError);
+    assert.throws(() => decodeRequest(payload.subarray(0, 3), RequestFlag.SHARED_ENVIRON), FrameProtocolError);
   });
 });

@@ -167,7 +167,7 @@ class FakeFront:
         while not self.frames:
             n = self.decoder.recv_into(self.sock)
             for ftype, flags, stream, payload in self.decoder.frames():
-                self.frames.append((codec.TYPE_NAMES[ftype], flags, stream, codec.decode_message(ftype, payload)))
+                self.frames.append((codec.TYPE_NAMES[ftype], flags, stream, codec.decode_message(ftype, flags, payload)))
             if n == 0 and not self.frames:
                 return None
         return self.frames.pop(0)

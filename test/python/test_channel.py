@@ -8,7 +8,7 @@ import unittest
 
 import support
 from portico import codec
-from portico.channel import Channel
+from portico.channel import SHARED_ENVIRONS, Channel
 from portico.errors import ChannelClosed, ChannelCorrupt
 from portico.executor import Executor
 from portico.threaded import ThreadedChannel
@@ -267,6 +267,46 @@ class DispatchTest(ChannelCase):
                    front.request(1, path="/after"))
         self.assertEqual(support.body_of(front.response(1)), b"/after:")
         self.stop()
+
+    def test_shared_environ_is_decoded_once_and_every_request_gets_its_own_dict(self):
+        seen = []
+
+        def app(environ, start_response):
+            seen.append(dict(environ))
+            environ["SCRIPT_NAME"] = "/changed-by-the-app"
+            start_response("200 OK", TEXT)
+            return [b""]
+
+        def shared_request(stream_id, path, script_name):
+            message = {"shared": [("SCRIPT_NAME", script_name), ("SERVER_NAME", "localhost")],
+                       "environ": [("REQUEST_METHOD", "GET"), ("PATH_INFO", path)]}
+            return codec.encode("REQUEST", codec.SHARED_ENVIRON, stream_id, message)
+
+        front = self.start(app)
+        front.send(shared_request(1, "/a", "/app"), shared_request(2, "/b", "/app"), shared_request(3, "/c", "/other"))
+        for stream_id in (1, 2, 3):
+            front.response(stream_id)
+        self.stop()
+        # Sorted: with threads the three may run in any order.
+        self.assertEqual(sorted((e["SCRIPT_NAME"], e["SERVER_NAME"], e["PATH_INFO"]) for e in seen),
+                         [("/app", "localhost", "/a"), ("/app", "localhost", "/b"), ("/other", "localhost", "/c")],
+                         "what one application call changed never reaches the next request")
+        self.assertEqual(len(self.channel._shared_environs), 2, "one remembered block per distinct shared part")
+
+    def test_shared_environs_remembered_are_bounded(self):
+        channel = Channel(None)
+        for n in range(SHARED_ENVIRONS + 5):
+            shared = codec.encode_environ([("SERVER_NAME", "host%d" % n)])
+            payload = codec.encode_u32(len(shared)) + shared + codec.encode_environ([("PATH_INFO", "/")])
+            environ = channel.environ_of(codec.SHARED_ENVIRON, memoryview(payload))
+            self.assertEqual(environ, {"SERVER_NAME": "host%d" % n, "PATH_INFO": "/"})
+        self.assertLessEqual(len(channel._shared_environs), SHARED_ENVIRONS)
+
+    def test_shared_block_overrunning_its_request_is_a_protocol_error(self):
+        front = self.start(echo_app)
+        front.send(codec.encode_frame(codec.REQUEST, codec.SHARED_ENVIRON, 1, codec.encode_u32(1000) + b"\x00"))
+        self.thread.join(5)
+        self.assertIsInstance(self.outcome[0], ChannelCorrupt)
 
     def test_requests_after_stop_are_not_accepted(self):
         preload = [support.request_frame(1), codec.encode_frame(codec.STOP, 0, 0), support.request_frame(2)]

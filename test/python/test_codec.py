@@ -46,8 +46,9 @@ class GoldenFramesTest(unittest.TestCase):
                 elif entry["type"] == "ERROR":
                     payload = codec.encode_error(message["status"], message["text"])
                 elif entry["type"] == "REQUEST":
-                    got = codec.decode_environ(bytes.fromhex(entry["hex"])[12:])
-                    self.assertEqual(got, dict(message["environ"]))
+                    shared, own = codec.split_request(entry["flags"], bytes.fromhex(entry["hex"])[12:])
+                    got = codec.decode_environ(own, None if shared is None else codec.decode_environ(shared))
+                    self.assertEqual(got, dict(message.get("shared", []) + message["environ"]))
                     continue
                 else:
                     continue

@@ -9,7 +9,7 @@ import { createServer, Socket } from 'node:net';
 import { PassThrough, Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { FrameDecoder, FrameType, MAX_CHUNK, encodeFrame, type FrameTypeCode, type Pairs } from '../../src/ipc/frame-codec.js';
+import { FrameDecoder, FrameType, MAX_CHUNK, encodeFrame, type FrameTypeCode, type RequestEnviron } from '../../src/ipc/frame-codec.js';
 import { ErrorLog } from '../../src/observability/error-log.js';
 import type { WorkerHandle } from '../../src/supervisor/worker-handle.js';
 import { WorkerProcess, type WorkerStream } from '../../src/supervisor/worker-process.js';
@@ -49,10 +49,13 @@ const ignoringStream: WorkerStream = {
   onWorkerLost() {},
 };
 
-const environ = (path: string): Pairs => [
-  ['REQUEST_METHOD', 'GET'],
-  ['PATH_INFO', path],
-];
+const environ = (path: string): RequestEnviron => ({
+  shared: [['SCRIPT_NAME', '']],
+  own: [
+    ['REQUEST_METHOD', 'GET'],
+    ['PATH_INFO', path],
+  ],
+});
 
 function framesIn(bytes: Buffer): Array<{ type: FrameTypeCode; stream: number; length: number }> {
   const frames: Array<{ type: FrameTypeCode; stream: number; length: number }> = [];

@@ -30,7 +30,10 @@ const rootMount = new MountTable([{ prefix: '', handler: { kind: 'wsgi', handle:
 function environOf(url: string, rawHeaders: string[] = []): Map<string, string> {
   const route = rootMount.route(url);
   assert.equal(route.kind, 'mount');
-  return new Map(buildEnviron(fakeRequest(url, rawHeaders), route.match, listener));
+  const { shared, own } = buildEnviron(fakeRequest(url, rawHeaders), route.match, listener);
+  const names = [...shared, ...own].map(([name]) => name);
+  assert.equal(new Set(names).size, names.length, 'no variable is in both parts, or twice');
+  return new Map([...shared, ...own]);
 }
 
 describe('decodePathBytes', () => {

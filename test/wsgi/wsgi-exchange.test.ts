@@ -28,7 +28,7 @@ describe('WsgiExchange response head', () => {
     const worker = { dispatch: () => 7, cancel: (id: number) => cancelled.push(id), pid: 1234 } as unknown as WorkerProcess;
     const pool = { submit: (job: WsgiExchange) => job.startOn(worker), withdraw: () => {} } as unknown as WorkerPool;
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const exchange = new WsgiExchange(req, res, [], { pool, log, timeoutSeconds: 0, deadlines: null, limitRequestBody: 0 });
+      const exchange = new WsgiExchange(req, res, { shared: [], own: [] }, { pool, log, timeoutSeconds: 0, deadlines: null, limitRequestBody: 0 });
       exchange.start();
       exchange.onAccept();
       // DEL is not a field-vchar (RFC 9110 §5.5); Node's writeHead throws on it.
