@@ -81,7 +81,10 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   readonly #os: WorkerHandle;
   readonly #channel: Socket;
   readonly #log: ErrorLog;
-  /** Response bodies go on to the client as the reads bring them, never reassembled (frame-codec.ts). */
+  /**
+   * Frames are handed on as views of the reads that brought them; only a
+   * frame that straddles two reads is joined, one copy (frame-codec.ts).
+   */
   readonly #decoder = new FrameDecoder();
   readonly #streams = new StreamTable<WorkerStream>();
   #outbox: Buffer[] = [];
