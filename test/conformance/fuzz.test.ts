@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import type { RawResponse } from '../helpers/raw-response.js';
+import { parseStrictResponses, type RawResponse } from '../helpers/raw-response.js';
 import { startCorpusServer, type AppRequest, type EchoServer } from './conformance-server.js';
 import { accountConnection, EXCHANGE_TIMEOUT_MS, fuzz, LIVENESS_EVERY } from './fuzz.js';
 import { exchange } from './raw-exchange.js';
-import { parseStrictResponses } from './strict-responses.js';
 
 const COUNT = 300;
 

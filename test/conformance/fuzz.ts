@@ -7,9 +7,9 @@
  *   - never stops answering: every exchange ends (the server answers and
  *     closes, or just closes) within a deadline, and every LIVENESS_EVERY
  *     exchanges a fresh valid request gets its 200 from the app;
- *   - every response is well formed: strict-responses.ts reads all the bytes
- *     of the connection, and a response cut short or followed by anything
- *     is a failure;
+ *   - every response is well formed: parseStrictResponses (in
+ *     test/helpers/raw-response.ts) reads all the bytes of the connection,
+ *     and a response cut short or followed by anything is a failure;
  *   - the app never sees more requests than it answered, per connection:
  *     the app logs each request with REMOTE_PORT (the connection) and an id
  *     that it also sends back in X-Echo-Id, so every request the app saw on a

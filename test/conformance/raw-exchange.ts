@@ -5,8 +5,7 @@
  */
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { parseResponses, type RawResponse } from '../helpers/raw-response.js';
-import { parseStrictResponses } from './strict-responses.js';
+import { parseResponses, parseStrictResponses, type RawResponse } from '../helpers/raw-response.js';
 
 export interface Exchange {
   responses: RawResponse[];
@@ -16,7 +15,7 @@ export interface Exchange {
   received: Buffer;
   malformed: string | null;
   /**
-   * What the strict reading (strict-responses.ts) finds wrong with the bytes
+   * What the strict reading (parseStrictResponses) finds wrong with the bytes
    * received: bad grammar or framing, or, once the server has closed, bytes
    * that are no complete response. Null if none.
    */
