@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { buildCgiEnvironment, CGI_WITHHELD_HEADERS, SAFE_PATH } from '../../src/cgi/cgi-environment.js';
 import { headerVariables } from '../../src/http/request-headers.js';
 import type { RequestContext } from '../../src/routing/mount-handler.js';
-
-function fakeRequest(rawHeaders: string[], method = 'GET'): IncomingMessage {
-  const headers: Record<string, string> = {};
-  for (let i = 0; i < rawHeaders.length; i += 2) headers[(rawHeaders[i] as string).toLowerCase()] = rawHeaders[i + 1] as string;
-  return { method, httpVersion: '1.0', rawHeaders, headers } as unknown as IncomingMessage;
-}
+import { fakeRequest } from '../helpers/fake-request.js';
 
 const context: RequestContext = {
   scheme: 'https',
@@ -48,7 +42,7 @@ describe('headerVariables', () => {
 
 describe('buildCgiEnvironment', () => {
   it('falls back to the listener name and port without Host, and sets only what it knows', () => {
-    const env = buildCgiEnvironment({ req: fakeRequest([]), match, context, script, root: '/srv/cgi' });
+    const env = buildCgiEnvironment({ req: fakeRequest({ httpVersion: '1.0' }), match, context, script, root: '/srv/cgi' });
     assert.deepEqual(env, {
       PATH: SAFE_PATH,
       GATEWAY_INTERFACE: 'CGI/1.1',
@@ -67,18 +61,18 @@ describe('buildCgiEnvironment', () => {
   });
 
   it('takes AUTH_TYPE from the Authorization scheme but never the credentials', () => {
-    const env = buildCgiEnvironment({ req: fakeRequest(['Authorization', 'Digest username="x"']), match, context, script, root: '/srv/cgi' });
+    const env = buildCgiEnvironment({ req: fakeRequest({ httpVersion: '1.0', rawHeaders: ['Authorization', 'Digest username="x"'] }), match, context, script, root: '/srv/cgi' });
     assert.equal(env.AUTH_TYPE, 'Digest');
     assert.equal(env.REMOTE_USER, undefined);
     assert.ok(!Object.values(env).some((value) => value.includes('username')));
   });
 
   it('uses the default port of the scheme for a Host without one, and a trusted forwarded host over Host', () => {
-    const plain = buildCgiEnvironment({ req: fakeRequest(['Host', '[::1]']), match, context, script, root: '/srv/cgi' });
+    const plain = buildCgiEnvironment({ req: fakeRequest({ httpVersion: '1.0', rawHeaders: ['Host', '[::1]'] }), match, context, script, root: '/srv/cgi' });
     assert.equal(plain.SERVER_NAME, '[::1]');
     assert.equal(plain.SERVER_PORT, '443');
     const forwarded = buildCgiEnvironment({
-      req: fakeRequest(['Host', 'internal:8000']),
+      req: fakeRequest({ httpVersion: '1.0', rawHeaders: ['Host', 'internal:8000'] }),
       match,
       context: { ...context, forwardedHost: 'public.example:9443' },
       script,
@@ -91,7 +85,7 @@ describe('buildCgiEnvironment', () => {
 
   it('maps PATH_INFO below the root for PATH_TRANSLATED (§4.1.6) and carries UTF-8 bytes as UTF-8', () => {
     const env = buildCgiEnvironment({
-      req: fakeRequest([]),
+      req: fakeRequest({ httpVersion: '1.0' }),
       match: { scriptName: '/cgi-bin', pathInfo: '/t.sh/caf\xc3\xa9', query: '' },
       context,
       script: { ...script, pathInfo: '/caf\xc3\xa9' },

@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { buildEnviron, decodePathBytes, splitTarget } from '../../src/wsgi/environ.js';
 import { MountTable } from '../../src/routing/mount-table.js';
 import type { MountHandler } from '../../src/routing/mount-handler.js';
-
-function fakeRequest(url: string, rawHeaders: string[], method = 'GET'): IncomingMessage {
-  return {
-    url,
-    method,
-    httpVersion: '1.1',
-    rawHeaders,
-    headers: Object.fromEntries(rawHeaders.flatMap((name, i) => (i % 2 === 0 ? [[name.toLowerCase(), rawHeaders[i + 1]]] : []))),
-    socket: { remoteAddress: '127.0.0.1', remotePort: 54321 },
-  } as unknown as IncomingMessage;
-}
+import { fakeRequest } from '../helpers/fake-request.js';
 
 const listener = {
   scheme: 'http' as const,
@@ -30,7 +19,7 @@ const rootMount = new MountTable([{ prefix: '', handler: { kind: 'wsgi', handle:
 function environOf(url: string, rawHeaders: string[] = []): Map<string, string> {
   const route = rootMount.route(url);
   assert.equal(route.kind, 'mount');
-  const { shared, own } = buildEnviron(fakeRequest(url, rawHeaders), route.match, listener);
+  const { shared, own } = buildEnviron(fakeRequest({ url, rawHeaders }), route.match, listener);
   const names = [...shared, ...own].map(([name]) => name);
   assert.equal(new Set(names).size, names.length, 'no variable is in both parts, or twice');
   return new Map([...shared, ...own]);
