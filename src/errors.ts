@@ -1,11 +1,16 @@
 /**
  * One error hierarchy for the whole server. Every error carries a stable
- * `code`; tests and callers match on the code, never on the message text.
+ * `code` from the table in error-codes.ts; tests and callers match on the
+ * code, never on the message text.
  */
-export class PorticoError extends Error {
-  readonly code: string;
+import type { ErrorCode } from './error-codes.js';
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+export type { ErrorCode } from './error-codes.js';
+
+export class PorticoError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

@@ -3,13 +3,13 @@
  * with, so the handler turns any of them into a response in one place; the
  * `code` is API, as everywhere in portico (src/errors.ts).
  */
-import { PorticoError } from '../errors.js';
+import { PorticoError, type ErrorCode } from '../errors.js';
 
 export class CgiError extends PorticoError {
   /** The status the server answers with when no response has been sent yet. */
   readonly status: number;
 
-  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, status: number, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.status = status;
   }

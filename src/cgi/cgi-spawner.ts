@@ -29,6 +29,7 @@ import { Writable, type Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { ErrorLog } from '../observability/error-log.js';
 import { DirectCgiProcess, killProcessGroup, type CgiProcess, type ScriptFile } from './cgi-process.js';
+import { CgiSpawnerError } from './cgi-spawner-error.js';
 
 const SPAWNER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'portico', 'cgi_spawner.py');
 /** How long a new spawner may take to say it is ready. */
@@ -130,7 +131,7 @@ class SpawnedCgiProcess implements CgiProcess {
     this.#failed = true;
     this.#answered();
     for (const socket of [this.stdin, this.stdout, this.stderr]) socket.destroy();
-    for (const listener of this.#spawnErrorListeners.splice(0)) listener(new Error(reason));
+    for (const listener of this.#spawnErrorListeners.splice(0)) listener(new CgiSpawnerError(reason));
   }
 
   #answered(): void {
@@ -207,7 +208,7 @@ class SpawnerProcess {
       const timer = setTimeout(() => {
         settled = true;
         spawner.#child.kill('SIGKILL'); // hung: ending its input would not stop it
-        reject(new Error(`did not get ready within ${START_TIMEOUT_MS / 1000} s`));
+        reject(new CgiSpawnerError(`did not get ready within ${START_TIMEOUT_MS / 1000} s`));
       }, START_TIMEOUT_MS);
       const spawner: SpawnerProcess = new SpawnerProcess(
         python,
@@ -216,7 +217,7 @@ class SpawnerProcess {
         (description) => {
           clearTimeout(timer);
           if (settled) onEnd(description);
-          else reject(new Error(description));
+          else reject(new CgiSpawnerError(description));
           settled = true;
         },
         () => {

@@ -6,19 +6,24 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ErrorCode } from '../error-codes.js';
+import { refusal, type Refusal } from './refusal.js';
 
-/** llhttp and Node error codes with a status other than 400. */
-const STATUS_BY_CODE: Record<string, number> = {
+/** llhttp and Node error codes with a status other than 400, and the code portico logs them under. */
+const REFUSAL_BY_NODE_CODE: Record<string, { status: number; code: ErrorCode }> = {
   // The head outgrew maxHeaderSize (RFC 6585 §5).
-  HPE_HEADER_OVERFLOW: 431,
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'PORTICO_ERR_HEAD_TOO_LARGE' },
   // headersTimeout: the head did not arrive in time (RFC 9110 §15.5.9).
-  ERR_HTTP_REQUEST_TIMEOUT: 408,
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'PORTICO_ERR_HEADERS_TIMEOUT' },
   // Node's own bound on chunk extensions (CVE-2024-22019).
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, code: 'PORTICO_ERR_CHUNK_EXTENSIONS_TOO_LARGE' },
 };
 
-export function statusForClientError(code: string | undefined): number {
-  return (code !== undefined ? STATUS_BY_CODE[code] : undefined) ?? 400;
+/** The refusal for a parser error: Node's code stays in the reason, for the log. */
+export function refusalForClientError(error: Error & { code?: string }): Refusal {
+  const known = error.code !== undefined ? REFUSAL_BY_NODE_CODE[error.code] : undefined;
+  const reason = error.code === undefined ? error.message : `${error.code}: ${error.message}`;
+  return known === undefined ? refusal(400, 'PORTICO_ERR_PARSE', reason) : refusal(known.status, known.code, reason);
 }
 
 /** The bytes of a short error response that closes the connection. */
@@ -40,8 +45,8 @@ interface NodeSocket extends Duplex {
   parser?: { incoming?: { complete: boolean } | null } | null;
 }
 
-/** The 'clientError' listener: returns the status sent, or null when nothing was. */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): number | null {
+/** The 'clientError' listener: returns the refusal answered, or null when nothing was sent. */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): Refusal | null {
   const { _httpMessage: response, parser } = socket as NodeSocket;
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
@@ -59,9 +64,9 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     socket.destroy();
     return null;
   }
-  const status = statusForClientError(error.code);
-  socket.end(closingResponse(status));
+  const refused = refusalForClientError(error);
+  socket.end(closingResponse(refused.refuse));
   // Do not wait on a client that never reads: end() flushes what it can.
   setTimeout(() => socket.destroy(), 1000).unref();
-  return status;
+  return refused;
 }

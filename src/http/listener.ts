@@ -120,8 +120,8 @@ export class Listener {
     // 100 must wait until the application starts reading the body.
     this.server.on('checkContinue', guarded);
     this.server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
-      const status = answerClientError(error, socket);
-      if (status !== null) this.#onRefuse(null, refusal(status, error.code ?? 'PORTICO_ERR_PARSE', error.message));
+      const refused = answerClientError(error, socket);
+      if (refused !== null) this.#onRefuse(null, refused);
     });
     this.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
       const refused = checkConnect(req.url ?? '');

@@ -3,13 +3,17 @@
  * to answer, a stable code that tests and logs match on, and a reason for
  * the error log (never sent to the client).
  */
+import type { ErrorCode } from '../error-codes.js';
+
 export interface Refusal {
+  /** The status answered; 0 for a connection closed unanswered. */
   refuse: number;
-  code: string;
+  /** From the table in error-codes.ts. */
+  code: ErrorCode;
   reason: string;
 }
 
-export function refusal(status: number, code: string, reason: string): Refusal {
+export function refusal(status: number, code: ErrorCode, reason: string): Refusal {
   return { refuse: status, code, reason };
 }
 
