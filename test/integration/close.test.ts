@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureApp, startPortico, type Portico } from '../helpers/portico.js';
-import { eventually, httpRequest, sleep } from '../helpers/http-client.js';
+import { eventually, httpRequest } from '../helpers/http-client.js';
 import { RawConnection, exchangeRaw, rawRequest } from '../helpers/raw-connection.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -36,9 +36,15 @@ describe('close() of the response iterable', { timeout: 60_000 }, () => {
     return text.split('\n').filter((line) => line === `close ${tag}`).length;
   };
 
+  let fences = 0;
   async function expectClosedOnce(tag: string, timeoutMs = 5_000): Promise<void> {
     await eventually(`close() called for ${tag}`, () => (closes(tag) > 0 ? true : undefined), timeoutMs);
-    await sleep(200);
+    // A fence: the one worker thread runs requests in order, so once a later
+    // request's close() is recorded, every close() of this one has been.
+    assert.equal(server.workers, 1, 'the fence needs one worker');
+    const fence = `fence-${++fences}`;
+    assert.equal((await httpRequest(`${server.url}/normal?tag=${fence}`, { timeoutMs: 5_000 })).status, 200);
+    await eventually(`close() called for ${fence}`, () => (closes(fence) > 0 ? true : undefined), 5_000);
     assert.equal(closes(tag), 1, `close() called exactly once for ${tag}`);
   }
 

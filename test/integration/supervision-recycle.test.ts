@@ -56,12 +56,15 @@ async function sendPacedOn(agent: http.Agent, server: Portico, count: number): P
     await server.waitForLog(new RegExp(`"GET /\\?i=${i} HTTP`), 5_000);
     // Out of the stdout callback, so that stderr's data of the same moment is read too.
     await sleep(5);
-    const now = server.logs().match(/served its \d+ requests; replacing it/g)?.length ?? 0;
-    if (now > replacements) {
-      replacements = now;
+    const quotaLines = [...server.logs().matchAll(/worker (\d+) served its \d+ requests; replacing it/g)];
+    if (quotaLines.length > replacements) {
+      replacements = quotaLines.length;
+      const replaced = Number(quotaLines.at(-1)?.[1]);
       // The first worker's own boot line, then one per replacement.
       await eventually('the replacement is ready', () => (booted() >= 1 + replacements ? true : undefined), 10_000, 20);
-      await sleep(50);
+      // Retired once its successor is ready, the replaced worker takes no
+      // more requests and exits: its exit is the sure sign of the first.
+      await eventually(`replaced worker ${replaced} exited`, () => (isRunning(replaced) ? undefined : true), 10_000, 20);
     }
   }
   return bodies;
