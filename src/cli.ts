@@ -31,25 +31,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
 
-  const stopped = new Promise<number>((resolve) => {
-    const stop = (signal: NodeJS.Signals, graceMs?: number): void => {
-      server.log.info(`received ${signal}; stopping`);
-      server.close(graceMs).then(() => resolve(ExitStatus.ok), () => resolve(ExitStatus.failure));
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGQUIT', () => stop('SIGQUIT', 0));
-    process.on('SIGHUP', () => {
-      server.reload().catch((error: Error) => {
-        server.log.error(`reload failed; the current workers keep serving`);
-        server.log.error(error instanceof AppLoadError ? error.report : error.message);
-      });
-    });
-    process.on('SIGTTIN', () => server.addWorker());
-    process.on('SIGTTOU', () => server.removeWorker());
-    server.on('fatal', (error) => {
-      server.close(0).finally(() => resolve(error instanceof AppLoadError ? ExitStatus.appLoadError : ExitStatus.workerBootError));
-    });
+  const stopped = server.trapSignals().then((outcome): number => {
+    if (outcome.kind === 'stopped') return ExitStatus.ok;
+    if (outcome.kind === 'failed') return ExitStatus.failure;
+    return outcome.error instanceof AppLoadError ? ExitStatus.appLoadError : ExitStatus.workerBootError;
   });
 
   try {

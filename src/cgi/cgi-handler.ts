@@ -9,10 +9,11 @@ import { isAbsolute } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { sendErrorResponse } from '../http/error-response.js';
 import type { ErrorLog } from '../observability/error-log.js';
-import type { MountHandler, MountMatch, RequestContext } from '../routing/mount-handler.js';
+import type { RequestRecord } from '../http/request-record.js';
+import type { MountHandler, MountMatch } from '../routing/mount-handler.js';
 import { CgiError, CgiLengthRequiredError } from './cgi-errors.js';
 import { buildCgiEnvironment } from './cgi-environment.js';
-import { CgiExchange, type InternalRedirect } from './cgi-exchange.js';
+import { CgiExchange } from './cgi-exchange.js';
 import { launchDirectly } from './cgi-process.js';
 import { CgiSpawner } from './cgi-spawner.js';
 import { ScriptLocator } from './script-locator.js';
@@ -40,15 +41,13 @@ export interface CgiHandlerOptions {
    * `res`. `req` is the original request, its body already dropped.
    * Without it, a local redirect is a 500.
    */
-  internalRedirect?: InternalRedirect;
+  internalRedirect?: (request: RequestRecord, path: string) => void;
 }
 
 export class CgiHandler implements MountHandler {
   readonly kind = 'cgi';
   readonly #options: CgiHandlerOptions;
   readonly #locator: ScriptLocator;
-  readonly #bodyBytes = new WeakMap<ServerResponse, number>();
-  readonly #redirects = new WeakMap<IncomingMessage, number>();
   readonly #running = new Set<CgiExchange>();
   /** null: scripts are started by the front itself (no Python for the spawner). */
   #spawner: CgiSpawner | null = null;
@@ -93,15 +92,12 @@ export class CgiHandler implements MountHandler {
     this.#spawner?.stop();
   }
 
-  bodyBytes(res: ServerResponse): number {
-    return this.#bodyBytes.get(res) ?? 0;
+  handle(request: RequestRecord, match: MountMatch): void {
+    this.#serve(request, match).catch((error: unknown) => this.#refuse(request.req, request.res, error));
   }
 
-  handle(req: IncomingMessage, res: ServerResponse, match: MountMatch, context: RequestContext): void {
-    this.#serve(req, res, match, context).catch((error: unknown) => this.#refuse(req, res, error));
-  }
-
-  async #serve(req: IncomingMessage, res: ServerResponse, match: MountMatch, context: RequestContext): Promise<void> {
+  async #serve(request: RequestRecord, match: MountMatch): Promise<void> {
+    const { req, res, context } = request;
     const script = await this.#locator.locate(match.pathInfo);
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined) {
       throw new CgiLengthRequiredError();
@@ -116,23 +112,21 @@ export class CgiHandler implements MountHandler {
       log: this.#options.log,
       timeoutSeconds: this.#options.timeoutSeconds,
       debug: this.#options.debug,
-      internalRedirect: this.#options.internalRedirect === undefined ? undefined : this.#followRedirect,
-      countBody: (bytes) => this.#bodyBytes.set(res, (this.#bodyBytes.get(res) ?? 0) + bytes),
+      internalRedirect: this.#options.internalRedirect === undefined ? undefined : (_req, _res, path) => this.#followRedirect(request, path),
+      countBody: (bytes) => (request.bodyBytes += bytes),
     });
     this.#running.add(exchange);
     void exchange.finished.then(() => this.#running.delete(exchange));
   }
 
-  readonly #followRedirect: InternalRedirect = (req, res, path) => {
-    const count = (this.#redirects.get(req) ?? 0) + 1;
-    if (count > MAX_INTERNAL_REDIRECTS) {
-      this.#options.log.error(`CGI: more than ${MAX_INTERNAL_REDIRECTS} local redirects for ${req.url ?? '?'}, last to '${path}'`);
-      sendErrorResponse(res, 500);
+  #followRedirect(request: RequestRecord, path: string): void {
+    if (++request.redirects > MAX_INTERNAL_REDIRECTS) {
+      this.#options.log.error(`CGI: more than ${MAX_INTERNAL_REDIRECTS} local redirects for ${request.req.url ?? '?'}, last to '${path}'`);
+      sendErrorResponse(request.res, 500);
       return;
     }
-    this.#redirects.set(req, count);
-    (this.#options.internalRedirect as InternalRedirect)(req, res, path);
-  };
+    this.#options.internalRedirect?.(request, path);
+  }
 
   /** The request never reached a script. */
   #refuse(req: IncomingMessage, res: ServerResponse, error: unknown): void {

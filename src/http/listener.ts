@@ -5,7 +5,7 @@
  * headers from untrusted peers (proxy-headers.ts), clients that trickle.
  * A request reaches the handler only once its head is complete and valid.
  */
-import type { RequestContext } from '../routing/mount-handler.js';
+import { RequestRecord, type RequestContext } from './request-record.js';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -33,8 +33,8 @@ export function parseBindAddress(bind: string): BindAddress {
   return { kind: 'tcp', host: host === '' ? '0.0.0.0' : host, port };
 }
 
-/** Gets each admitted request with who asked and how (RequestContext). */
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse, context: RequestContext) => void;
+/** Gets each admitted request's record: with who asked and how (RequestContext). */
+export type RequestHandler = (request: RequestRecord) => void;
 
 export interface ListenerOptions {
   keepAliveSeconds: number;
@@ -160,7 +160,7 @@ export class Listener {
       else sendErrorResponse(res, 408, { close: true });
     });
     if (!this.#keepAlive) res.shouldKeepAlive = false;
-    handler(req, res, context);
+    handler(new RequestRecord(req, res, context));
   }
 
   #refuse(req: IncomingMessage, res: ServerResponse, refused: Refusal): void {

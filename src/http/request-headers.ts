@@ -3,7 +3,7 @@
  * (PEP 3333) and the CGI meta-variables (RFC 3875 §4.1.18), so that both
  * gateways apply exactly the same rules.
  */
-import type { RequestContext } from '../routing/mount-handler.js';
+import type { RequestContext } from './request-record.js';
 
 /**
  * Headers that never become HTTP_* variables in any gateway:

@@ -3,8 +3,8 @@
  *
  *     %h - %u [%d/%b/%Y:%H:%M:%S +0000] "%r" %s %b "%{Referer}i" "%{User-Agent}i"
  */
-import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
+import type { RequestRecord } from '../http/request-record.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -41,7 +41,8 @@ export class AccessLog {
     this.#colour = colour;
   }
 
-  record(req: IncomingMessage, status: number, bodyBytes: number): void {
+  record(request: RequestRecord): void {
+    const { req, status, bodyBytes } = request;
     const remote = req.socket.remoteAddress ?? '-';
     const user = '-';
     const requestLine = `${req.method ?? '-'} ${req.url ?? '-'} HTTP/${req.httpVersion}`;

@@ -1,9 +1,14 @@
 /**
  * The contract every kind of mount meets: WSGI applications, CGI
  * directories and static directories. The router matches the request to a
- * mount and splits its path; the handler serves it.
+ * mount and splits its path; the handler serves it. Mounts that run workers
+ * also meet SupervisedMount, which the arbiter drives.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventEmitter } from 'node:events';
+import type { AppLoadError, WorkerBootError } from '../errors.js';
+import type { RequestContext, RequestRecord } from '../http/request-record.js';
+
+export type { RequestContext, RequestRecord };
 
 /** How the router split the request path for one mount (RFC 3875 §4.1.5, §4.1.13; PEP 3333). */
 export interface MountMatch {
@@ -19,31 +24,47 @@ export interface MountMatch {
   query: string;
 }
 
-/**
- * Who is asking and how, as the server established it: from the socket, or
- * from a trusted proxy's forwarding headers (then these are the client's,
- * not the proxy's).
- */
-export interface RequestContext {
-  scheme: 'http' | 'https';
-  /** SERVER_NAME and SERVER_PORT when the request has no Host header. */
-  serverName: string;
-  serverPort: string;
-  remoteAddr: string;
-  remotePort: string;
-  /** A trusted proxy's X-Forwarded-Host / Forwarded host, which replaces the Host header; null for none. */
-  forwardedHost: string | null;
-}
-
 export interface MountHandler {
   /** A short word for logs: 'wsgi', 'cgi' or 'static'. */
   readonly kind: string;
-  /** Serves one request. Must always end `res` (or destroy it), whatever happens. */
-  handle(req: IncomingMessage, res: ServerResponse, match: MountMatch, context: RequestContext): void;
-  /** Response-body bytes sent for `res`, for the access log. */
-  bodyBytes?(res: ServerResponse): number;
+  /**
+   * Serves one request. Must always end `request.res` (or destroy it),
+   * whatever happens, and adds the body bytes it writes to
+   * `request.bodyBytes`.
+   */
+  handle(request: RequestRecord, match: MountMatch): void;
   /** Prepares the mount (spawns workers, checks directories); resolves when it can serve. */
   start?(): Promise<void>;
   /** Stops the mount, letting in-flight work finish for up to `graceMs`. */
   close?(graceMs: number): Promise<void>;
+  /** Present on mounts that run worker processes. */
+  readonly supervised?: SupervisedMount;
+}
+
+export interface SupervisionEvents {
+  workerExit: [pid: number, description: string];
+  /** The application can no longer be loaded; the server must stop. */
+  fatal: [error: AppLoadError | WorkerBootError];
+}
+
+/** What the arbiter asks of a mount that runs workers. */
+export interface SupervisedMount {
+  readonly events: EventEmitter<SupervisionEvents>;
+  /** Pids of its live workers. */
+  readonly pids: number[];
+  /** New workers load the code afresh; resolves once they serve and the old ones are leaving (SIGHUP). */
+  reload(): Promise<void>;
+  /** One worker more (SIGTTIN). */
+  grow(): void;
+  /** One worker fewer, never below one (SIGTTOU). */
+  shrink(): void;
+  /** Kills every worker at once (a grace that ran out, SIGQUIT). */
+  kill(): void;
+  /** What --reload watches for this mount: directories of its code, and single files. */
+  readonly sources: { directories: string[]; files: string[] };
+  /**
+   * --reload saw a change: reloads, and while the new code fails to load,
+   * answers with a page that shows why. Resolves true once the new code serves.
+   */
+  reloadChangedCode(): Promise<boolean>;
 }

@@ -18,7 +18,8 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { ReadStream, Stats } from 'node:fs';
 import { sep } from 'node:path';
 import send from 'send';
-import type { MountHandler, MountMatch, RequestContext } from '../routing/mount-handler.js';
+import type { RequestRecord } from '../http/request-record.js';
+import type { MountHandler, MountMatch } from '../routing/mount-handler.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { sendErrorResponse } from '../http/error-response.js';
 import { ConfigError } from '../errors.js';
@@ -61,7 +62,6 @@ export class StaticHandler implements MountHandler {
   readonly #log: ErrorLog;
   readonly #resolver: FileResolver;
   readonly #cache: OpenFileCache | null;
-  readonly #bodyBytes = new WeakMap<ServerResponse, number>();
 
   constructor(options: StaticHandlerOptions) {
     if (options.listing !== undefined && options.listing !== false) {
@@ -82,11 +82,8 @@ export class StaticHandler implements MountHandler {
     this.#cache?.clear();
   }
 
-  bodyBytes(res: ServerResponse): number {
-    return this.#bodyBytes.get(res) ?? 0;
-  }
-
-  handle(req: IncomingMessage, res: ServerResponse, match: MountMatch, _context: RequestContext): void {
+  handle(request: RequestRecord, match: MountMatch): void {
+    const { req, res } = request;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
       res.setHeader('Allow', ALLOWED_METHODS);
@@ -107,16 +104,17 @@ export class StaticHandler implements MountHandler {
     // A hot file is answered here, synchronously: the hit costs no promise and no file system call.
     const hit = lookup.cache?.fresh(lookup.key, lookup.now);
     if (hit !== undefined) {
-      this.#serveCached(req, res, hit);
+      this.#serveCached(request, hit);
       return;
     }
-    this.#resolveAndServe(req, res, match, path, lookup).catch((error: unknown) => {
+    this.#resolveAndServe(request, match, path, lookup).catch((error: unknown) => {
       this.#log.error(`static: ${req.method} ${match.scriptName}${match.pathInfo}: ${describe(error)}`);
       sendErrorResponse(res, 500);
     });
   }
 
-  async #resolveAndServe(req: IncomingMessage, res: ServerResponse, match: MountMatch, path: AcceptedPath, lookup: CacheLookup): Promise<void> {
+  async #resolveAndServe(request: RequestRecord, match: MountMatch, path: AcceptedPath, lookup: CacheLookup): Promise<void> {
+    const { req, res } = request;
     const { cache, key, now } = lookup;
     const resolution = await this.#resolver.resolve(path.names, path.trailingSlash);
     if (resolution.kind !== 'file' || !cache?.admits(resolution.stat)) cache?.forget(key);
@@ -136,11 +134,11 @@ export class StaticHandler implements MountHandler {
     if (cache?.admits(resolution.stat)) {
       const entry = cache.confirm(key, resolution.path, resolution.stat, now) ?? (await this.#load(cache, key, resolution.path, resolution.typeName, now));
       if (entry !== undefined) {
-        this.#serveCached(req, res, entry);
+        this.#serveCached(request, entry);
         return;
       }
     }
-    this.#stream(req, res, resolution.path, resolution.typeName);
+    this.#stream(request, resolution.path, resolution.typeName);
   }
 
   /** A file that changed or vanished since it was resolved is left to send, which stats it afresh. */
@@ -153,15 +151,17 @@ export class StaticHandler implements MountHandler {
     }
   }
 
-  #serveCached(req: IncomingMessage, res: ServerResponse, entry: CachedFile): void {
+  #serveCached(request: RequestRecord, entry: CachedFile): void {
+    const { req, res } = request;
     const head = req.method === 'HEAD';
-    this.#bodyBytes.set(res, head ? 0 : entry.body.length);
+    request.bodyBytes = head ? 0 : entry.body.length;
     res.writeHead(200, entry.headers);
     res.end(head ? undefined : entry.body);
   }
 
   /** Streams through `send`, which evaluates preconditions and ranges. */
-  #stream(req: IncomingMessage, res: ServerResponse, realPath: string, typeName: string): void {
+  #stream(request: RequestRecord, realPath: string, typeName: string): void {
+    const { req, res } = request;
     // send percent-decodes what it is given: encode the already-decoded real
     // path so that its one decoding gives back exactly this path.
     const encoded = realPath.split(sep).map(encodeURIComponent).join('/');
@@ -178,7 +178,7 @@ export class StaticHandler implements MountHandler {
     stream.on('directory', () => this.#fail(res, 404));
     stream.on('stream', (file: ReadStream) => {
       file.on('data', (chunk: string | Buffer) => {
-        this.#bodyBytes.set(res, (this.#bodyBytes.get(res) ?? 0) + chunk.length);
+        request.bodyBytes += chunk.length;
       });
     });
     stream.on('error', (error: SendError) => {

@@ -7,13 +7,14 @@
  * instead of being respawned forever.
  */
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import { AppLoadError, WorkerBootError } from '../errors.js';
 import type { ErrorLog } from '../observability/error-log.js';
+import type { SupervisionEvents } from '../routing/mount-handler.js';
 import { PythonProcess, type PythonProcessConfig } from './python-process.js';
 import type { WorkerHandle } from './worker-handle.js';
-import { WorkerProcess, type WorkerState } from './worker-process.js';
+import { WorkerProcess } from './worker-process.js';
 import { Zygote } from './zygote.js';
+import { pickWorker, threadCapacity, type WorkerCapacity } from './dispatch-policy.js';
 
 /** A request waiting for, or held by, a worker. */
 export interface PoolJob {
@@ -34,24 +35,6 @@ export interface PoolConfig extends PythonProcessConfig {
   maxRequestsJitter: number;
 }
 
-/**
- * How many requests a worker may hold per thread, at most. More than one lets
- * the next request wait in the worker's socket buffer instead of a round trip
- * away, so a busy worker reads several at once (hello world: ~9.5k req/s at
- * 4, ~12k at 16; with the pace bound below, 64 over 16 took a 2-core machine
- * from ~20% idle to ~13% and hello world from 24.7k to 29.9k req/s:
- * docs/benchmarks/analysis.md). How deep a worker really gets is what
- * PIPELINE_WAIT_MS allows at its pace: this only caps the fastest.
- */
-export const PIPELINE_PER_THREAD = 64;
-
-/**
- * The longest a request may be expected to wait on a worker's channel behind
- * others. Past it, the request waits in the pool's queue instead, for
- * whichever worker frees a thread first. See pickWorker.
- */
-export const PIPELINE_WAIT_MS = 5;
-
 /** Respawn delays for workers that keep dying young: 100 ms doubling up to 10 s. */
 const RESPAWN_BASE_MS = 100;
 const RESPAWN_MAX_MS = 10_000;
@@ -68,63 +51,9 @@ export function respawnDelay(youngDeaths: number): number {
   return youngDeaths <= 1 ? 0 : Math.min(RESPAWN_MAX_MS, RESPAWN_BASE_MS * 2 ** (youngDeaths - 2));
 }
 
-/** What the dispatch policy reads of a worker. */
-export interface DispatchCandidate {
-  readonly state: WorkerState;
-  readonly inflight: number;
-  /** performance.now() when it last finished a request, or was given one while idle. */
-  readonly progressAt: number;
-  /** Milliseconds between the requests it finishes while busy; 0 while unknown. */
-  readonly pace: number;
-}
-
-/**
- * The dispatch policy. An idle worker first, else the least busy one with a
- * free thread. A request that would wait on a worker's channel behind others
- * (pipelining, which is what makes small requests cheap) goes there only if,
- * at the pace that worker has been finishing requests, its turn would come
- * within PIPELINE_WAIT_MS, and only if it has finished something within that
- * time: one that has not is in a long request, and is given nothing to hold
- * until it is done. Otherwise undefined: the request waits in the pool's
- * queue for the first worker that frees up, as in gunicorn, instead of
- * behind a long-running request while another worker goes idle.
- *
- * What is sent cannot be taken back, so requests pipelined just before a
- * request turns out long still wait for it (at most what the pace allowed).
- * Taking them back would need the worker to say that it never began one: a
- * CANCEL that crosses the worker's start looks the same at the front as one
- * that came before it (ACCEPT, then an aborted end), and a request must never
- * run twice.
- */
-export function pickWorker<W extends DispatchCandidate>(workers: Iterable<W>, threads: number, now: () => number = () => performance.now()): W | undefined {
-  const depth = threads * PIPELINE_PER_THREAD;
-  let best: W | undefined;
-  let at = -1;
-  for (const worker of workers) {
-    const inflight = worker.inflight;
-    if (worker.state !== 'ready' || inflight >= depth) continue;
-    if (best !== undefined && inflight >= best.inflight) continue;
-    if (inflight >= threads) {
-      if (at < 0) at = now();
-      // Nothing finished for that long: it is in a long request, which may run on for much longer.
-      if (at - worker.progressAt > PIPELINE_WAIT_MS) continue;
-      // Its turn comes once the requests ahead of it, and one running, have finished.
-      if ((inflight - threads + 1) * worker.pace > PIPELINE_WAIT_MS) continue;
-    }
-    best = worker;
-    if (inflight === 0) break;
-  }
-  return best;
-}
-
-interface PoolEvents {
-  workerExit: [pid: number, description: string];
-  /** The application can no longer be loaded; the server must stop. */
-  fatal: [error: AppLoadError | WorkerBootError];
-}
-
-export class WorkerPool extends EventEmitter<PoolEvents> {
+export class WorkerPool extends EventEmitter<SupervisionEvents> {
   readonly #config: PoolConfig;
+  readonly #capacity: WorkerCapacity;
   readonly #log: ErrorLog;
   /** Every live worker: booting, serving or finishing. */
   readonly #workers = new Set<WorkerProcess>();
@@ -144,6 +73,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   constructor(config: PoolConfig, log: ErrorLog) {
     super();
     this.#config = config;
+    this.#capacity = threadCapacity(config.threads);
     this.#log = log;
     this.#target = config.workers;
   }
@@ -325,9 +255,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
    * --backlog bounds both together; past it, 503.
    */
   submit(job: PoolJob): void {
-    const worker = this.#queue.length === 0 ? pickWorker(this.#workers, this.#config.threads) : undefined;
+    const worker = this.#queue.length === 0 ? pickWorker(this.#workers, this.#capacity) : undefined;
     const waiting = this.#waiting();
-    if (worker !== undefined && (worker.inflight < this.#config.threads || waiting < this.#config.backlog)) {
+    if (worker !== undefined && (worker.inflight < this.#capacity.concurrency || waiting < this.#config.backlog)) {
       this.#assign(job, worker);
     } else if (waiting < this.#config.backlog) {
       this.#queue.push(job);
@@ -339,7 +269,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Requests accepted but not yet begun: queued here, or pipelined behind busy threads. */
   #waiting(): number {
     let waiting = this.#queue.length;
-    for (const worker of this.#workers) waiting += Math.max(0, worker.inflight - this.#config.threads);
+    for (const worker of this.#workers) waiting += Math.max(0, worker.inflight - this.#capacity.concurrency);
     return waiting;
   }
 
@@ -357,7 +287,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** A worker finished something or became ready: the queue's oldest go to whichever worker pickWorker now allows. */
   #drainQueue(): void {
     while (this.#queue.length > 0) {
-      const worker = pickWorker(this.#workers, this.#config.threads);
+      const worker = pickWorker(this.#workers, this.#capacity);
       if (worker === undefined) return;
       this.#assign(this.#queue.shift() as PoolJob, worker);
     }

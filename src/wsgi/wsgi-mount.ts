@@ -2,10 +2,11 @@
  * A WSGI application mounted at a prefix, with its own pool of workers
  * (mod_wsgi's WSGIDaemonProcess per application).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendDevelopmentPage } from '../http/error-response.js';
-import type { MountHandler, MountMatch, RequestContext } from '../routing/mount-handler.js';
+import type { RequestRecord } from '../http/request-record.js';
+import type { MountHandler, MountMatch, SupervisedMount } from '../routing/mount-handler.js';
 import type { ErrorLog } from '../observability/error-log.js';
+import { AppLoadError } from '../errors.js';
 import { WorkerPool, type PoolConfig } from '../supervisor/worker-pool.js';
 import { DeadlineList } from './deadline-list.js';
 import { buildEnviron } from './environ.js';
@@ -16,23 +17,25 @@ export interface WsgiMountConfig extends PoolConfig {
   timeout: number;
   /** --limit-request-body, bytes; 0 for none. */
   limitRequestBody: number;
-  /**
-   * Keep what bodyBytes() needs. Only an access log asks for it, and a
-   * WeakMap entry per request is a cost the garbage collector pays even
-   * when nobody reads it.
-   */
-  countBodyBytes: boolean;
 }
 
-export class WsgiMount implements MountHandler {
+export class WsgiMount implements MountHandler, SupervisedMount {
   readonly kind = 'wsgi';
   readonly pool: WorkerPool;
+  readonly sources: { directories: string[]; files: string[] };
   readonly #context: ExchangeContext;
-  /** Only with countBodyBytes. */
-  readonly #exchanges: WeakMap<ServerResponse, WsgiExchange> | null;
+  readonly #log: ErrorLog;
+  /**
+   * With --reload, the traceback of new code that failed to load: until the
+   * code is fixed, every request gets a page that shows it, as Django's
+   * runserver does, instead of stale code answering.
+   */
+  #loadFailure: string | null = null;
 
-  constructor(config: WsgiMountConfig, log: ErrorLog) {
+  constructor(config: WsgiMountConfig, log: ErrorLog, sources: { directories: string[]; files: string[] }) {
     this.pool = new WorkerPool(config, log);
+    this.#log = log;
+    this.sources = sources;
     this.#context = {
       pool: this.pool,
       log,
@@ -40,32 +43,22 @@ export class WsgiMount implements MountHandler {
       deadlines: config.timeout > 0 ? new DeadlineList(config.timeout) : null,
       limitRequestBody: config.limitRequestBody,
     };
-    this.#exchanges = config.countBodyBytes ? new WeakMap() : null;
   }
 
-  /**
-   * With --reload, the traceback of new code that failed to load: until the
-   * code is fixed, every request gets a page that shows it, as Django's
-   * runserver does, instead of stale code answering.
-   */
-  loadFailure: string | null = null;
+  get supervised(): SupervisedMount {
+    return this;
+  }
 
-  handle(req: IncomingMessage, res: ServerResponse, match: MountMatch, context: RequestContext): void {
-    if (this.loadFailure !== null) {
-      sendDevelopmentPage(res, 500, {
+  handle(request: RequestRecord, match: MountMatch): void {
+    if (this.#loadFailure !== null) {
+      sendDevelopmentPage(request.res, 500, {
         title: 'The application failed to load',
         explanation: 'portico reloads it when you save a fix.',
-        sections: [{ heading: 'Traceback', text: this.loadFailure }],
+        sections: [{ heading: 'Traceback', text: this.#loadFailure }],
       });
       return;
     }
-    const exchange = new WsgiExchange(req, res, buildEnviron(req, match, context), this.#context);
-    this.#exchanges?.set(res, exchange);
-    exchange.start();
-  }
-
-  bodyBytes(res: ServerResponse): number {
-    return this.#exchanges?.get(res)?.bodyBytes ?? 0;
+    new WsgiExchange(request, buildEnviron(request.req, match, request.context), this.#context).start();
   }
 
   start(): Promise<void> {
@@ -74,5 +67,42 @@ export class WsgiMount implements MountHandler {
 
   close(): Promise<void> {
     return this.pool.stop();
+  }
+
+  get events(): WorkerPool {
+    return this.pool;
+  }
+
+  get pids(): number[] {
+    return this.pool.pids;
+  }
+
+  reload(): Promise<void> {
+    return this.pool.reload();
+  }
+
+  grow(): void {
+    this.pool.grow();
+  }
+
+  shrink(): void {
+    this.pool.shrink();
+  }
+
+  kill(): void {
+    this.pool.kill();
+  }
+
+  async reloadChangedCode(): Promise<boolean> {
+    try {
+      await this.pool.reload();
+    } catch (error) {
+      this.#loadFailure = error instanceof AppLoadError ? error.report : (error as Error).message;
+      this.#log.error(`the changed code failed to load; serving an error page until it is fixed\n${this.#loadFailure}`);
+      return false;
+    }
+    if (this.#loadFailure !== null) this.#log.info('the application loads again');
+    this.#loadFailure = null;
+    return true;
   }
 }

@@ -17,8 +17,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CgiHandler, type CgiHandlerOptions } from '../../src/cgi/cgi-handler.js';
 import { ErrorLog } from '../../src/observability/error-log.js';
-import type { MountMatch, RequestContext } from '../../src/routing/mount-handler.js';
-import { decodePathBytes, splitTarget } from '../../src/wsgi/environ.js';
+import { RequestRecord, type RequestContext } from '../../src/http/request-record.js';
+import type { MountMatch } from '../../src/routing/mount-handler.js';
+import { decodePathBytes, splitTarget } from '../../src/http/request-target.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 export const MOUNT = '/cgi-bin';
@@ -82,12 +83,7 @@ export async function startCgiServer(
   stream.setEncoding('utf8').on('data', (text: string) => (logged += text));
   const log = new ErrorLog(stream, 'debug');
   let serverPort = '0';
-  const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const match = matchFor(req.url ?? '/');
-    if (match === null) {
-      res.writeHead(404).end();
-      return;
-    }
+  const admit = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const context: RequestContext = {
       scheme: 'http',
       serverName: '127.0.0.1',
@@ -96,7 +92,15 @@ export async function startCgiServer(
       remotePort: String(req.socket.remotePort ?? ''),
       forwardedHost: null,
     };
-    handler.handle(req, res, match, context);
+    route(new RequestRecord(req, res, context));
+  };
+  const route = (request: RequestRecord): void => {
+    const match = matchFor(request.req.url ?? '/');
+    if (match === null) {
+      request.res.writeHead(404).end();
+      return;
+    }
+    handler.handle(request, match);
   };
   const handler: CgiHandler = new CgiHandler({
     root,
@@ -108,14 +112,14 @@ export async function startCgiServer(
     internalRedirect:
       options.followRedirects === false
         ? undefined
-        : (req, res, path) => {
-            req.method = 'GET';
-            req.url = path;
-            route(req, res);
+        : (request, path) => {
+            request.req.method = 'GET';
+            request.req.url = path;
+            route(request);
           },
   });
   await handler.start();
-  const server = http.createServer(route);
+  const server = http.createServer(admit);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   serverPort = String(port);

@@ -14,6 +14,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { CgiHandler } from '../../src/cgi/cgi-handler.js';
 import { ErrorLog } from '../../src/observability/error-log.js';
+import { RequestRecord } from '../../src/http/request-record.js';
 import type { MountHandler } from '../../src/routing/mount-handler.js';
 import { MountTable } from '../../src/routing/mount-table.js';
 import { StaticHandler } from '../../src/static/static-handler.js';
@@ -74,9 +75,9 @@ const CASES: Case[] = [
           maxRequestsJitter: 0,
           timeout: 10,
           limitRequestBody: 0,
-          countBodyBytes: true,
         },
         log,
+        { directories: [root], files: [] },
       ),
   },
 ];
@@ -99,7 +100,7 @@ for (const testCase of CASES) {
         assert.equal(route.kind, 'mount');
         if (route.kind !== 'mount') return;
         const address = server.address() as AddressInfo;
-        handler.handle(req, res, route.match, {
+        const request = new RequestRecord(req, res, {
           scheme: 'http',
           serverName: '127.0.0.1',
           serverPort: String(address.port),
@@ -107,8 +108,9 @@ for (const testCase of CASES) {
           remotePort: String(req.socket.remotePort),
           forwardedHost: null,
         });
+        handler.handle(request, route.match);
         res.on('finish', () => {
-          lastBodyBytes = handler.bodyBytes?.(res) ?? -1;
+          lastBodyBytes = request.bodyBytes;
         });
       });
       server.listen(0, '127.0.0.1');

@@ -20,7 +20,8 @@ import type { AddressInfo } from 'node:net';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { MountTable } from '../../src/routing/mount-table.js';
-import type { MountHandler, RequestContext } from '../../src/routing/mount-handler.js';
+import { RequestRecord, type RequestContext } from '../../src/http/request-record.js';
+import type { MountHandler } from '../../src/routing/mount-handler.js';
 import { ErrorLog } from '../../src/observability/error-log.js';
 
 export const FIXTURE_SITE = join(REPO_ROOT, 'test', 'fixtures', 'static');
@@ -95,7 +96,6 @@ export async function startServer(handler: MountHandler): Promise<TestServer> {
   const table = new MountTable([{ prefix: '/static', handler }]);
   const bodyBytes: number[] = [];
   const server = http.createServer((req, res) => {
-    res.on('finish', () => bodyBytes.push(handler.bodyBytes?.(res) ?? -1));
     const context: RequestContext = {
       scheme: 'http',
       serverName: '127.0.0.1',
@@ -107,12 +107,16 @@ export async function startServer(handler: MountHandler): Promise<TestServer> {
     const url = req.url ?? '/';
     if (url.startsWith('/direct?p=')) {
       const pathInfo = Buffer.from(url.slice('/direct?p='.length), 'base64url').toString('latin1');
-      handler.handle(req, res, { scriptName: '/direct', pathInfo, query: '' }, context);
+      const request = new RequestRecord(req, res, context);
+      res.on('finish', () => bodyBytes.push(request.bodyBytes));
+      handler.handle(request, { scriptName: '/direct', pathInfo, query: '' });
       return;
     }
     const route = table.route(url);
     if (route.kind === 'mount') {
-      route.mount.handler.handle(req, res, route.match, context);
+      const request = new RequestRecord(req, res, context);
+      res.on('finish', () => bodyBytes.push(request.bodyBytes));
+      route.mount.handler.handle(request, route.match);
     } else {
       res.writeHead(route.kind === 'bad-path' ? 400 : 404, { 'Content-Length': 0 });
       res.end();

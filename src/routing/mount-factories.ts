@@ -1,0 +1,82 @@
+/**
+ * One table, mount kind to factory: the one place a new kind of mount
+ * (static, CGI, WSGI, and next ASGI) is added. Each factory turns a
+ * MountSpec and the server-wide options into a ready-to-start handler.
+ */
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { CgiHandler } from '../cgi/cgi-handler.js';
+import { POOL_SETTING_KEYS, type MountSpec, type PoolSettings } from '../config/mount-spec.js';
+import type { ServerOptions } from '../config/settings.js';
+import { ConfigError } from '../errors.js';
+import type { RequestRecord } from '../http/request-record.js';
+import type { ErrorLog } from '../observability/error-log.js';
+import { StaticHandler } from '../static/static-handler.js';
+import { appScriptFile } from '../supervisor/code-watcher.js';
+import { WsgiMount } from '../wsgi/wsgi-mount.js';
+import type { MountHandler } from './mount-handler.js';
+
+/** What every factory may use besides its own spec. */
+export interface MountEnvironment {
+  options: ServerOptions;
+  log: ErrorLog;
+  /** Serves a CGI script's local redirect anew on this server (RFC 3875 §6.2.2). */
+  redirect: (request: RequestRecord, path: string) => void;
+}
+
+type MountFactory<K extends MountSpec['kind']> = (spec: Extract<MountSpec, { kind: K }>, env: MountEnvironment) => MountHandler;
+
+export const MOUNT_FACTORIES: { readonly [K in MountSpec['kind']]: MountFactory<K> } = {
+  static: (spec, { log }) => new StaticHandler({ root: existingDirectory(spec.root, `--static ${spec.path}`), log }),
+
+  cgi: (spec, { options, log, redirect }) =>
+    new CgiHandler({
+      root: existingDirectory(spec.root, `--cgi ${spec.path}`),
+      log,
+      timeoutSeconds: options.timeout,
+      debug: options.debug,
+      python: options.python,
+      internalRedirect: redirect,
+    }),
+
+  wsgi: (spec, { options, log }) => {
+    const settings = { ...pickPoolSettings(options), ...spec.settings };
+    const chdir = existingDirectory(settings.chdir, '--chdir');
+    const appFile = appScriptFile(spec.app, chdir);
+    // An APP given as a file may live outside --chdir and --pythonpath: its
+    // folder is watched too, for the modules beside it, and the file itself,
+    // which as a .wsgi is no .py.
+    const directories = [chdir, ...settings.pythonpath.map((path) => resolve(chdir, path))];
+    const files = options.reloadExtraFiles.map((file) => resolve(file));
+    if (appFile !== null) {
+      directories.push(dirname(appFile));
+      files.push(appFile);
+    }
+    return new WsgiMount(
+      { ...settings, chdir, app: spec.app, debug: options.debug, limitRequestBody: options.limitRequestBody },
+      log,
+      { directories, files },
+    );
+  },
+};
+
+export function createMount(spec: MountSpec, env: MountEnvironment): MountHandler {
+  return (MOUNT_FACTORIES[spec.kind] as MountFactory<MountSpec['kind']>)(spec as never, env);
+}
+
+function pickPoolSettings(options: ServerOptions): PoolSettings {
+  return Object.fromEntries(POOL_SETTING_KEYS.map((key) => [key, options[key]])) as unknown as PoolSettings;
+}
+
+/** An existing directory, made absolute; `what` names the option for the error. */
+function existingDirectory(path: string, what: string): string {
+  const absolute = resolve(path);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(absolute).isDirectory();
+  } catch {
+    // missing or unreadable: the same error
+  }
+  if (!isDirectory) throw new ConfigError(`${what}: '${path}' is not a directory (looked for ${absolute})`);
+  return absolute;
+}
