@@ -20,22 +20,21 @@
  * (cgi-process.ts) until a new one is ready.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable, type Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { ErrorLog } from '../observability/error-log.js';
+import { describeExit, signalName } from '../supervisor/exit-description.js';
+import { HelperSupervisor } from '../supervisor/helper-supervisor.js';
+import { PrivateSocketDir } from '../supervisor/private-socket-dir.js';
 import { DirectCgiProcess, killProcessGroup, type CgiProcess, type ScriptFile } from './cgi-process.js';
 import { CgiSpawnerError } from './cgi-spawner-error.js';
 
 const SPAWNER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'portico', 'cgi_spawner.py');
 /** How long a new spawner may take to say it is ready. */
 const START_TIMEOUT_MS = 10_000;
-/** After the spawner dies, scripts start directly for at least this long before a new one is tried. */
-const RESTART_DELAY_MS = 1_000;
 /**
  * Scripts asked of the spawner and not yet answered (pid or error); later
  * requests wait their turn, in order. Each of these holds three connections
@@ -154,26 +153,18 @@ class SpawnedCgiProcess implements CgiProcess {
   }
 }
 
-function signalName(signal: number): NodeJS.Signals | null {
-  const entry = Object.entries(constants.signals).find(([, number]) => number === signal);
-  return (entry?.[0] as NodeJS.Signals | undefined) ?? null;
-}
-
 /** One spawner process; its end fails or orphans whatever it was running. */
 class SpawnerProcess {
   readonly #child: ChildProcessByStdio<Writable, Readable, Readable>;
-  readonly #directory: string;
-  readonly socketPath: string;
+  readonly #socketDir: PrivateSocketDir;
   readonly #scripts = new Map<string, SpawnedCgiProcess>();
   #nextToken = 0;
   #ended = false;
 
   private constructor(python: string, root: string, log: ErrorLog, onEnd: (description: string) => void, onReady: () => void) {
-    // A private directory (mode 0700), so that no other user can ask for a script.
-    this.#directory = mkdtempSync(join(tmpdir(), 'portico-cgi-'));
-    this.socketPath = join(this.#directory, 'spawner.sock');
+    this.#socketDir = new PrivateSocketDir('portico-cgi-', 'spawner.sock');
     // -I -S: no environment variables, user site or site-packages reach it; it needs only the standard library.
-    this.#child = spawn(python, ['-I', '-S', SPAWNER_SCRIPT, root, this.socketPath], { stdio: ['pipe', 'pipe', 'pipe'], env: {} });
+    this.#child = spawn(python, ['-I', '-S', SPAWNER_SCRIPT, root, this.#socketDir.socketPath], { stdio: ['pipe', 'pipe', 'pipe'], env: {} });
     this.#child.stdin.on('error', () => {}); // its end is reported by 'exit'
     createInterface({ input: this.#child.stderr }).on('line', (line) => log.error(`CGI spawner: ${line}`, this.#child.pid));
     createInterface({ input: this.#child.stdout }).on('line', (line) => {
@@ -190,7 +181,7 @@ class SpawnerProcess {
     const end = (description: string): void => {
       if (this.#ended) return;
       this.#ended = true;
-      rmSync(this.#directory, { recursive: true, force: true });
+      this.#socketDir.remove();
       for (const script of this.#scripts.values()) {
         script.failed('the CGI spawner went away before starting the script');
         script.exited(null);
@@ -199,7 +190,7 @@ class SpawnerProcess {
       onEnd(description);
     };
     this.#child.on('error', (error) => end(`could not be started with '${python}': ${error.message}`));
-    this.#child.on('exit', (code, signal) => end(signal !== null ? `was killed by ${signal}` : `exited with status ${code}`));
+    this.#child.on('exit', (code, signal) => end(describeExit(code, signal)));
   }
 
   static start(python: string, root: string, log: ErrorLog, onEnd: (description: string) => void): Promise<SpawnerProcess> {
@@ -239,7 +230,7 @@ class SpawnerProcess {
 
   launch(script: ScriptFile, env: Record<string, string>, withInput: boolean, onAnswered: () => void): SpawnedCgiProcess {
     const token = String(++this.#nextToken);
-    const spawned = new SpawnedCgiProcess(this.socketPath, token, withInput, onAnswered);
+    const spawned = new SpawnedCgiProcess(this.#socketDir.socketPath, token, withInput, onAnswered);
     this.#scripts.set(token, spawned);
     // RFC 3875 §7.2 (UNIX): the current directory is the script's.
     const request = { token, path: script.filename, cwd: script.directory, env, ...(withInput ? {} : { stdin: false }) };
@@ -268,35 +259,34 @@ class SpawnerProcess {
 }
 
 /**
- * Starts scripts through a spawner process, replacing it when it dies and
- * falling back to child_process.spawn while there is none.
+ * Starts scripts through a spawner process, replaced when it dies
+ * (helper-supervisor.ts), and falls back to child_process.spawn while there
+ * is none.
  */
 export class CgiSpawner {
-  readonly #python: string;
-  readonly #root: string;
-  readonly #log: ErrorLog;
-  #spawner: SpawnerProcess | null = null;
-  #restart: NodeJS.Timeout | undefined;
-  #stopped = false;
+  readonly #spawners: HelperSupervisor<SpawnerProcess>;
   /** Scripts starting (see MAX_STARTING), and the requests waiting for one of them to finish starting. */
   #starting = 0;
   readonly #waiting: Array<() => void> = [];
 
   private constructor(python: string, root: string, log: ErrorLog) {
-    this.#python = python;
-    this.#root = root;
-    this.#log = log;
+    this.#spawners = new HelperSupervisor({
+      name: 'CGI spawner',
+      whileDown: 'starting scripts directly until a new one is ready',
+      start: (onEnd) => SpawnerProcess.start(python, root, log, onEnd),
+      log,
+    });
   }
 
   /** Resolves once the first spawner is ready; rejects (with the reason) if it cannot run at all. */
   static async start(python: string, root: string, log: ErrorLog): Promise<CgiSpawner> {
     const spawner = new CgiSpawner(python, root, log);
-    spawner.#spawner = await SpawnerProcess.start(python, root, log, (description) => spawner.#lost(description));
+    await spawner.#spawners.start();
     return spawner;
   }
 
   get pid(): number | undefined {
-    return this.#spawner?.pid;
+    return this.#spawners.current?.pid;
   }
 
   /**
@@ -313,7 +303,7 @@ export class CgiSpawner {
       this.#finishedStarting();
       return null;
     }
-    const spawner = this.#spawner;
+    const spawner = this.#spawners.current;
     if (spawner === null || !spawner.running) {
       this.#finishedStarting(); // started at once, synchronously
       return new DirectCgiProcess(script, env);
@@ -328,24 +318,6 @@ export class CgiSpawner {
   }
 
   stop(): void {
-    this.#stopped = true;
-    clearTimeout(this.#restart);
-    this.#spawner?.stop();
-  }
-
-  #lost(description: string): void {
-    this.#spawner = null;
-    if (this.#stopped) return;
-    this.#log.error(`CGI spawner ${description}; starting scripts directly until a new one is ready`);
-    this.#restart = setTimeout(() => {
-      SpawnerProcess.start(this.#python, this.#root, this.#log, (again) => this.#lost(again)).then(
-        (spawner) => {
-          if (this.#stopped) spawner.stop();
-          else this.#spawner = spawner;
-        },
-        (error: Error) => this.#lost(error.message),
-      );
-    }, RESTART_DELAY_MS);
-    this.#restart.unref();
+    this.#spawners.stop();
   }
 }

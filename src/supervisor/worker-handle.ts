@@ -5,7 +5,7 @@
  * protocol the same way over either.
  */
 import type { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
+import { signalName } from './exit-description.js';
 
 export interface WorkerHandle {
   /** The process id; for a spawned worker known at once, for a forked one from its READY. */
@@ -20,6 +20,5 @@ export interface WorkerHandle {
 export function decodeWaitStatus(status: number): { code: number | null; signal: NodeJS.Signals | null } {
   const signalNumber = status & 0x7f;
   if (signalNumber === 0) return { code: (status >> 8) & 0xff, signal: null };
-  const name = Object.entries(osConstants.signals).find(([, number]) => number === signalNumber)?.[0];
-  return { code: null, signal: (name ?? `SIG${signalNumber}`) as NodeJS.Signals };
+  return { code: null, signal: signalName(signalNumber) ?? (`SIG${signalNumber}` as NodeJS.Signals) };
 }

@@ -5,7 +5,6 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   FrameDecoder,
@@ -28,6 +27,7 @@ import {
   type StatusText,
 } from '../ipc/frame-codec.js';
 import type { ErrorLog } from '../observability/error-log.js';
+import { describeExit } from './exit-description.js';
 import { StreamTable } from './stream-table.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -58,16 +58,6 @@ const STUCK_KILL_GRACE_MS = 1_000;
 
 /** How much each finished request moves the worker's pace: a few requests outweigh an old one. */
 const PACE_WEIGHT = 0.25;
-
-/** Why a process ended, in words an operator can act on. */
-export function describeExit(code: number | null, signal: NodeJS.Signals | null, killReason: string | null = null): string {
-  if (signal !== null) {
-    const number = osConstants.signals[signal];
-    const hint = killReason !== null ? ` ${killReason}` : signal === 'SIGKILL' ? ' (perhaps out of memory)' : '';
-    return `was killed by ${signal} (signal ${number})${hint}`;
-  }
-  return `exited with code ${code ?? 'unknown'}`;
-}
 
 interface WorkerEvents {
   ready: [];

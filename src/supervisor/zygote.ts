@@ -10,13 +10,12 @@
  * back to a private UNIX socket that this class listens on; its first
  * frame, READY(pid), says who it is.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AppLoadError, WorkerBootError } from '../errors.js';
 import { FrameDecoder, FrameType, HEADER_SIZE, decodeCount, decodeWorkerExit, encodeFrame, type FrameTypeCode } from '../ipc/frame-codec.js';
 import type { ErrorLog } from '../observability/error-log.js';
+import { describeExit } from './exit-description.js';
+import { PrivateSocketDir } from './private-socket-dir.js';
 import { PythonProcess, type PythonProcessConfig } from './python-process.js';
 import { decodeWaitStatus, type WorkerHandle } from './worker-handle.js';
 
@@ -77,7 +76,7 @@ class ForkedWorker implements WorkerHandle {
 export class Zygote {
   readonly #process: PythonProcess;
   readonly #forkServer: Server;
-  readonly #directory: string;
+  readonly #socketDir: PrivateSocketDir;
   readonly #log: ErrorLog;
   readonly #decoder = new FrameDecoder();
   readonly #forked = new Map<number, ForkedWorker>();
@@ -88,12 +87,10 @@ export class Zygote {
 
   private constructor(config: PythonProcessConfig, log: ErrorLog) {
     this.#log = log;
-    // A private directory, so that no other user can connect and pose as a worker.
-    this.#directory = mkdtempSync(join(tmpdir(), 'portico-zygote-'));
-    const socketPath = join(this.#directory, 'fork.sock');
+    this.#socketDir = new PrivateSocketDir('portico-zygote-', 'fork.sock');
     this.#forkServer = createServer((socket) => this.#adopt(socket));
-    this.#forkServer.listen(socketPath);
-    this.#process = new PythonProcess(config, log, { [FORK_SOCKET_ENV]: socketPath });
+    this.#forkServer.listen(this.#socketDir.socketPath);
+    this.#process = new PythonProcess(config, log, { [FORK_SOCKET_ENV]: this.#socketDir.socketPath });
     this.#process.channel.on('data', (chunk: Buffer) => {
       try {
         this.#decoder.push(chunk, (type, _flags, _stream, payload) => this.#handle(type, payload));
@@ -116,7 +113,7 @@ export class Zygote {
       zygote.#process.onExit((code, signal, failure) => {
         zygote.#alive = false;
         zygote.#cleanUp();
-        const description = failure ?? (signal !== null ? `was killed by ${signal}` : `exited with code ${code}`);
+        const description = failure ?? describeExit(code, signal);
         if (!ready) {
           reject(zygote.#bootReport !== null ? new AppLoadError(zygote.#bootReport) : new WorkerBootError(`zygote ${description} before it was ready`));
         } else {
@@ -188,6 +185,6 @@ export class Zygote {
 
   #cleanUp(): void {
     this.#forkServer.close();
-    rmSync(this.#directory, { recursive: true, force: true });
+    this.#socketDir.remove();
   }
 }
