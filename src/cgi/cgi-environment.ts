@@ -13,8 +13,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { MountMatch, RequestContext } from '../routing/mount-handler.js';
+import { SERVER_SOFTWARE, serverProtocol } from '../http/gateway-variables.js';
 import { headerVariables, serverNameAndPort } from '../http/request-headers.js';
-import { SERVER_SOFTWARE } from '../wsgi/environ.js';
 import type { LocatedScript } from './script-locator.js';
 
 /** The only PATH a script sees: system directories, never the server's own PATH. */
@@ -77,7 +77,7 @@ export function buildCgiEnvironment({ req, match, context, script, root }: CgiEn
   const server = serverNameAndPort(headers, context);
   env.SERVER_NAME = server.name;
   env.SERVER_PORT = server.port;
-  env.SERVER_PROTOCOL = `HTTP/${req.httpVersion}`; // §4.1.16
+  env.SERVER_PROTOCOL = serverProtocol(req); // §4.1.16
   env.SERVER_SOFTWARE = SERVER_SOFTWARE; // §4.1.17
 
   for (const [key, value] of headers) env[key] = bytesAsText(value);

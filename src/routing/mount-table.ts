@@ -10,7 +10,7 @@
  * above the root is refused.
  */
 import { ConfigError } from '../errors.js';
-import { decodePathBytes, splitTarget } from '../wsgi/environ.js';
+import { decodePathBytes, splitTarget } from '../http/request-target.js';
 import type { MountHandler, MountMatch } from './mount-handler.js';
 
 export interface Mount {
