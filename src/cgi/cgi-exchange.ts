@@ -5,7 +5,7 @@
  * answer with the script's whole process group killed.
  *
  *   awaiting-head ──head──▶ streaming ──stdout end──▶ done
- *        │  │                   │
+ *        │  │                   └─more than its Content-Length──▶ done (closed after the declared bytes)
  *        │  └─nph output──▶ raw (nph-relay) ──end──▶ done
  *        │
  *        ├─local Location──▶ redirected (output discarded)
@@ -14,6 +14,7 @@
  *   awaiting-head, streaming, raw ──client gone──▶ abandoned (script killed, nothing logged against it)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { closeAfterBody, fitToDeclaredLength } from '../http/response-length.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { CgiBadHeaderError, CgiError, CgiNoHeaderError, CgiRedirectError, CgiSpawnError, CgiTimeoutError } from './cgi-errors.js';
 import { sendCgiErrorResponse } from './cgi-error-page.js';
@@ -183,19 +184,22 @@ export class CgiExchange {
   #writeBody(chunk: Buffer): void {
     const res = this.#res;
     if (res.destroyed || res.writableEnded) return;
-    let data = chunk;
-    if (this.#declaredLength !== null) {
-      const room = this.#declaredLength - this.#bodyBytes;
-      if (data.length > room) {
-        if (room >= 0) this.#options.log.warning(`CGI script '${this.#script.filename}' wrote more than its Content-Length; the rest is dropped`, this.#process.pid);
-        data = data.subarray(0, Math.max(0, room));
-        this.#bodyBytes += chunk.length - data.length; // makes room negative: warn once
-      }
-      if (data.length === 0) return;
+    const { within, overran } = fitToDeclaredLength(chunk, this.#declaredLength, this.#bodyBytes);
+    this.#bodyBytes += within.length;
+    this.#options.countBody(within.length);
+    if (overran) {
+      // The same rule as for WSGI (response-length.ts): the declared bytes,
+      // then the close. The script runs on; what it still writes is dropped.
+      this.#state = 'done';
+      this.#options.log.error(
+        `CGI script '${this.#script.filename}' wrote more than its Content-Length of ${this.#declaredLength}; truncated it and closed the connection`,
+        this.#process.pid,
+      );
+      closeAfterBody(this.#req, res, within);
+      return;
     }
-    this.#bodyBytes += data.length;
-    this.#options.countBody(data.length);
-    if (!res.write(data)) {
+    if (within.length === 0) return;
+    if (!res.write(within)) {
       const stdout = this.#process.stdout;
       stdout.pause();
       res.once('drain', () => stdout.resume());

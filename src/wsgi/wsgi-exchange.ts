@@ -9,6 +9,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendErrorResponse } from '../http/error-response.js';
 import { bodyTooLarge, exceedsBodyLimit } from '../http/limits.js';
+import { closeAfterBody, fitToDeclaredLength } from '../http/response-length.js';
 import {
   REQUEST_WINDOW,
   RequestFlag,
@@ -243,16 +244,15 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
 
   onResponseBody(data: Buffer): void {
     if (this.#responseClosed || !this.#res.headersSent) return;
-    const allowed = this.#declaredLength === null ? data.length : this.#declaredLength - this.#bodyWritten;
-    if (data.length > allowed) {
-      this.#writeBody(data.subarray(0, Math.max(0, allowed)));
+    const { within, overran, complete } = fitToDeclaredLength(data, this.#declaredLength, this.#bodyWritten);
+    if (overran) {
       this.#log.error(`application sent more than its Content-Length of ${this.#declaredLength} for ${this.#what}; truncated it and closed the connection`);
       this.#cancelWorker();
-      this.#responseClosed = true;
-      this.#res.end(() => this.#res.destroy());
+      this.#bodyWritten += within.length;
+      this.#closeAfterBody(within);
       return;
     }
-    if (data.length === allowed && this.#declaredLength !== null) {
+    if (complete) {
       // The whole declared body is here: head and body leave in one write,
       // and the worker needs no window back for a stream that is done.
       this.#bodyWritten += data.length;
@@ -453,21 +453,10 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     sendErrorResponse(this.#res, status, { close });
   }
 
-  /**
-   * Ends the response (if it is not yet) and closes the connection once it
-   * is flushed. The close goes on the socket before Node's own 'finish'
-   * listener runs, which would otherwise hand the socket to the next
-   * pipelined request's response.
-   */
-  #closeAfterBody(): void {
+  /** Ends the response (if it is not yet), with `last` as its final bytes, and closes the connection once it is flushed. */
+  #closeAfterBody(last?: Buffer): void {
     this.#responseClosed = true;
-    const socket = this.#req.socket;
-    if (this.#res.writableFinished) {
-      socket.destroySoon();
-      return;
-    }
-    this.#res.prependOnceListener('finish', () => socket.destroySoon());
-    if (!this.#res.writableEnded) this.#res.end();
+    closeAfterBody(this.#req, this.#res, last);
   }
 
   /** The response cannot be completed correctly: cut the connection so the client sees it is broken. */
