@@ -6,6 +6,9 @@ set -euo pipefail
 PACKAGES=(
   python3-flask   # test/integration/flask.test.ts, under /usr/bin/python3
   python3-django  # test/integration/django.test.ts
+  python3-fastapi    # test/python/test_asgi_frameworks.py: FastAPI and Starlette through the ASGI core
+  python3-starlette  # the same test; FastAPI stands on it
+  python3-uvicorn    # the reference ASGI server (no test uses it yet)
   nginx           # test/conformance/nginx-corpus.test.ts: the corpus through a real proxy
   wrk             # test/http/soak.test.ts: load on the side while connections are held
   perl            # test/cgi: a Perl CGI script
