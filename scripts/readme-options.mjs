@@ -2,7 +2,7 @@
 // Rewrites the option table in README.md from the settings table (run after
 // `npm run build`). test/readme.test.ts fails when the two drift apart.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { formatOptionsTable } from '../dist/src/config/cli-args.js';
+import { formatOptionsTable } from '../dist/src/config/help-text.js';
 
 const path = new URL('../README.md', import.meta.url);
 const readme = readFileSync(path, 'utf8');

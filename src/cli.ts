@@ -3,7 +3,7 @@
  * failures to exit statuses, and turn signals into lifecycle steps.
  */
 import { createRequire } from 'node:module';
-import { formatHelp } from './config/cli-args.js';
+import { formatHelp } from './config/help-text.js';
 import { loadOptions } from './config/load-options.js';
 import { AppLoadError, ConfigError, ExitStatus, WorkerBootError } from './errors.js';
 import { Server } from './server.js';

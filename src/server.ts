@@ -6,9 +6,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { defaultOptions, parseBind, type ServerOptions } from './config/settings.js';
+import { listenerOptions } from './config/listener-settings.js';
+import { parseBind } from './config/parse-bind.js';
+import { defaultOptions } from './config/setting-defaults.js';
+import type { ServerOptions } from './config/settings.js';
 import { ConfigError } from './errors.js';
-import { Listener, listenerOptions, parseBindAddress } from './http/listener.js';
+import { Listener } from './http/listener.js';
 import type { RequestRecord } from './http/request-record.js';
 import { AccessLog, wantsColour } from './observability/access-log.js';
 import { ErrorLog, openLogStream } from './observability/error-log.js';
@@ -32,7 +35,7 @@ export class Server extends EventEmitter<ArbiterEvents> {
   constructor(options: Partial<ServerOptions>) {
     super();
     this.options = { ...defaultOptions(), ...options };
-    for (const bind of this.options.bind) parseBind(bind);
+    const binds = this.options.bind.map((bind) => parseBind(bind));
     this.log = new ErrorLog(openLogStream(this.options.errorLogfile, process.stderr), this.options.logLevel);
     if (this.options.accessLogfile !== null) {
       const stream = openLogStream(this.options.accessLogfile, process.stdout);
@@ -48,10 +51,10 @@ export class Server extends EventEmitter<ArbiterEvents> {
     const mounts = specs.map((spec) => ({ prefix: normalizePrefix(spec.path), handler: createMount(spec, environment) }));
     this.#router = new Router(new MountTable(mounts), this.log);
 
-    this.#listeners = this.options.bind.map(
+    this.#listeners = binds.map(
       (bind) =>
         new Listener(
-          parseBindAddress(bind),
+          bind,
           (request) => this.#admit(request),
           listenerOptions(this.options, (req, refused) =>
             this.log.info(`refused ${req === null ? 'connection' : `${req.method} ${req.url}`}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`),

@@ -4,10 +4,12 @@
  * mistake becomes a ConfigError naming the option.
  */
 import { ConfigError } from '../errors.js';
-import { SETTINGS, defaultOptions, type ServerOptions, type Setting } from './settings.js';
+import { settingDefaults } from './setting-defaults.js';
+import type { CliOption, Env, Setting } from './setting.js';
+import { SETTINGS, type ServerOptions, type SettingKey } from './settings.js';
 
 export interface ParsedCommandLine {
-  /** Defaults, overridden by what the command line gave. */
+  /** Defaults, overridden by what the command line gave (PORTICO_* variables not included). */
   options: ServerOptions;
   /** Only what the command line gave, to lay over a config file. */
   given: Partial<ServerOptions>;
@@ -15,15 +17,27 @@ export interface ParsedCommandLine {
   version: boolean;
 }
 
-const BY_FLAG = new Map<string, Setting>();
-for (const setting of SETTINGS) for (const flag of setting.flags) BY_FLAG.set(flag, setting);
+/** Options that are no setting: they make the command do something else than serve. */
+export const COMMAND_OPTIONS = {
+  version: { flags: ['--version'], help: 'Print the version and exit.' },
+  help: { flags: ['-h', '--help'], help: 'Show this help and exit.' },
+} as const satisfies Record<string, CliOption>;
 
-export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedCommandLine {
+type FlagTarget = { key: SettingKey; setting: Setting; option: CliOption } | { command: keyof typeof COMMAND_OPTIONS };
+
+const BY_FLAG = new Map<string, FlagTarget>();
+for (const [key, setting] of Object.entries(SETTINGS) as Array<[SettingKey, Setting]>) {
+  for (const option of [setting, ...(setting.also ?? [])]) for (const flag of option.flags) BY_FLAG.set(flag, { key, setting, option });
+}
+for (const [command, option] of Object.entries(COMMAND_OPTIONS)) {
+  for (const flag of option.flags) BY_FLAG.set(flag, { command: command as keyof typeof COMMAND_OPTIONS });
+}
+
+export function parseCommandLine(argv: readonly string[], env: Env = process.env): ParsedCommandLine {
   // Values by setting key: --mount, --cgi and --static all add to 'mounts', in command-line order.
-  const given = new Map<string, { setting: Setting; values: unknown[] }>();
+  const given = new Map<SettingKey, { setting: Setting; values: unknown[] }>();
   const positionals: string[] = [];
-  let help = false;
-  let version = false;
+  const commands = { help: false, version: false };
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -43,64 +57,34 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     } else if (arg.length > 2) {
       [flag, inline] = [arg.slice(0, 2), arg.slice(2)];
     }
-    const setting = BY_FLAG.get(flag);
-    if (setting === undefined) throw new ConfigError(`unknown option '${flag}'; see 'portico --help'`);
-    if (setting.parse === undefined) {
+    const target = BY_FLAG.get(flag);
+    if (target === undefined) throw new ConfigError(`unknown option '${flag}'; see 'portico --help'`);
+    if ('command' in target || target.option.parse === undefined) {
       if (inline !== undefined) throw new ConfigError(`${flag} takes no value`);
-      if (setting.key === 'help') help = true;
-      else if (setting.key === 'version') version = true;
-      else given.set(setting.key, { setting, values: [true] });
+      if ('command' in target) commands[target.command] = true;
+      else given.set(target.key, { setting: target.setting, values: [true] });
       continue;
     }
     let raw = inline;
     if (raw === undefined) {
       raw = argv[++i];
-      if (raw === undefined) throw new ConfigError(`${flag} needs a value (${setting.metavar ?? 'VALUE'})`);
+      if (raw === undefined) throw new ConfigError(`${flag} needs a value (${target.option.metavar ?? 'VALUE'})`);
     }
-    const value = setting.parse(raw, flag);
-    const entry = given.get(setting.key) ?? { setting, values: [] };
-    if (!setting.multiple) entry.values.length = 0;
+    const value = target.option.parse(raw, flag);
+    const entry = given.get(target.key) ?? { setting: target.setting, values: [] };
+    if (!target.setting.multiple) entry.values.length = 0;
     entry.values.push(value);
-    given.set(setting.key, entry);
+    given.set(target.key, entry);
   }
 
   const explicit: Record<string, unknown> = {};
   for (const [key, { setting, values }] of given) {
     explicit[key] = setting.multiple ? (setting.collect ? setting.collect(values) : values) : values[0];
   }
-  if (!help && !version) {
+  if (!commands.help && !commands.version) {
     if (positionals.length > 1) throw new ConfigError(`expected one application, got ${positionals.length}: ${positionals.join(' ')}`);
   }
   if (positionals.length === 1) explicit.app = positionals[0];
-  const options = { ...defaultOptions(env), ...explicit } as ServerOptions;
-  return { options, given: explicit as Partial<ServerOptions>, help, version };
-}
-
-/** `--help`, generated from the settings table. */
-export function formatHelp(): string {
-  const lines = [
-    'usage: portico [OPTIONS] APP',
-    '       portico dev [OPTIONS] APP    (development: --reload --debug, access log on the terminal, 127.0.0.1:8000)',
-    '',
-    'APP is module:callable, module (callable `application`), module:factory() or a .py/.wsgi file.',
-    '',
-    'options:',
-  ];
-  for (const setting of SETTINGS) {
-    const flags = setting.flags.join(', ') + (setting.metavar ? ` ${setting.metavar}` : '');
-    lines.push(`  ${flags}`);
-    lines.push(`      ${setting.help}${setting.defaultText ? ` [default: ${setting.defaultText}]` : ''}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
-/** The README's option table, generated from the settings table like `--help`. */
-export function formatOptionsTable(): string {
-  const rows = ['| option | default | meaning |', '|---|---|---|'];
-  const cell = (text: string): string => text.replace(/\|/g, '\\|');
-  for (const setting of SETTINGS) {
-    const flags = setting.flags.map((flag) => `\`${flag}${setting.metavar ? ` ${setting.metavar}` : ''}\``).join(', ');
-    rows.push(`| ${flags} | ${cell(setting.defaultText || '—')} | ${cell(setting.help)} |`);
-  }
-  return rows.join('\n') + '\n';
+  const options = { ...settingDefaults(env), ...explicit } as ServerOptions;
+  return { options, given: explicit as Partial<ServerOptions>, ...commands };
 }

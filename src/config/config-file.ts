@@ -19,21 +19,24 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors.js';
 import { normalizePrefix } from '../routing/mount-table.js';
-import { POOL_SETTING_KEYS, type MountSpec, type PoolSettings } from './mount-spec.js';
-import { SETTINGS, type ServerOptions, type Setting } from './settings.js';
+import type { Setting } from './setting.js';
+import { MOUNT_SETTING_KEYS, SETTINGS, type MountSpec, type PoolSettings, type ServerOptions, type SettingKey } from './settings.js';
 
-/** Settings the file may not set: they only make sense on a command line. */
-const CLI_ONLY = new Set(['help', 'version', 'config', 'mounts']);
-
-/** 'max-requests' -> the setting, from its long flag. */
-const BY_FILE_KEY = new Map<string, Setting>();
-for (const setting of SETTINGS) {
-  const long = setting.flags.find((flag) => flag.startsWith('--'));
-  if (long !== undefined && !CLI_ONLY.has(setting.key)) BY_FILE_KEY.set(long.slice(2), setting);
+interface FileSetting {
+  key: SettingKey;
+  setting: Setting;
 }
-BY_FILE_KEY.set('app', { key: 'app', flags: [], parse: (raw) => raw, defaultValue: () => '', defaultText: '', help: '' });
 
-const POOL_FILE_KEYS = new Map([...BY_FILE_KEY].filter(([, setting]) => (POOL_SETTING_KEYS as readonly string[]).includes(setting.key)));
+/** 'max-requests' -> the setting, from its long flag ('app' has none: it is the positional APP). */
+const BY_FILE_KEY = new Map<string, FileSetting>();
+for (const [key, setting] of Object.entries(SETTINGS) as Array<[SettingKey, Setting]>) {
+  if (setting.inFile === false) continue;
+  const long = setting.flags.find((flag) => flag.startsWith('--'));
+  BY_FILE_KEY.set(long === undefined ? key : long.slice(2), { key, setting });
+}
+
+/** What a [[mount]] table may set: the settings of scope 'mount'. */
+const POOL_FILE_KEYS = new Map([...BY_FILE_KEY].filter(([, { key }]) => (MOUNT_SETTING_KEYS as readonly string[]).includes(key)));
 
 export interface LoadedConfig {
   path: string;
@@ -100,9 +103,9 @@ class ConfigReader {
         });
         continue;
       }
-      const setting = BY_FILE_KEY.get(key);
-      if (setting === undefined) throw this.#error(key, null, `unknown key '${key}'; the keys are the long option names of 'portico --help' without their dashes, and [[mount]]`);
-      options[setting.key] = this.#convert(setting, key, value, null);
+      const known = BY_FILE_KEY.get(key);
+      if (known === undefined) throw this.#error(key, null, `unknown key '${key}'; the keys are the long option names of 'portico --help' without their dashes, and [[mount]]`);
+      options[known.key] = this.#convert(known, key, value, null);
     }
     // An application named in the file is found from the file's directory, as a [[mount]]'s is.
     if (options.app !== undefined) options.chdir ??= this.#base;
@@ -127,11 +130,11 @@ class ConfigReader {
     const settings: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(mount)) {
       if (key === 'path' || key === 'app') continue;
-      const setting = POOL_FILE_KEYS.get(key);
-      if (setting === undefined) {
+      const known = POOL_FILE_KEYS.get(key);
+      if (known === undefined) {
         throw this.#error(key, where, `unknown key '${key}' in a WSGI mount; it may set ${[...POOL_FILE_KEYS.keys()].join(', ')}`);
       }
-      settings[setting.key] = this.#convert(setting, key, value, where);
+      settings[known.key] = this.#convert(known, key, value, where);
     }
     // A file path in `app` is found from the mount's directory, which defaults to the file's.
     settings.chdir ??= this.#base;
@@ -139,7 +142,7 @@ class ConfigReader {
   }
 
   /** A TOML value through the same parser the command line uses, so both accept exactly the same. */
-  #convert(setting: Setting, key: string, value: unknown, mount: number | null): unknown {
+  #convert({ key: settingKey, setting }: FileSetting, key: string, value: unknown, mount: number | null): unknown {
     const flag = `${this.#keyPrefix}${key}`;
     const parseOne = (item: unknown): unknown => {
       if (typeof item !== 'string' && typeof item !== 'number') throw this.#error(key, mount, `expected a string or number, got ${JSON.stringify(item)}`);
@@ -154,17 +157,17 @@ class ConfigReader {
     if (setting.parse === undefined) {
       if (typeof value !== 'boolean') throw this.#error(key, mount, `expected true or false, got ${JSON.stringify(value)}`);
       result = value;
-    } else if (setting.key === 'env') {
+    } else if (settingKey === 'env') {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw this.#error(key, mount, 'expected a table of NAME = "value"');
       result = Object.fromEntries(Object.entries(value).map(([name, v]) => [name, String(v)]));
-    } else if (setting.multiple || setting.key === 'pythonpath') {
+    } else if (setting.multiple || settingKey === 'pythonpath') {
       const items = Array.isArray(value) ? value : [value];
-      result = setting.key === 'pythonpath' ? items.map((item) => (parseOne(item) as string[])).flat() : items.map(parseOne);
+      result = settingKey === 'pythonpath' ? items.map((item) => (parseOne(item) as string[])).flat() : items.map(parseOne);
       if (setting.collect) result = setting.collect(result as unknown[]);
     } else {
       result = parseOne(value);
     }
-    if (setting.key === 'chdir') result = this.#directory(result as string, key, mount);
+    if (settingKey === 'chdir') result = this.#directory(result as string, key, mount);
     return result;
   }
 

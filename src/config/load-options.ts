@@ -1,12 +1,13 @@
 /**
  * The server's options from all their sources, later ones winning:
- * defaults, then the config file, then the command line. Mounts add up:
- * the file's first, then the command line's.
+ * defaults, then the PORTICO_* variables, then the config file, then the
+ * command line. Mounts add up: the file's first, then the command line's.
  */
 import { ConfigError } from '../errors.js';
 import { parseCommandLine } from './cli-args.js';
 import { findConfigFile, loadConfigFile } from './config-file.js';
-import { defaultOptions, type ServerOptions } from './settings.js';
+import { environmentOptions, settingDefaults } from './setting-defaults.js';
+import type { ServerOptions } from './settings.js';
 
 export interface LoadedOptions {
   options: ServerOptions;
@@ -29,13 +30,15 @@ const DEV_DEFAULTS: Partial<ServerOptions> = {
 export function loadOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): LoadedOptions {
   const dev = argv[0] === 'dev';
   const { given, help, version } = parseCommandLine(dev ? argv.slice(1) : argv, env);
-  // dev's defaults are defaults: a config file or the command line still overrides them.
-  const defaults = { ...defaultOptions(env), ...(dev ? DEV_DEFAULTS : {}) };
+  // dev's defaults are defaults: the environment, a config file or the command line still overrides them.
+  const defaults = { ...settingDefaults(env), ...(dev ? DEV_DEFAULTS : {}) };
   if (help || version) return { options: { ...defaults, ...given }, help, version };
-  const path = findConfigFile(given.config ?? null, cwd);
+  const environment = environmentOptions(env);
+  const path = findConfigFile(given.config ?? environment.config ?? null, cwd);
   const file = path === null ? null : loadConfigFile(path);
   const options: ServerOptions = {
     ...defaults,
+    ...environment,
     ...file?.options,
     ...given,
     mounts: [...(file?.mounts ?? []), ...(given.mounts ?? [])],

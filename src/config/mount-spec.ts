@@ -1,37 +1,28 @@
 /**
- * What a mount is, before anything is started: from `--mount`, `--cgi`,
- * `--static`, the positional APP, or a `[[mount]]` table of the config file.
+ * What a mount is, before anything is started, and the settings its pool
+ * and its workers get. The types are declared with the settings table
+ * (settings.ts), whose scopes say which settings these are.
  */
-import { ConfigError } from '../errors.js';
-import type { ServerOptions } from './settings.js';
+import { MOUNT_SETTING_KEYS, WORKER_SETTING_KEYS, type PoolSettings, type ServerOptions, type WorkerSettingKey } from './settings.js';
 
-/** Settings a WSGI mount may set for its own pool, overriding the server-wide ones. */
-export const POOL_SETTING_KEYS = [
-  'python',
-  'chdir',
-  'pythonpath',
-  'env',
-  'workers',
-  'threads',
-  'timeout',
-  'maxRequests',
-  'maxRequestsJitter',
-  'backlog',
-  'preload',
-] as const satisfies ReadonlyArray<keyof ServerOptions>;
+export { MOUNT_SETTING_KEYS, type MountSpec, type PoolSettings } from './settings.js';
 
-export type PoolSettings = Pick<ServerOptions, (typeof POOL_SETTING_KEYS)[number]>;
+/** The settings a WSGI mount may set for its own pool: the table's 'mount' scope. */
+export const POOL_SETTING_KEYS = MOUNT_SETTING_KEYS;
 
-export type MountSpec =
-  | { kind: 'wsgi'; path: string; app: string; settings?: Partial<PoolSettings> }
-  | { kind: 'cgi'; path: string; root: string }
-  | { kind: 'static'; path: string; root: string };
+/** The server-wide values of the pool settings, which a mount's own then override. */
+export function pickPoolSettings(options: ServerOptions): PoolSettings {
+  return Object.fromEntries(MOUNT_SETTING_KEYS.map((key) => [key, options[key]])) as PoolSettings;
+}
 
-/** 'PATH=VALUE' from --mount, --cgi and --static. */
-export function parseMountArgument(raw: string, flag: string): [string, string] {
-  const eq = raw.indexOf('=');
-  if (eq <= 0 || eq === raw.length - 1) throw new ConfigError(`${flag}: expected PATH=TARGET, as in ${flag} /app=project/wsgi.py; got '${raw}'`);
-  const path = raw.slice(0, eq);
-  if (!path.startsWith('/')) throw new ConfigError(`${flag}: the mount path '${path}' must start with '/'`);
-  return [path, raw.slice(eq + 1)];
+/** The JSON config a worker gets as its argument (python/portico/worker.py, Config.from_json). */
+export type WorkerConfig = Pick<ServerOptions, WorkerSettingKey> & {
+  /** Always true: every worker is one of several processes (wsgi.multiprocess). */
+  multiprocess: true;
+};
+
+/** The worker's JSON config: the settings the table marks `worker: true`, and nothing else. */
+export function workerConfig(settings: Pick<ServerOptions, WorkerSettingKey>): WorkerConfig {
+  const config = Object.fromEntries(WORKER_SETTING_KEYS.map((key) => [key, settings[key]])) as Pick<ServerOptions, WorkerSettingKey>;
+  return { ...config, multiprocess: true };
 }

@@ -10,8 +10,7 @@ import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ServerOptions } from '../config/settings.js';
-import { ConfigError } from '../errors.js';
+import type { Bind } from './bind.js';
 import { sendErrorResponse } from './error-response.js';
 import { watchBodyIdle } from './body-timeout.js';
 import { answerClientError, closingResponse } from './client-error.js';
@@ -20,18 +19,6 @@ import { compileTrust, resolveClient, type Trust } from './proxy-headers.js';
 import { proxiedPeer, requireProxyProtocol } from './proxy-protocol.js';
 import { isClosing, refusal, type Refusal } from './refusal.js';
 import { checkConnect, checkRequest } from './request-validation.js';
-
-export type BindAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
-
-export function parseBindAddress(bind: string): BindAddress {
-  if (bind.startsWith('unix:')) return { kind: 'unix', path: bind.slice(5) };
-  const colon = bind.lastIndexOf(':');
-  let host = colon === -1 ? '' : bind.slice(0, colon);
-  const port = Number(colon === -1 ? bind : bind.slice(colon + 1));
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--bind: bad port in '${bind}'`);
-  return { kind: 'tcp', host: host === '' ? '0.0.0.0' : host, port };
-}
 
 /** Gets each admitted request's record: with who asked and how (RequestContext). */
 export type RequestHandler = (request: RequestRecord) => void;
@@ -54,30 +41,11 @@ export interface ListenerOptions {
   onRefuse?: (req: IncomingMessage | null, refusal: Refusal) => void;
 }
 
-/** The listener settings of a server's options. */
-export function listenerOptions(options: ServerOptions, onRefuse?: ListenerOptions['onRefuse']): ListenerOptions {
-  return {
-    keepAliveSeconds: options.keepAlive,
-    limits: {
-      requestLine: options.limitRequestLine,
-      requestFields: options.limitRequestFields,
-      requestFieldSize: options.limitRequestFieldSize,
-      requestBody: options.limitRequestBody,
-    },
-    headersTimeoutSeconds: options.headersTimeout,
-    bodyTimeoutSeconds: options.bodyTimeout,
-    maxConnections: options.maxConnections,
-    proxyProtocol: options.proxyProtocol,
-    trust: compileTrust(options.forwardedAllowIps),
-    ...(onRefuse === undefined ? {} : { onRefuse }),
-  };
-}
-
 /** One listening socket with its HTTP server. */
 export class Listener {
   #serverNameAndPort: { serverName: string; serverPort: string } | null = null;
   readonly server: HttpServer;
-  readonly bind: BindAddress;
+  readonly bind: Bind;
   readonly #limits: RequestLimits;
   readonly #trust: Trust;
   readonly #bodyTimeoutMs: number;
@@ -85,7 +53,7 @@ export class Listener {
   readonly #keepAlive: boolean;
   readonly #onRefuse: NonNullable<ListenerOptions['onRefuse']>;
 
-  constructor(bind: BindAddress, handler: RequestHandler, options: ListenerOptions) {
+  constructor(bind: Bind, handler: RequestHandler, options: ListenerOptions) {
     this.bind = bind;
     this.#limits = options.limits ?? DEFAULT_LIMITS;
     this.#trust = options.trust ?? compileTrust('127.0.0.1,::1');

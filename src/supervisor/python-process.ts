@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workerConfig } from '../config/mount-spec.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -38,8 +39,7 @@ export class PythonProcess implements WorkerHandle {
 
   constructor(config: PythonProcessConfig, log: ErrorLog, extraEnv: Record<string, string> = {}) {
     this.#log = log;
-    const runtimeConfig = { app: config.app, pythonpath: config.pythonpath, threads: config.threads, multiprocess: true, debug: config.debug };
-    this.#child = spawn(config.python, [WORKER_SCRIPT, JSON.stringify(runtimeConfig)], {
+    this.#child = spawn(config.python, [WORKER_SCRIPT, JSON.stringify(workerConfig(config))], {
       cwd: config.chdir,
       env: { ...process.env, ...config.env, ...extraEnv, PYTHONUNBUFFERED: '1' },
       // fd 3 is the frame channel: libuv makes it a socketpair, so it is bidirectional.

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatHelp, parseCommandLine } from '../../src/config/cli-args.js';
+import { parseCommandLine } from '../../src/config/cli-args.js';
+import { formatHelp } from '../../src/config/help-text.js';
+import type { Setting } from '../../src/config/setting.js';
 import { SETTINGS } from '../../src/config/settings.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -112,11 +114,21 @@ describe('parseCommandLine', () => {
 });
 
 describe('formatHelp', () => {
-  it('lists every setting with its default', () => {
+  it('lists every setting with its default and its variable', () => {
     const help = formatHelp();
-    for (const setting of SETTINGS) {
-      for (const flag of setting.flags) assert.ok(help.includes(flag), `--help lacks ${flag}`);
-      if (setting.defaultText) assert.ok(help.includes(`[default: ${setting.defaultText}]`), `--help lacks the default of ${setting.key}`);
+    for (const [key, setting] of Object.entries(SETTINGS) as Array<[string, Setting]>) {
+      for (const option of [setting, ...(setting.also ?? [])]) for (const flag of option.flags) assert.ok(help.includes(flag), `--help lacks ${flag}`);
+      if (setting.flags.length === 0) continue;
+      assert.ok(help.includes(`[default: ${setting.defaultText}]`), `--help lacks the default of ${key}`);
+      if (setting.env !== undefined) assert.ok(help.includes(`($${setting.env})`), `--help lacks $${setting.env}`);
     }
+  });
+
+  it('groups the options by section, --help and --version last', () => {
+    const headings = formatHelp().split('\n').filter((line) => /^[A-Z][a-z ]+:$/.test(line));
+    assert.deepEqual(headings, ['Application:', 'Listening:', 'Workers:', 'Request limits:', 'Proxies:', 'Logging:', 'Development:', 'Other:']);
+    const workers = formatHelp().split('\n\n').find((block) => block.startsWith('Workers:')) ?? '';
+    assert.match(workers, /--max-requests-jitter/);
+    assert.doesNotMatch(workers, /--bind/);
   });
 });

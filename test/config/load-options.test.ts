@@ -119,3 +119,41 @@ describe('loadOptions: sources', () => {
     }
   });
 });
+
+describe('loadOptions: precedence', () => {
+  it('takes the command line over the file, the file over PORTICO_*, PORTICO_* over the defaults', () => {
+    const temp = makeTempDir('portico-precedence-');
+    try {
+      writeFileSync(join(temp.path, 'portico.toml'), 'app = "a:b"\nthreads = 3\ntimeout = 7\n');
+      const env = { PORTICO_WORKERS: '4', PORTICO_THREADS: '5', PORTICO_TIMEOUT: '9', PORTICO_BACKLOG: '11', WEB_CONCURRENCY: '6' };
+      const { options } = loadOptions(['--timeout', '8'], env, temp.path);
+      assert.equal(options.timeout, 8, 'command line over file');
+      assert.equal(options.threads, 3, 'file over environment');
+      assert.equal(options.workers, 4, 'PORTICO_WORKERS over the WEB_CONCURRENCY default');
+      assert.equal(options.backlog, 11, 'environment over default');
+      assert.equal(options.maxRequests, 0, 'default');
+      assert.equal(loadOptions([], { WEB_CONCURRENCY: '6' }, temp.path).options.workers, 6);
+    } finally {
+      temp.remove();
+    }
+  });
+
+  it("reads on/off settings from words, an empty variable as unset, and names the variable in errors", () => {
+    assert.equal(loadOptions(['a:b'], { PORTICO_PRELOAD: 'yes' }, REPO_ROOT).options.preload, true);
+    assert.equal(loadOptions(['a:b'], { PORTICO_PRELOAD: '0' }, REPO_ROOT).options.preload, false);
+    assert.equal(loadOptions(['a:b'], { PORTICO_WORKERS: '' }, REPO_ROOT).options.workers, 1);
+    assert.throws(
+      () => loadOptions(['--workers', '2', 'a:b'], { PORTICO_WORKERS: 'two' }, REPO_ROOT),
+      (error) => error instanceof ConfigError && /^\$PORTICO_WORKERS: expected a whole number/.test(error.message),
+      'a bad variable is an error even where the command line overrides it, as a bad WEB_CONCURRENCY is',
+    );
+    assert.throws(() => loadOptions(['a:b'], { PORTICO_DEBUG: 'maybe' }, REPO_ROOT), /^ConfigError: \$PORTICO_DEBUG: expected 1, true/);
+  });
+
+  it("puts PORTICO_* over portico dev's defaults, which are defaults", () => {
+    const { options } = loadOptions(['dev', 'a:b'], { PORTICO_DEBUG: 'false', PORTICO_ACCESS_LOGFILE: '/tmp/a.log' }, REPO_ROOT);
+    assert.equal(options.debug, false);
+    assert.equal(options.accessLogfile, '/tmp/a.log');
+    assert.equal(options.reload, true);
+  });
+});

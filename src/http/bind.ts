@@ -1,0 +1,27 @@
+/**
+ * Where a listener listens, as config has parsed it (config/parse-bind.ts):
+ * the listener never reads the text of a --bind itself.
+ */
+export type Bind = TcpBind | UnixBind;
+
+export interface TcpBind extends BindCommon {
+  kind: 'tcp';
+  /** An IPv4 or IPv6 address or a host name, without brackets; 0.0.0.0 when the text gave none. */
+  host: string;
+  /** 0 for a port the system picks. */
+  port: number;
+}
+
+export interface UnixBind extends BindCommon {
+  kind: 'unix';
+  path: string;
+}
+
+interface BindCommon {
+  /** As written: 127.0.0.1:8000, [::1]:8000, :8000, 8000, unix:/run/portico.sock. */
+  text: string;
+  /** Reserved for TLS (certificate, key); always null until portico speaks TLS. */
+  tls: null;
+  /** Reserved for the protocol spoken on it, as an ALPN id; HTTP/1.1 only for now. */
+  protocol: 'http/1.1';
+}
