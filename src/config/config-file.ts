@@ -45,10 +45,10 @@ export interface LoadedConfig {
 }
 
 /** The config file to read: the one named, else portico.toml, else pyproject.toml with [tool.portico]; null if none. */
-export function findConfigFile(named: string | null, cwd: string): string | null {
+export function findConfigFile(named: string | null, cwd: string, flag = '--config'): string | null {
   if (named !== null) {
     const path = resolve(cwd, named);
-    if (!existsSync(path)) throw new ConfigError(`--config: no such file '${named}'`);
+    if (!existsSync(path)) throw new ConfigError(`${flag}: no such file '${named}'`);
     return path;
   }
   const portico = resolve(cwd, 'portico.toml');

@@ -34,7 +34,7 @@ export function loadOptions(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const defaults = { ...settingDefaults(env), ...(dev ? DEV_DEFAULTS : {}) };
   if (help || version) return { options: { ...defaults, ...given }, help, version };
   const environment = environmentOptions(env);
-  const path = findConfigFile(given.config ?? environment.config ?? null, cwd);
+  const path = given.config === undefined ? findConfigFile(environment.config ?? null, cwd, '$PORTICO_CONFIG') : findConfigFile(given.config, cwd);
   const file = path === null ? null : loadConfigFile(path);
   const options: ServerOptions = {
     ...defaults,

@@ -148,6 +148,7 @@ describe('loadOptions: precedence', () => {
       'a bad variable is an error even where the command line overrides it, as a bad WEB_CONCURRENCY is',
     );
     assert.throws(() => loadOptions(['a:b'], { PORTICO_DEBUG: 'maybe' }, REPO_ROOT), /^ConfigError: \$PORTICO_DEBUG: expected 1, true/);
+    assert.throws(() => loadOptions(['a:b'], { PORTICO_CONFIG: 'nope.toml' }, REPO_ROOT), /^ConfigError: \$PORTICO_CONFIG: no such file 'nope.toml'/);
   });
 
   it("puts PORTICO_* over portico dev's defaults, which are defaults", () => {
