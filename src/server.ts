@@ -15,8 +15,9 @@ import { Listener } from './http/listener.js';
 import type { RequestRecord } from './http/request-record.js';
 import { AccessLog, wantsColour } from './observability/access-log.js';
 import { ErrorLog, openLogStream } from './observability/error-log.js';
+import { quoteForLog } from './observability/quote-for-log.js';
 import type { MountSpec } from './config/mount-spec.js';
-import { createMount } from './routing/mount-factories.js';
+import { createMount } from './mount-factories.js';
 import { MountTable, normalizePrefix } from './routing/mount-table.js';
 import { Router } from './routing/router.js';
 import { Arbiter, type ArbiterEvents, type StopOutcome } from './supervisor/arbiter.js';
@@ -57,7 +58,7 @@ export class Server extends EventEmitter<ArbiterEvents> {
           bind,
           (request) => this.#admit(request),
           listenerOptions(this.options, (req, refused) =>
-            this.log.info(`refused ${req === null ? 'connection' : `${req.method} ${req.url}`}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`),
+            this.log.info(`refused ${req === null ? 'connection' : quoteForLog(`${req.method} ${req.url}`)}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`),
           ),
         ),
     );

@@ -9,8 +9,9 @@ import { compileTrust } from '../http/proxy-headers.js';
 
 export type Parser<T> = (raw: string, flag: string) => T;
 
-export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error', 'critical'];
+import { LOG_LEVELS, type LogLevel } from '../observability/error-log.js';
+
+export { LOG_LEVELS, type LogLevel };
 
 export function integer(min: number): Parser<number> {
   return (raw, flag) => {

@@ -9,7 +9,9 @@
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { LOG_LEVELS, type LogLevel } from '../config/settings.js';
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error', 'critical'];
 
 export function openLogStream(target: string, standard: Writable): Writable {
   return target === '-' ? standard : createWriteStream(target, { flags: 'a' });

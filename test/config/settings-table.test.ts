@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { pickPoolSettings, workerConfig } from '../../src/config/mount-spec.js';
@@ -66,31 +66,6 @@ describe('parseBind', () => {
 });
 
 describe('module graph', () => {
-  it('has no import cycle in src/, type imports included', () => {
-    const files = new Map<string, string[]>();
-    const walk = (dir: string): void => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else if (path.endsWith('.ts')) {
-          const text = readFileSync(path, 'utf8');
-          files.set(path, [...text.matchAll(/^(?:import|export)\b[^;]*?from\s+'(\.[^']+)'/gms)].map((m) => resolve(dirname(path), (m[1] as string).replace(/\.js$/, '.ts'))));
-        }
-      }
-    };
-    walk(SRC);
-    const done = new Set<string>();
-    const cycles: string[] = [];
-    const visit = (file: string, stack: string[]): void => {
-      if (stack.includes(file)) return void cycles.push([...stack.slice(stack.indexOf(file)), file].map((p) => relative(SRC, p)).join(' -> '));
-      if (done.has(file)) return;
-      for (const dep of files.get(file) ?? []) if (files.has(dep)) visit(dep, [...stack, file]);
-      done.add(file);
-    };
-    for (const file of files.keys()) visit(file, []);
-    assert.deepEqual(cycles, []);
-  });
-
   it('keeps http/ from importing config/: config parses, the listener takes the result', () => {
     for (const name of readdirSync(join(SRC, 'http'))) {
       assert.doesNotMatch(readFileSync(join(SRC, 'http', name), 'utf8'), /from '\.\.\/config\//, `src/http/${name}`);

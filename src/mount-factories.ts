@@ -5,16 +5,16 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CgiHandler } from '../cgi/cgi-handler.js';
-import { POOL_SETTING_KEYS, type MountSpec, type PoolSettings } from '../config/mount-spec.js';
-import type { ServerOptions } from '../config/settings.js';
-import { ConfigError } from '../errors.js';
-import type { RequestRecord } from '../http/request-record.js';
-import type { ErrorLog } from '../observability/error-log.js';
-import { StaticHandler } from '../static/static-handler.js';
-import { appScriptFile } from '../supervisor/code-watcher.js';
-import { WsgiMount } from '../wsgi/wsgi-mount.js';
-import type { MountHandler } from './mount-handler.js';
+import { CgiHandler } from './cgi/cgi-handler.js';
+import { pickPoolSettings, type MountSpec } from './config/mount-spec.js';
+import type { ServerOptions } from './config/settings.js';
+import { ConfigError } from './errors.js';
+import type { RequestRecord } from './http/request-record.js';
+import type { ErrorLog } from './observability/error-log.js';
+import { StaticHandler } from './static/static-handler.js';
+import { appScriptFile } from './supervisor/code-watcher.js';
+import { WsgiMount } from './wsgi/wsgi-mount.js';
+import type { MountHandler } from './routing/mount-handler.js';
 
 /** What every factory may use besides its own spec. */
 export interface MountEnvironment {
@@ -62,10 +62,6 @@ export const MOUNT_FACTORIES: { readonly [K in MountSpec['kind']]: MountFactory<
 
 export function createMount(spec: MountSpec, env: MountEnvironment): MountHandler {
   return (MOUNT_FACTORIES[spec.kind] as MountFactory<MountSpec['kind']>)(spec as never, env);
-}
-
-function pickPoolSettings(options: ServerOptions): PoolSettings {
-  return Object.fromEntries(POOL_SETTING_KEYS.map((key) => [key, options[key]])) as unknown as PoolSettings;
 }
 
 /** An existing directory, made absolute; `what` names the option for the error. */
