@@ -9,6 +9,7 @@ import { isAbsolute } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { sendErrorResponse } from '../http/error-response.js';
 import type { ErrorLog } from '../observability/error-log.js';
+import { quoteForLog } from '../observability/quote-for-log.js';
 import type { RequestRecord } from '../http/request-record.js';
 import type { MountHandler, MountMatch } from '../routing/mount-handler.js';
 import { CgiError, CgiLengthRequiredError } from './cgi-errors.js';
@@ -121,7 +122,7 @@ export class CgiHandler implements MountHandler {
 
   #followRedirect(request: RequestRecord, path: string): void {
     if (++request.redirects > MAX_INTERNAL_REDIRECTS) {
-      this.#options.log.error(`CGI: more than ${MAX_INTERNAL_REDIRECTS} local redirects for ${request.req.url ?? '?'}, last to '${path}'`);
+      this.#options.log.error(`CGI: more than ${MAX_INTERNAL_REDIRECTS} local redirects for ${quoteForLog(request.req.url ?? '?')}, last to '${quoteForLog(path)}'`);
       sendErrorResponse(request.res, 500);
       return;
     }
@@ -134,11 +135,11 @@ export class CgiHandler implements MountHandler {
     if (error instanceof CgiError) {
       // Refusals (400, 403) are worth a warning: they are how traversal attempts show up.
       const level = error.status === 404 ? 'debug' : error.status >= 500 ? 'error' : 'warning';
-      this.#options.log.log(level, `CGI ${req.method ?? '?'} ${req.url ?? '?'}: ${error.message} [${error.code}]`);
+      this.#options.log.log(level, `CGI ${quoteForLog(`${req.method ?? '?'} ${req.url ?? '?'}`)}: ${error.message} [${error.code}]`);
       sendErrorResponse(res, error.status);
       return;
     }
-    this.#options.log.error(`CGI ${req.method ?? '?'} ${req.url ?? '?'}: ${(error as Error)?.stack ?? String(error)}`);
+    this.#options.log.error(`CGI ${quoteForLog(`${req.method ?? '?'} ${req.url ?? '?'}`)}: ${(error as Error)?.stack ?? String(error)}`);
     sendErrorResponse(res, 500);
   }
 }

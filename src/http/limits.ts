@@ -3,6 +3,7 @@
  * Node has parsed the head and before any worker is involved.
  */
 import type { IncomingMessage } from 'node:http';
+import { quoteForLog } from '../observability/quote-for-log.js';
 import { refusal, type Refusal } from './refusal.js';
 
 export interface RequestLimits {
@@ -68,7 +69,7 @@ export function checkHeadLimits(req: IncomingMessage, limits: RequestLimits): Re
       // field-line = field-name ":" OWS field-value OWS (RFC 9112 §5), counted as `Name: value`.
       const size = (raw[i] as string).length + 2 + (raw[i + 1] as string).length;
       if (size > limits.requestFieldSize) {
-        return refusal(431, 'PORTICO_ERR_FIELD_TOO_LARGE', `header field '${raw[i]}' of ${size} bytes is over --limit-request-field_size ${limits.requestFieldSize}`);
+        return refusal(431, 'PORTICO_ERR_FIELD_TOO_LARGE', `header field '${quoteForLog(raw[i] as string)}' of ${size} bytes is over --limit-request-field_size ${limits.requestFieldSize}`);
       }
     }
   }

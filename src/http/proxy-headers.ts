@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from 'proxy-addr';
 import { ConfigError } from '../errors.js';
+import { quoteForLog } from '../observability/quote-for-log.js';
 import { FORWARDED_PAIR, HOST } from './rfc9112.js';
 import type { ErrorCode } from '../error-codes.js';
 import { refusal, type Refusal } from './refusal.js';
@@ -77,7 +78,7 @@ export function resolveClient(req: IncomingMessage, trust: Trust, peer: Peer = s
   let viaForwarded: Hop | null = null;
   if (forwarded !== null) {
     const elements = parseForwarded(forwarded);
-    if (elements === null) return bad('PORTICO_ERR_BAD_FORWARDED', `malformed Forwarded '${forwarded}'`);
+    if (elements === null) return bad('PORTICO_ERR_BAD_FORWARDED', `malformed Forwarded '${quoteForLog(forwarded)}'`);
     if (elements.some((element) => element.for !== undefined)) {
       viaForwarded = walk(peer.address, elements.map((element) => element.for ?? 'unknown'), trust);
     } else {
@@ -89,7 +90,7 @@ export function resolveClient(req: IncomingMessage, trust: Trust, peer: Peer = s
     viaForwarded.host = element?.host ?? null;
   }
   const xfProtos = new Set(splitList(xfProto ?? '').map((proto) => proto.toLowerCase()));
-  if (xfProtos.size > 1) return bad('PORTICO_ERR_CONFLICTING_FORWARDED', `X-Forwarded-Proto entries disagree (${[...xfProtos].join(', ')})`);
+  if (xfProtos.size > 1) return bad('PORTICO_ERR_CONFLICTING_FORWARDED', `X-Forwarded-Proto entries disagree (${quoteForLog([...xfProtos].join(', '))})`);
   const xfProtoValue = [...xfProtos][0] ?? null;
   let viaXff: Hop | null = null;
   if (xff !== null) {
@@ -104,16 +105,16 @@ export function resolveClient(req: IncomingMessage, trust: Trust, peer: Peer = s
 
   const hops = [viaForwarded, viaXff].filter((hop): hop is Hop => hop !== null);
   const addresses = new Set(hops.filter((hop) => hop.namesClient).map((hop) => hop.address));
-  if (addresses.size > 1) return bad('PORTICO_ERR_CONFLICTING_FORWARDED', `Forwarded and X-Forwarded-For name different clients (${[...addresses].join(', ')})`);
+  if (addresses.size > 1) return bad('PORTICO_ERR_CONFLICTING_FORWARDED', `Forwarded and X-Forwarded-For name different clients (${quoteForLog([...addresses].join(', '))})`);
   const protos = new Set(hops.map((hop) => hop.proto?.toLowerCase()).filter((proto): proto is string => proto !== undefined));
-  if (protos.size > 1) return bad('PORTICO_ERR_CONFLICTING_FORWARDED', `Forwarded and X-Forwarded-Proto disagree (${[...protos].join(', ')})`);
+  if (protos.size > 1) return bad('PORTICO_ERR_CONFLICTING_FORWARDED', `Forwarded and X-Forwarded-Proto disagree (${quoteForLog([...protos].join(', '))})`);
   const hosts = new Set(hops.map((hop) => hop.host).filter((host): host is string => host !== null));
-  if (hosts.size > 1) return bad('PORTICO_ERR_CONFLICTING_FORWARDED', `Forwarded and X-Forwarded-Host disagree (${[...hosts].join(', ')})`);
+  if (hosts.size > 1) return bad('PORTICO_ERR_CONFLICTING_FORWARDED', `Forwarded and X-Forwarded-Host disagree (${quoteForLog([...hosts].join(', '))})`);
 
   const [proto] = protos;
-  if (proto !== undefined && proto !== 'http' && proto !== 'https') return bad('PORTICO_ERR_BAD_FORWARDED', `forwarded scheme '${proto}'`);
+  if (proto !== undefined && proto !== 'http' && proto !== 'https') return bad('PORTICO_ERR_BAD_FORWARDED', `forwarded scheme '${quoteForLog(proto)}'`);
   const [host] = hosts;
-  if (host !== undefined && !HOST.test(host)) return bad('PORTICO_ERR_BAD_FORWARDED', `forwarded host '${host}'`);
+  if (host !== undefined && !HOST.test(host)) return bad('PORTICO_ERR_BAD_FORWARDED', `forwarded host '${quoteForLog(host)}'`);
   const chosen = hops.find((hop) => hop.namesClient);
   return {
     remoteAddr: chosen?.address ?? own.remoteAddr,

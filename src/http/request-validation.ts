@@ -21,6 +21,7 @@ import {
   SCHEME_PREFIX,
 } from './rfc9112.js';
 import type { ErrorCode } from '../error-codes.js';
+import { quoteForLog } from '../observability/quote-for-log.js';
 import { refusal, type Refusal } from './refusal.js';
 
 /** What a valid request tells the front beyond Node's own fields. */
@@ -58,7 +59,7 @@ export function checkRequest(req: IncomingMessage): Refusal | RequestFacts {
  */
 function checkVersion(httpVersion: string): Refusal | null {
   const match = HTTP_VERSION.exec(httpVersion);
-  if (match === null) return bad('PORTICO_ERR_BAD_VERSION', `malformed HTTP version '${httpVersion}'`);
+  if (match === null) return bad('PORTICO_ERR_BAD_VERSION', `malformed HTTP version '${quoteForLog(httpVersion)}'`);
   if (match[1] === '1' && (match[2] === '0' || match[2] === '1')) return null;
   // RFC 9110 §15.6.6: a major version the server does not support gets 505.
   if (match[1] !== '0' && match[1] !== '1') return refusal(505, 'PORTICO_ERR_VERSION_NOT_SUPPORTED', `HTTP/${httpVersion} over HTTP/1 framing`);
@@ -69,8 +70,8 @@ function checkVersion(httpVersion: string): Refusal | null {
 function checkFields(raw: string[]): Refusal | null {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (!FIELD_NAME.test(name)) return bad('PORTICO_ERR_BAD_FIELD_NAME', `header name ${JSON.stringify(name)} is not a token`);
-    if (!FIELD_VALUE.test(raw[i + 1] as string)) return bad('PORTICO_ERR_BAD_FIELD_VALUE', `header '${name}' has a control character in its value`);
+    if (!FIELD_NAME.test(name)) return bad('PORTICO_ERR_BAD_FIELD_NAME', `header name '${quoteForLog(name)}' is not a token`);
+    if (!FIELD_VALUE.test(raw[i + 1] as string)) return bad('PORTICO_ERR_BAD_FIELD_VALUE', `header '${quoteForLog(name)}' has a control character in its value`);
   }
   return null;
 }
@@ -96,14 +97,14 @@ function checkFraming(req: IncomingMessage): Refusal | null {
     // empty elements (',chunked') and codings split over several lines
     // ('gzip' then 'chunked') through.
     const codings = te.join(',').split(',').map((coding) => coding.trim().toLowerCase());
-    if (codings.some((coding) => coding === '')) return bad('PORTICO_ERR_BAD_TE', `empty element in Transfer-Encoding '${te.join(', ')}'`);
-    if (codings[codings.length - 1] !== CHUNKED) return bad('PORTICO_ERR_BAD_TE', `Transfer-Encoding '${te.join(', ')}' does not end in chunked`);
+    if (codings.some((coding) => coding === '')) return bad('PORTICO_ERR_BAD_TE', `empty element in Transfer-Encoding '${quoteForLog(te.join(', '))}'`);
+    if (codings[codings.length - 1] !== CHUNKED) return bad('PORTICO_ERR_BAD_TE', `Transfer-Encoding '${quoteForLog(te.join(', '))}' does not end in chunked`);
     // §6.1: "A server that receives a request message with a transfer coding
     // it does not understand SHOULD respond with 501 (Not Implemented)".
-    if (codings.length > 1) return refusal(501, 'PORTICO_ERR_TE_NOT_IMPLEMENTED', `Transfer-Encoding '${te.join(', ')}' is not implemented`);
+    if (codings.length > 1) return refusal(501, 'PORTICO_ERR_TE_NOT_IMPLEMENTED', `Transfer-Encoding '${quoteForLog(te.join(', '))}' is not implemented`);
   }
   if (cl.length > 1) return bad('PORTICO_ERR_BAD_CONTENT_LENGTH', `${cl.length} Content-Length fields`);
-  if (cl.length === 1 && !CONTENT_LENGTH.test(cl[0] as string)) return bad('PORTICO_ERR_BAD_CONTENT_LENGTH', `Content-Length '${cl[0]}'`);
+  if (cl.length === 1 && !CONTENT_LENGTH.test(cl[0] as string)) return bad('PORTICO_ERR_BAD_CONTENT_LENGTH', `Content-Length '${quoteForLog(cl[0] as string)}'`);
   return null;
 }
 
@@ -111,18 +112,18 @@ function checkFraming(req: IncomingMessage): Refusal | null {
 function checkTarget(method: string, target: string): Refusal | RequestFacts {
   // §3.2.4: asterisk-form is only for a server-wide OPTIONS.
   if (target === ASTERISK_FORM) {
-    return method === 'OPTIONS' ? { targetAuthority: null } : bad('PORTICO_ERR_BAD_TARGET', `asterisk-form target for ${method}`);
+    return method === 'OPTIONS' ? { targetAuthority: null } : bad('PORTICO_ERR_BAD_TARGET', `asterisk-form target for ${quoteForLog(method)}`);
   }
   // §3.2: no form has a fragment; a client strips it (RFC 9110 §7.1).
   if (target.includes('#')) return bad('PORTICO_ERR_BAD_TARGET', 'request target has a fragment');
   if (target.startsWith('/')) return { targetAuthority: null };
-  if (!SCHEME_PREFIX.test(target)) return bad('PORTICO_ERR_BAD_TARGET', `request target ${JSON.stringify(target)} is in no known form`);
+  if (!SCHEME_PREFIX.test(target)) return bad('PORTICO_ERR_BAD_TARGET', `request target '${quoteForLog(target)}' is in no known form`);
   const absolute = ABSOLUTE_HTTP_URI.exec(target);
-  if (absolute === null) return bad('PORTICO_ERR_BAD_TARGET', `absolute-form target ${JSON.stringify(target)} is not an http(s) URI`);
+  if (absolute === null) return bad('PORTICO_ERR_BAD_TARGET', `absolute-form target '${quoteForLog(target)}' is not an http(s) URI`);
   const authority = absolute[2] as string;
   // RFC 9110 §4.2.4: userinfo in an http(s) URI is to be treated as an error.
   if (authority === '' || authority.includes('@') || !HOST.test(authority)) {
-    return bad('PORTICO_ERR_BAD_TARGET', `absolute-form target has authority ${JSON.stringify(authority)}`);
+    return bad('PORTICO_ERR_BAD_TARGET', `absolute-form target has authority '${quoteForLog(authority)}'`);
   }
   return { targetAuthority: authority };
 }
@@ -138,7 +139,7 @@ function checkHost(req: IncomingMessage): Refusal | null {
   const hosts = valuesOf(req.rawHeaders, 'host');
   if (hosts.length === 0) return req.httpVersion === '1.1' ? bad('PORTICO_ERR_NO_HOST', 'HTTP/1.1 request without Host') : null;
   if (hosts.length > 1) return bad('PORTICO_ERR_MANY_HOSTS', `${hosts.length} Host fields`);
-  if (!HOST.test(hosts[0] as string)) return bad('PORTICO_ERR_BAD_HOST', `Host ${JSON.stringify(hosts[0])}`);
+  if (!HOST.test(hosts[0] as string)) return bad('PORTICO_ERR_BAD_HOST', `Host '${quoteForLog(hosts[0] as string)}'`);
   return null;
 }
 
@@ -149,6 +150,6 @@ function checkHost(req: IncomingMessage): Refusal | null {
  */
 export function checkConnect(target: string): Refusal {
   return AUTHORITY_FORM.test(target)
-    ? refusal(501, 'PORTICO_ERR_CONNECT_NOT_IMPLEMENTED', `CONNECT ${target}`)
-    : bad('PORTICO_ERR_BAD_TARGET', `CONNECT with target ${JSON.stringify(target)}`);
+    ? refusal(501, 'PORTICO_ERR_CONNECT_NOT_IMPLEMENTED', `CONNECT ${quoteForLog(target)}`)
+    : bad('PORTICO_ERR_BAD_TARGET', `CONNECT with target '${quoteForLog(target)}'`);
 }

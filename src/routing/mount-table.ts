@@ -11,6 +11,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { decodePathBytes, splitTarget } from '../http/request-target.js';
+import { quoteForLog } from '../observability/quote-for-log.js';
 import type { MountHandler, MountMatch } from './mount-handler.js';
 
 export interface Mount {
@@ -76,9 +77,9 @@ export class MountTable {
 
   route(target: string): RouteResult {
     const { path, query } = splitTarget(target);
-    if (!path.startsWith('/')) return { kind: 'bad-path', reason: `request target '${target}' is not a path` };
+    if (!path.startsWith('/')) return { kind: 'bad-path', reason: `request target '${quoteForLog(target)}' is not a path` };
     const segments = resolveSegments(path);
-    if (segments === null) return { kind: 'bad-path', reason: `path '${path}' climbs above the root` };
+    if (segments === null) return { kind: 'bad-path', reason: `path '${quoteForLog(path)}' climbs above the root` };
     for (const mount of this.#mounts) {
       const prefix = this.#segments.get(mount) as string[];
       if (prefix.length > segments.length || !prefix.every((segment, i) => segments[i] === segment)) continue;

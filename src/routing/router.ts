@@ -7,6 +7,7 @@
 import { sendErrorResponse } from '../http/error-response.js';
 import type { RequestRecord } from '../http/request-record.js';
 import type { ErrorLog } from '../observability/error-log.js';
+import { quoteForLog } from '../observability/quote-for-log.js';
 import { MountTable } from './mount-table.js';
 
 /** The methods `OPTIONS *` names: what the server passes on to applications and scripts. */
@@ -37,7 +38,7 @@ export class Router {
     if (route.kind !== 'mount') {
       request.mount = null;
       request.kind = null;
-      if (route.kind === 'bad-path') this.#log.info(`refused ${req.method} ${req.url}: ${route.reason}`);
+      if (route.kind === 'bad-path') this.#log.info(`refused ${quoteForLog(`${req.method} ${req.url}`)}: ${route.reason}`);
       sendErrorResponse(res, route.kind === 'bad-path' ? 400 : 404);
       return;
     }

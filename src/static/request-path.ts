@@ -9,6 +9,7 @@
  * again anyway (defence in depth), because an encoded slash ('..%2f')
  * reaches us inside a segment that the router did not see as '..'.
  */
+import { quoteForLog } from '../observability/quote-for-log.js';
 
 export type RequestPath =
   | {
@@ -35,7 +36,7 @@ export function parseRequestPath(pathInfo: string): RequestPath {
   const names: string[] = [];
   for (const segment of segments) {
     // Covers '.', '..' and every dotfile or dot-directory (.git, .env, .htpasswd).
-    if (segment.startsWith('.')) return refuse(404, `segment '${segment}' starts with a dot`);
+    if (segment.startsWith('.')) return refuse(404, `segment '${quoteForLog(segment)}' starts with a dot`);
     try {
       names.push(utf8.decode(Buffer.from(segment, 'latin1')));
     } catch {

@@ -21,6 +21,7 @@ import send from 'send';
 import type { RequestRecord } from '../http/request-record.js';
 import type { MountHandler, MountMatch } from '../routing/mount-handler.js';
 import type { ErrorLog } from '../observability/error-log.js';
+import { quoteForLog } from '../observability/quote-for-log.js';
 import { sendErrorResponse } from '../http/error-response.js';
 import { ConfigError } from '../errors.js';
 import { encodeUrlPath, parseRequestPath, type RequestPath } from './request-path.js';
@@ -92,7 +93,7 @@ export class StaticHandler implements MountHandler {
     }
     const path = parseRequestPath(match.pathInfo);
     if (!path.ok) {
-      this.#log.debug(`static: refused ${JSON.stringify(match.pathInfo)}: ${path.reason}`);
+      this.#log.debug(`static: refused "${quoteForLog(match.pathInfo)}": ${path.reason}`);
       sendErrorResponse(res, path.status);
       return;
     }
@@ -108,7 +109,7 @@ export class StaticHandler implements MountHandler {
       return;
     }
     this.#resolveAndServe(request, match, path, lookup).catch((error: unknown) => {
-      this.#log.error(`static: ${req.method} ${match.scriptName}${match.pathInfo}: ${describe(error)}`);
+      this.#log.error(`static: ${quoteForLog(`${req.method} ${match.scriptName}${match.pathInfo}`)}: ${describe(error)}`);
       sendErrorResponse(res, 500);
     });
   }
@@ -120,8 +121,8 @@ export class StaticHandler implements MountHandler {
     if (resolution.kind !== 'file' || !cache?.admits(resolution.stat)) cache?.forget(key);
     switch (resolution.kind) {
       case 'refused':
-        if (resolution.suspicious) this.#log.warning(`static: refused ${JSON.stringify(match.pathInfo)}: ${resolution.reason}`);
-        else this.#log.debug(`static: ${JSON.stringify(match.pathInfo)}: ${resolution.reason}`);
+        if (resolution.suspicious) this.#log.warning(`static: refused "${quoteForLog(match.pathInfo)}": ${resolution.reason}`);
+        else this.#log.debug(`static: "${quoteForLog(match.pathInfo)}": ${resolution.reason}`);
         sendErrorResponse(res, resolution.status);
         return;
       case 'directory':
@@ -183,7 +184,7 @@ export class StaticHandler implements MountHandler {
     });
     stream.on('error', (error: SendError) => {
       const status = error.status ?? 500;
-      if (status >= 500) this.#log.error(`static: ${req.method} ${realPath}: ${describe(error)}`);
+      if (status >= 500) this.#log.error(`static: ${quoteForLog(`${req.method} ${realPath}`)}: ${describe(error)}`);
       this.#fail(res, status, error.headers);
     });
     stream.pipe(res);

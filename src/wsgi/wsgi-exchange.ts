@@ -19,6 +19,7 @@ import {
   type StatusText,
 } from '../ipc/frame-codec.js';
 import type { ErrorLog } from '../observability/error-log.js';
+import { quoteForLog } from '../observability/quote-for-log.js';
 import type { PoolJob, WorkerPool } from '../supervisor/worker-pool.js';
 import type { WorkerProcess, WorkerStream } from '../supervisor/worker-process.js';
 import type { Deadlined, DeadlineList } from './deadline-list.js';
@@ -123,7 +124,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
 
   /** `METHOD target`, for log lines. */
   get #what(): string {
-    return `${this.#req.method} ${this.#req.url}`;
+    return quoteForLog(`${this.#req.method} ${this.#req.url}`);
   }
 
   /** Response-body bytes written to the client so far. */
@@ -226,7 +227,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
       if (name.length !== 14 || name.toLowerCase() !== 'content-length') continue;
       const value = headers[i + 1] as string;
       if (!/^\d+$/.test(value) || (declared !== null && declared !== Number(value))) {
-        this.#failBeforeBody(`application sent an invalid Content-Length '${value}' for ${this.#what}`);
+        this.#failBeforeBody(`application sent an invalid Content-Length '${quoteForLog(value)}' for ${this.#what}`);
         return;
       }
       declared = Number(value);
