@@ -15,14 +15,17 @@ export function pickPoolSettings(options: ServerOptions): PoolSettings {
   return Object.fromEntries(MOUNT_SETTING_KEYS.map((key) => [key, options[key]])) as PoolSettings;
 }
 
-/** The JSON config a worker gets as its argument (python/portico/worker.py, Config.from_json). */
-export type WorkerConfig = Pick<ServerOptions, WorkerSettingKey> & {
+/** The settings the table marks `worker: true`. */
+export type WorkerSettings = Pick<ServerOptions, WorkerSettingKey>;
+
+/** The JSON config a worker gets as its argument (python/portico/worker_config.py). */
+export type WorkerConfig = WorkerSettings & {
   /** Always true: every worker is one of several processes (wsgi.multiprocess). */
   multiprocess: true;
 };
 
 /** The worker's JSON config: the settings the table marks `worker: true`, and nothing else. */
-export function workerConfig(settings: Pick<ServerOptions, WorkerSettingKey>): WorkerConfig {
-  const config = Object.fromEntries(WORKER_SETTING_KEYS.map((key) => [key, settings[key]])) as Pick<ServerOptions, WorkerSettingKey>;
+export function workerConfig(settings: WorkerSettings): WorkerConfig {
+  const config = Object.fromEntries(WORKER_SETTING_KEYS.map((key) => [key, settings[key]])) as WorkerSettings;
   return { ...config, multiprocess: true };
 }

@@ -17,14 +17,19 @@ import { setting, type Env, type ValueOf } from './setting.js';
 import {
   commaList,
   forwardedAllowIps,
+  INTERFACES,
   integer,
+  type Interface,
   keyValue,
   LOG_LEVELS,
   logLevel,
   nonEmpty,
+  oneOf,
   parseMountArgument,
   positiveSeconds,
+  rootPath,
   seconds,
+  workerClass,
   type LogLevel,
 } from './value-parsers.js';
 
@@ -42,14 +47,14 @@ function bindText(raw: string, flag: string): string {
 }
 
 export const SETTINGS = {
-  /** The WSGI application at '/': `module:callable`, `module`, `module:factory()` or a .py/.wsgi path; '' for none. */
+  /** The application at '/', WSGI or ASGI: `module:callable`, `module`, `module:factory()` or a .py/.wsgi path; '' for none. */
   app: setting({
     flags: [], metavar: 'APP', parse: (raw) => raw,
     section: 'Application', scope: 'server', worker: true, env: 'PORTICO_APP',
     defaultValue: () => '', defaultText: 'none',
-    help: 'The WSGI application at /: module:callable, module (callable `application`), module:factory() or a .py/.wsgi file.',
+    help: 'The WSGI or ASGI application at /: module:callable, module (callable `application`), module:factory() or a .py/.wsgi file.',
   }),
-  /** Further mounts: WSGI applications, CGI directories and static directories by URL prefix. */
+  /** Further mounts: WSGI and ASGI applications, CGI directories and static directories by URL prefix. */
   mounts: setting({
     flags: ['--mount'], metavar: 'PATH=APP', multiple: true,
     parse: (raw, flag): MountSpec => {
@@ -58,7 +63,7 @@ export const SETTINGS = {
     },
     section: 'Application', scope: 'server', inFile: false,
     defaultValue: (): MountSpec[] => [], defaultText: 'none',
-    help: "Mount a WSGI application at a URL prefix, like mod_wsgi's WSGIScriptAlias: /app=project/wsgi.py or /app=module:callable. Repeatable.",
+    help: "Mount a WSGI or ASGI application at a URL prefix, like mod_wsgi's WSGIScriptAlias: /app=project/wsgi.py or /app=module:callable. Repeatable.",
     also: [
       {
         flags: ['--cgi'], metavar: 'PATH=DIR',
@@ -77,6 +82,33 @@ export const SETTINGS = {
         help: "Serve a directory of static files at a URL prefix, like Apache's Alias: /static/=./public. Repeatable.",
       },
     ],
+  }),
+  /** The gateway interface of the applications: 'auto' tells WSGI from ASGI by the callable. */
+  interface: setting({
+    flags: ['--interface'], metavar: 'NAME', parse: oneOf(...INTERFACES),
+    section: 'Application', scope: 'mount', worker: true, env: 'PORTICO_INTERFACE',
+    defaultValue: (): Interface => 'auto', defaultText: 'auto',
+    help: 'auto, wsgi or asgi (ASGI 3, HTTP and lifespan). auto: ASGI when the callable, or its __call__, is a coroutine function.',
+    also: [
+      {
+        flags: ['-k', '--worker-class'], metavar: 'CLASS', parse: workerClass,
+        help: "gunicorn's worker class, for the interface it means: sync and gthread are wsgi; asgi, uvicorn.workers.UvicornWorker and uvicorn_worker.UvicornWorker are asgi.",
+      },
+    ],
+  }),
+  /** ASGI lifespan events: 'auto' uses them when the application answers them. */
+  asgiLifespan: setting({
+    flags: ['--asgi-lifespan'], metavar: 'MODE', parse: oneOf('auto', 'on', 'off'),
+    section: 'Application', scope: 'mount', worker: true, env: 'PORTICO_ASGI_LIFESPAN',
+    defaultValue: (): 'auto' | 'on' | 'off' => 'auto', defaultText: 'auto',
+    help: 'ASGI lifespan startup and shutdown in each worker: auto (when the application supports them), on (required), off.',
+  }),
+  /** The path an ASGI application is mounted at behind a proxy that strips it: put before every mount's own prefix in root_path. */
+  rootPath: setting({
+    flags: ['--root-path'], metavar: 'PATH', parse: rootPath,
+    section: 'Application', scope: 'server', env: 'PORTICO_ROOT_PATH',
+    defaultValue: () => '', defaultText: 'none',
+    help: "ASGI root_path for an application served below a prefix that a proxy strips, as uvicorn's --root-path; each mount's own prefix follows it.",
   }),
   /** Config file to read: portico.toml, or pyproject.toml's [tool.portico]. */
   config: setting({
@@ -150,6 +182,13 @@ export const SETTINGS = {
     section: 'Workers', scope: 'mount', worker: true, env: 'PORTICO_THREADS',
     defaultValue: () => 1, defaultText: '1',
     help: 'Requests each worker runs at once, on a thread pool (wsgi.multithread is then True).',
+  }),
+  /** Requests one ASGI worker runs at once; past it they wait in the pool's queue. */
+  workerConnections: setting({
+    flags: ['--worker-connections'], metavar: 'INT', parse: integer(1),
+    section: 'Workers', scope: 'mount', env: 'PORTICO_WORKER_CONNECTIONS',
+    defaultValue: () => 1000, defaultText: '1000',
+    help: 'Requests (and WebSockets) one ASGI worker runs at once; past it they wait in the pool\'s queue, and past --backlog they get 503.',
   }),
   /** Requests that may wait for a busy worker; past this the client gets 503. */
   backlog: setting({

@@ -6,10 +6,9 @@
  */
 import { ConfigError } from '../errors.js';
 import { compileTrust } from '../http/proxy-headers.js';
+import { LOG_LEVELS, type LogLevel } from '../observability/error-log.js';
 
 export type Parser<T> = (raw: string, flag: string) => T;
-
-import { LOG_LEVELS, type LogLevel } from '../observability/error-log.js';
 
 export { LOG_LEVELS, type LogLevel };
 
@@ -60,12 +59,55 @@ export function forwardedAllowIps(raw: string, flag: string): string {
   return raw;
 }
 
+/** One of a fixed set of words, case as given. */
+export function oneOf<const T extends string>(...choices: readonly T[]): Parser<T> {
+  return (raw, flag) => {
+    if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${flag}: expected one of ${choices.join(', ')}, got '${raw}'`);
+    return raw as T;
+  };
+}
+
+/**
+ * The gateway interface an application speaks: 'auto' asks the worker to
+ * tell, from the callable (ASGI when it, or its __call__, is a coroutine
+ * function), as uvicorn's --interface auto does.
+ */
+export type Interface = 'auto' | 'wsgi' | 'asgi';
+export const INTERFACES: readonly Interface[] = ['auto', 'wsgi', 'asgi'];
+
+/**
+ * gunicorn's -k/--worker-class names, for the interface they mean: a
+ * gunicorn command line runs unchanged. Anything else is refused by name
+ * rather than guessed at.
+ */
+const WORKER_CLASSES: Readonly<Record<string, Interface>> = {
+  sync: 'wsgi',
+  gthread: 'wsgi',
+  asgi: 'asgi',
+  'uvicorn.workers.UvicornWorker': 'asgi',
+  'uvicorn_worker.UvicornWorker': 'asgi',
+};
+
+export function workerClass(raw: string, flag: string): Interface {
+  const found = WORKER_CLASSES[raw];
+  if (found === undefined) {
+    throw new ConfigError(`${flag}: portico runs '${Object.keys(WORKER_CLASSES).join("', '")}'; got '${raw}' (use --interface wsgi or asgi)`);
+  }
+  return found;
+}
+
 /** An on/off setting from the environment (a command line says it by giving the flag, a file with true or false). */
 export function onOff(raw: string, flag: string): boolean {
   const value = raw.toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(value)) return true;
   if (['0', 'false', 'no', 'off'].includes(value)) return false;
   throw new ConfigError(`${flag}: expected 1, true, yes or on, or 0, false, no or off, got '${raw}'`);
+}
+
+/** --root-path: '' or a path that starts with '/', kept without a trailing '/'. */
+export function rootPath(raw: string, flag: string): string {
+  if (raw !== '' && !raw.startsWith('/')) throw new ConfigError(`${flag}: expected a path that starts with '/', got '${raw}'`);
+  return raw.replace(/\/+$/, '');
 }
 
 /** 'PATH=VALUE' from --mount, --cgi and --static. */

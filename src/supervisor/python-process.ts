@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { workerConfig } from '../config/mount-spec.js';
+import { workerConfig, type WorkerSettings } from '../config/mount-spec.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -20,14 +20,11 @@ export const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..',
  */
 const PID_MARK = '\x1e';
 
-export interface PythonProcessConfig {
+/** How to start the process, and the settings its runtime reads. */
+export interface PythonProcessConfig extends WorkerSettings {
   python: string;
-  app: string;
   chdir: string;
-  pythonpath: string[];
   env: Record<string, string>;
-  threads: number;
-  debug: boolean;
 }
 
 export class PythonProcess implements WorkerHandle {

@@ -132,3 +132,33 @@ describe('formatHelp', () => {
     assert.doesNotMatch(workers, /--bind/);
   });
 });
+
+describe('ASGI settings on the command line', () => {
+  it('detects the interface by default, and takes it by name', () => {
+    assert.equal(parseCommandLine(['main:app'], noEnv).options.interface, 'auto');
+    assert.equal(parseCommandLine(['--interface', 'asgi', 'main:app'], noEnv).options.interface, 'asgi');
+    assert.throws(() => parseCommandLine(['--interface', 'rsgi', 'main:app'], noEnv), configError(/^--interface: expected one of auto, wsgi, asgi, got 'rsgi'/));
+  });
+
+  it("takes gunicorn's worker classes for the interface they mean", () => {
+    const interfaceOf = (name: string): string => parseCommandLine(['-k', name, 'main:app'], noEnv).options.interface;
+    assert.equal(interfaceOf('sync'), 'wsgi');
+    assert.equal(interfaceOf('gthread'), 'wsgi');
+    assert.equal(interfaceOf('asgi'), 'asgi');
+    assert.equal(interfaceOf('uvicorn.workers.UvicornWorker'), 'asgi');
+    assert.equal(interfaceOf('uvicorn_worker.UvicornWorker'), 'asgi');
+    assert.equal(parseCommandLine(['--worker-class=uvicorn.workers.UvicornWorker', 'main:app'], noEnv).options.interface, 'asgi');
+    assert.throws(() => parseCommandLine(['-k', 'gevent', 'main:app'], noEnv), configError(/^-k: portico runs .*got 'gevent' \(use --interface wsgi or asgi\)/));
+  });
+
+  it('takes --worker-connections, --asgi-lifespan and --root-path, and refuses bad values naming the option', () => {
+    const { options } = parseCommandLine(['-w', '4', '--worker-connections', '2000', '--asgi-lifespan', 'on', '--root-path', '/api/', 'main:app'], noEnv);
+    assert.equal(options.workerConnections, 2000);
+    assert.equal(options.asgiLifespan, 'on');
+    assert.equal(options.rootPath, '/api');
+    assert.equal(parseCommandLine(['main:app'], noEnv).options.workerConnections, 1000);
+    assert.throws(() => parseCommandLine(['--worker-connections', '0', 'main:app'], noEnv), configError(/^--worker-connections: expected a whole number of at least 1/));
+    assert.throws(() => parseCommandLine(['--asgi-lifespan', 'maybe', 'main:app'], noEnv), configError(/^--asgi-lifespan: expected one of auto, on, off/));
+    assert.throws(() => parseCommandLine(['--root-path', 'api', 'main:app'], noEnv), configError(/^--root-path: expected a path that starts with '\/'/));
+  });
+});

@@ -32,16 +32,16 @@ describe('the settings table', () => {
   it("lets a [[mount]] set what a WSGI mount's pool takes (scope 'mount')", () => {
     assert.deepEqual(
       [...MOUNT_SETTING_KEYS].sort(),
-      ['backlog', 'chdir', 'env', 'maxRequests', 'maxRequestsJitter', 'preload', 'python', 'pythonpath', 'threads', 'timeout', 'workers'],
+      ['asgiLifespan', 'backlog', 'chdir', 'env', 'interface', 'maxRequests', 'maxRequestsJitter', 'preload', 'python', 'pythonpath', 'threads', 'timeout', 'workerConnections', 'workers'],
     );
     const pool = pickPoolSettings(defaultOptions({}));
     assert.deepEqual(Object.keys(pool).sort(), [...MOUNT_SETTING_KEYS].sort());
   });
 
   it('sends the worker exactly the settings marked worker, which its runtime reads', () => {
-    assert.deepEqual([...WORKER_SETTING_KEYS].sort(), ['app', 'debug', 'pythonpath', 'threads']);
-    const config = workerConfig({ app: 'a:b', pythonpath: ['x'], threads: 2, debug: false });
-    assert.deepEqual(config, { app: 'a:b', pythonpath: ['x'], threads: 2, debug: false, multiprocess: true });
+    assert.deepEqual([...WORKER_SETTING_KEYS].sort(), ['app', 'asgiLifespan', 'debug', 'interface', 'pythonpath', 'threads']);
+    const config = workerConfig({ app: 'a:b', pythonpath: ['x'], threads: 2, debug: false, interface: 'asgi', asgiLifespan: 'on' });
+    assert.deepEqual(config, { app: 'a:b', pythonpath: ['x'], threads: 2, debug: false, interface: 'asgi', asgiLifespan: 'on', multiprocess: true });
     const runtime = readdirSync(join(PYTHON, 'portico')).filter((name) => name.endsWith('.py')).map((name) => readFileSync(join(PYTHON, 'portico', name), 'utf8')).join('\n');
     for (const key of Object.keys(config)) assert.match(runtime, new RegExp(`["']${key}["']`), `the Python runtime never reads "${key}"`);
   });

@@ -5,20 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { CgiHandler } from '../../src/cgi/cgi-handler.js';
 import { ErrorLog } from '../../src/observability/error-log.js';
-import { RequestRecord } from '../../src/http/request-record.js';
 import type { MountHandler } from '../../src/routing/mount-handler.js';
-import { MountTable } from '../../src/routing/mount-table.js';
 import { StaticHandler } from '../../src/static/static-handler.js';
 import { WsgiMount } from '../../src/wsgi/wsgi-mount.js';
+import { startMountHarness, type MountHarness } from '../helpers/mount-harness.js';
 import { SYSTEM_PYTHON } from '../helpers/paths.js';
 
 const BODY = 'the same body from every kind of mount\n';
@@ -68,6 +64,8 @@ const CASES: Case[] = [
           env: {},
           threads: 1,
           debug: false,
+          interface: 'wsgi',
+          asgiLifespan: 'auto',
           preload: false,
           workers: 1,
           backlog: 16,
@@ -85,72 +83,44 @@ const CASES: Case[] = [
 for (const testCase of CASES) {
   describe(`mount contract: ${testCase.kind}`, () => {
     let root: string;
-    let handler: MountHandler;
-    let server: http.Server;
-    let base: string;
+    let harness: MountHarness;
     const log = new ErrorLog(new PassThrough().resume(), 'critical');
 
     before(async () => {
       root = makeSite();
-      handler = testCase.make(root, log);
-      await handler.start?.();
-      const table = new MountTable([{ prefix: '/mount', handler }]);
-      server = http.createServer((req, res) => {
-        const route = table.route(req.url ?? '/');
-        assert.equal(route.kind, 'mount');
-        if (route.kind !== 'mount') return;
-        const address = server.address() as AddressInfo;
-        const request = new RequestRecord(req, res, {
-          scheme: 'http',
-          serverName: '127.0.0.1',
-          serverPort: String(address.port),
-          remoteAddr: req.socket.remoteAddress ?? '',
-          remotePort: String(req.socket.remotePort),
-          forwardedHost: null,
-        });
-        handler.handle(request, route.match);
-        res.on('finish', () => {
-          lastBodyBytes = request.bodyBytes;
-        });
-      });
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mount`;
+      harness = await startMountHarness({ mounts: [{ prefix: '/mount', handler: testCase.make(root, log) }], log });
     });
 
     after(async () => {
-      server.close();
-      await handler.close?.(1000);
+      await harness.close(1000);
       rmSync(root, { recursive: true, force: true });
     });
 
-    let lastBodyBytes = 0;
-
     it('serves the resource with 200 and counts its body bytes', async () => {
-      const response = await fetch(base + testCase.thing);
+      const before = harness.finished.length;
+      const response = await harness.inject('/mount' + testCase.thing);
       assert.equal(response.status, 200);
-      assert.equal(await response.text(), BODY);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.equal(lastBodyBytes, Buffer.byteLength(BODY));
+      assert.equal(response.text, BODY);
+      const record = await harness.finishedRecord(before);
+      assert.equal(record.kind, testCase.kind);
+      assert.equal(record.bodyBytes, Buffer.byteLength(BODY));
     });
 
     it('answers HEAD with no body', async () => {
-      const response = await fetch(base + testCase.thing, { method: 'HEAD' });
+      const response = await harness.inject('/mount' + testCase.thing, { method: 'HEAD' });
       assert.equal(response.status, 200);
-      assert.equal(await response.text(), '');
+      assert.equal(response.text, '');
     });
 
     it('answers 404 for what it does not have, and keeps serving', async () => {
-      const missing = await fetch(base + '/no-such-thing');
+      const missing = await harness.inject('/mount/no-such-thing');
       assert.equal(missing.status, 404);
-      await missing.arrayBuffer();
-      const again = await fetch(base + testCase.thing);
+      const again = await harness.inject('/mount' + testCase.thing);
       assert.equal(again.status, 200);
-      await again.arrayBuffer();
     });
 
     it('ends every response it is given, for many requests at once', async () => {
-      const responses = await Promise.all(Array.from({ length: 20 }, () => fetch(base + testCase.thing).then((r) => r.text())));
+      const responses = await Promise.all(Array.from({ length: 20 }, () => harness.inject('/mount' + testCase.thing).then((r) => r.text)));
       assert.deepEqual(new Set(responses), new Set([BODY]));
     });
   });
