@@ -13,27 +13,37 @@ Frame = 12-byte header + payload:
     | payload ... (payload length bytes, at most MAX_PAYLOAD = 16 MiB = 16777216)
     +-----------------
 
-Stream id 0 is the channel itself (READY, BOOT_ERROR, STOP, SPAWN,
-WORKER_EXIT); request streams use ids >= 1, chosen by the front. SPAWN and
-WORKER_EXIT are spoken only on a --preload zygote's channel.
+Type codes 0x01-0x3F go front -> worker, 0x40-0x7F either way, 0x80-0xFF
+worker -> front. Stream id 0 is the channel itself (READY, BOOT_ERROR, STOP,
+SPAWN, WORKER_EXIT); request streams use ids >= 1, chosen by the front.
+SPAWN and WORKER_EXIT are spoken only on a --preload zygote's channel.
 
 Payloads:
-    REQUEST        { u16 key length, key, u32 value length, value } ...
-                   with SHARED_ENVIRON: u32 length of a shared block, that
-                   block, then the request's own block
+    REQUEST        [ u32 shared length, shared block ]       with SHARED_ENVIRON
+                   [ u32 head length, head block ]           with HAS_HEAD (request_head.py)
+                   the request's own block
+                   where a block is { u16 key length, key, u32 value length, value } ...
     REQUEST_BODY   raw bytes            RESPONSE_BODY  raw bytes
     WINDOW         u32 n                WANT_BODY      u32 n
-    READY          u32 pid              BOOT_ERROR     utf-8 text
+    READY          u32 pid, u16 protocol version, u32 capability bits
+    BOOT_ERROR     utf-8 text
     RESPONSE_HEAD  u16 status, u16 reason length, reason,
                    then { u16 name length, name, u32 value length, value } ...
     FILE           u64 offset, u64 length (FILE_TO_EOF = to end of file), path bytes
     ERROR          u16 status, utf-8 text
     WORKER_EXIT    u32 pid, u32 wait status (as os.waitpid gives it)
-    REQUEST_END, CANCEL, STOP, SPAWN, ACCEPT, RESPONSE_END: empty
+    WEBSOCKET_ACCEPT   u16 subprotocol length, subprotocol (empty: none),
+                       then { u16 name length, name, u32 value length, value } ...
+    WEBSOCKET_MESSAGE  the message: utf-8 text with flag TEXT, else binary
+    WEBSOCKET_CLOSE    u16 close code, utf-8 reason
+    REQUEST_END, CANCEL, STOP, SPAWN, STARTED, RESPONSE_END: empty
 
-The hot path (channel.py) calls the payload functions directly; ``encode`` and
-``decode`` work on whole frames and the message dicts of the golden file, for
-tests and tools.
+The WebSocket types are reserved: no side sends them yet, and a worker that
+receives one treats it as a protocol error.
+
+The hot path (frame_link.py) calls the payload functions directly;
+frame_messages.py turns whole frames into the message dicts of the golden
+file, for tests and tools.
 """
 from __future__ import annotations
 
@@ -50,10 +60,13 @@ CANCEL = 0x04
 WINDOW = 0x05
 STOP = 0x06
 SPAWN = 0x07
+# Either way: RFC 6455 5.5.1, 5.6, both peers send data and close frames.
+WEBSOCKET_MESSAGE = 0x41
+WEBSOCKET_CLOSE = 0x42
 # Worker -> front.
 READY = 0x81
 BOOT_ERROR = 0x82
-ACCEPT = 0x83
+STARTED = 0x83
 RESPONSE_HEAD = 0x84
 RESPONSE_BODY = 0x85
 RESPONSE_END = 0x86
@@ -61,17 +74,29 @@ FILE = 0x87
 WANT_BODY = 0x88
 ERROR = 0x89
 WORKER_EXIT = 0x8A
+WEBSOCKET_ACCEPT = 0x8B
 
 TYPE_NAMES = {
     REQUEST: "REQUEST", REQUEST_BODY: "REQUEST_BODY", REQUEST_END: "REQUEST_END",
     CANCEL: "CANCEL", WINDOW: "WINDOW", STOP: "STOP", SPAWN: "SPAWN",
-    READY: "READY", BOOT_ERROR: "BOOT_ERROR", ACCEPT: "ACCEPT",
+    WEBSOCKET_MESSAGE: "WEBSOCKET_MESSAGE", WEBSOCKET_CLOSE: "WEBSOCKET_CLOSE",
+    READY: "READY", BOOT_ERROR: "BOOT_ERROR", STARTED: "STARTED",
     RESPONSE_HEAD: "RESPONSE_HEAD", RESPONSE_BODY: "RESPONSE_BODY",
     RESPONSE_END: "RESPONSE_END", FILE: "FILE", WANT_BODY: "WANT_BODY", ERROR: "ERROR",
-    WORKER_EXIT: "WORKER_EXIT",
+    WORKER_EXIT: "WORKER_EXIT", WEBSOCKET_ACCEPT: "WEBSOCKET_ACCEPT",
 }
 TYPE_CODES = {name: code for code, name in TYPE_NAMES.items()}
-FRONT_TYPES = frozenset((REQUEST, REQUEST_BODY, REQUEST_END, CANCEL, WINDOW, STOP, SPAWN))
+FRONT_TYPES = frozenset((REQUEST, REQUEST_BODY, REQUEST_END, CANCEL, WINDOW, STOP, SPAWN,
+                         WEBSOCKET_MESSAGE, WEBSOCKET_CLOSE))
+WEBSOCKET_TYPES = frozenset((WEBSOCKET_MESSAGE, WEBSOCKET_CLOSE, WEBSOCKET_ACCEPT))
+
+# The protocol this codec speaks, in READY. The front refuses a worker whose
+# runtime speaks another: the two halves come from different portico versions.
+PROTOCOL_VERSION = 1
+# READY's capability bits: what the worker's runtime can serve.
+CAP_WSGI = 0x01
+CAP_ASGI = 0x02
+CAP_WEBSOCKET = 0x04
 
 # Flags.
 HAS_BODY = 0x01         # REQUEST
@@ -79,11 +104,16 @@ EXPECT_CONTINUE = 0x02  # REQUEST: the first WANT_BODY makes the front send 100 
 # REQUEST: the payload begins with a block of variables many requests share,
 # which a worker may decode once and reuse for the same bytes (split_request).
 SHARED_ENVIRON = 0x04
+# REQUEST: a protocol-neutral head block (request_head.py) follows the shared
+# environ block, for what no WSGI environ can give back (ASGI's raw_path,
+# the header list as received).
+HAS_HEAD = 0x08
 ABORTED = 0x01          # REQUEST_END: the client vanished before the whole body came
 # RESPONSE_END: the response is broken and the connection must carry no other.
 # The front closes it after the declared body if all of that went out (an
 # application that sent more, cut at its Content-Length), at once otherwise.
 ABORT = 0x01
+TEXT = 0x01             # WEBSOCKET_MESSAGE: a text message (RFC 6455 5.6, opcode 0x1)
 
 HEADER_SIZE = 12
 MAX_PAYLOAD = 16 * 1024 * 1024
@@ -99,6 +129,7 @@ _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _STATUS_REASON = struct.Struct(">HH")
 _FILE_RANGE = struct.Struct(">QQ")
+_READY = struct.Struct(">IHI")
 
 
 def frame_header(ftype: int, flags: int, stream: int, length: int) -> bytes:
@@ -135,15 +166,33 @@ def encode_environ(pairs) -> bytes:
 
 
 def split_request(flags: int, payload):
-    """A REQUEST payload as (shared block or None, the request's own block)."""
-    if not flags & SHARED_ENVIRON:
-        return None, payload
-    if len(payload) < 4:
-        raise FrameError("truncated shared environ length")
-    end = 4 + _U32.unpack_from(payload)[0]
+    """A REQUEST payload as (shared block or None, head block or None, the
+    request's own block)."""
+    if not flags & (SHARED_ENVIRON | HAS_HEAD):
+        return None, None, payload
+    shared = head = None
+    start = 0
+    if flags & SHARED_ENVIRON:
+        # Written out, not through _length_prefixed: every request to a WSGI
+        # mount comes this way.
+        if len(payload) < 4:
+            raise FrameError("truncated shared environ length")
+        start = 4 + _U32.unpack_from(payload)[0]
+        if start > len(payload):
+            raise FrameError("shared environ block overruns the REQUEST payload")
+        shared = payload[4:start]
+    if flags & HAS_HEAD:
+        head, start = _length_prefixed(payload, start, "request head")
+    return shared, head, payload[start:]
+
+
+def _length_prefixed(payload, start: int, what: str):
+    if len(payload) < start + 4:
+        raise FrameError("truncated %s length" % what)
+    end = start + 4 + _U32.unpack_from(payload, start)[0]
     if end > len(payload):
-        raise FrameError("shared environ block overruns the REQUEST payload")
-    return payload[4:end], payload[end:]
+        raise FrameError("%s block overruns the REQUEST payload" % what)
+    return payload[start + 4:end], end
 
 
 def decode_environ(payload, environ=None) -> dict:
@@ -191,6 +240,21 @@ def decode_environ_pairs(payload) -> list:
     if pos > end:
         raise FrameError("environ value overruns its block")
     return pairs
+
+
+def encode_ready(pid: int, version: int = PROTOCOL_VERSION, capabilities: int = 0) -> bytes:
+    return _READY.pack(pid, version, capabilities)
+
+
+def decode_ready(payload):
+    """(pid, version, capabilities). Later versions may append fields, so
+    only the first 10 bytes are read; 4 bytes (a pid alone) come from a
+    runtime older than versioning, version 0."""
+    if len(payload) == 4:
+        return _U32.unpack_from(payload)[0], 0, 0
+    if len(payload) < _READY.size:
+        raise FrameError("truncated READY payload")
+    return _READY.unpack_from(payload)
 
 
 _PID_STATUS = struct.Struct(">II")
@@ -255,172 +319,51 @@ def decode_error(payload):
     return _U16.unpack_from(payload, 0)[0], str(payload[2:], "utf-8", "replace")
 
 
-# ------------------------------------------------- whole frames <-> messages
-
-def encode(type_name: str, flags: int, stream: int, message: dict) -> bytes:
-    """A whole frame from a golden-file message dict."""
-    ftype = TYPE_CODES[type_name]
-    if ftype == REQUEST and "shared" in message:
-        shared = encode_environ(message["shared"])
-        payload = encode_u32(len(shared)) + shared + encode_environ(message["environ"])
-    elif ftype == REQUEST:
-        payload = encode_environ(message["environ"])
-    elif ftype in (REQUEST_BODY, RESPONSE_BODY):
-        payload = bytes.fromhex(message["data_hex"])
-    elif ftype in (WINDOW, WANT_BODY):
-        payload = encode_u32(message["n"])
-    elif ftype == READY:
-        payload = encode_u32(message["pid"])
-    elif ftype == BOOT_ERROR:
-        payload = message["text"].encode("utf-8")
-    elif ftype == RESPONSE_HEAD:
-        payload = encode_response_head(message["status"], message["reason"], message["headers"])
-    elif ftype == FILE:
-        payload = encode_file(message["offset"], message["length"], message["path"])
-    elif ftype == ERROR:
-        payload = encode_error(message["status"], message["text"])
-    elif ftype == WORKER_EXIT:
-        payload = encode_worker_exit(message["pid"], message["status"])
-    else:
-        payload = b""
-    return encode_frame(ftype, flags, stream, payload)
+# At most 6 bytes per character (4 in utf-8, 6 for a lone surrogate written
+# as a \udcXX escape): this many characters always fit one frame.
+_MAX_TEXT_CHARS = (MAX_PAYLOAD - 2) // 6
 
 
-def decode_message(ftype: int, flags: int, payload) -> dict:
-    if ftype == REQUEST:
-        shared, own = split_request(flags, payload)
-        if shared is None:
-            return {"environ": decode_environ_pairs(own)}
-        return {"shared": decode_environ_pairs(shared), "environ": decode_environ_pairs(own)}
-    if ftype in (REQUEST_BODY, RESPONSE_BODY):
-        return {"data_hex": bytes(payload).hex()}
-    if ftype in (WINDOW, WANT_BODY):
-        return {"n": decode_u32(payload)}
-    if ftype == READY:
-        return {"pid": decode_u32(payload)}
-    if ftype == BOOT_ERROR:
-        return {"text": str(payload, "utf-8", "replace")}
-    if ftype == RESPONSE_HEAD:
-        status, reason, headers = decode_response_head(payload)
-        return {"status": status, "reason": reason, "headers": headers}
-    if ftype == FILE:
-        offset, length, path = decode_file(payload)
-        return {"offset": offset, "length": length, "path": os.fsdecode(path)}
-    if ftype == ERROR:
-        status, text = decode_error(payload)
-        return {"status": status, "text": text}
-    if ftype == WORKER_EXIT:
-        pid, status = decode_worker_exit(payload)
-        return {"pid": pid, "status": status}
-    if len(payload):
-        raise FrameError("%s carries no payload, got %d bytes" % (TYPE_NAMES[ftype], len(payload)))
-    return {}
+def fit_text(text: str) -> str:
+    """A log text cut to fit one frame (ERROR, BOOT_ERROR): a frame too big
+    to build would lose the report altogether."""
+    if len(text) <= _MAX_TEXT_CHARS:
+        return text
+    note = "\n[... cut by portico: %d characters in all]" % len(text)
+    return text[:_MAX_TEXT_CHARS - len(note)] + note
 
 
-def decode(data):
-    """One whole frame -> (type name, flags, stream, message dict)."""
-    decoder = FrameDecoder()
-    decoder.feed(data)
-    frames = [(f, fl, s, decode_message(f, fl, p)) for f, fl, s, p in decoder.frames()]
-    if len(frames) != 1 or decoder.buffered:
-        raise FrameError("expected exactly one whole frame")
-    ftype, flags, stream, message = frames[0]
-    return TYPE_NAMES[ftype], flags, stream, message
+# ---------------------------------------------------- WebSocket (reserved)
+
+def encode_websocket_accept(subprotocol, headers) -> bytes:
+    """subprotocol None or a token (RFC 6455 4.2.2: Sec-WebSocket-Protocol),
+    headers latin-1 (name, value) pairs added to the 101 response."""
+    s = (subprotocol or "").encode("latin-1")
+    parts = [_U16.pack(len(s)), s]
+    for name, value in headers:
+        n = name.encode("latin-1")
+        v = value.encode("latin-1")
+        parts += (_U16.pack(len(n)), n, _U32.pack(len(v)), v)
+    return b"".join(parts)
 
 
-# ------------------------------------------------------ incremental decoder
+def decode_websocket_accept(payload):
+    """(subprotocol or None, [[name, value], ...])."""
+    if len(payload) < 2:
+        raise FrameError("truncated WEBSOCKET_ACCEPT payload")
+    end = 2 + _U16.unpack_from(payload)[0]
+    if end > len(payload):
+        raise FrameError("subprotocol overruns the WEBSOCKET_ACCEPT payload")
+    subprotocol = str(payload[2:end], "latin-1") or None
+    return subprotocol, decode_environ_pairs(payload[end:])
 
-RECV_BUFFER_SIZE = 256 * 1024
-# Fewer free bytes than this at the tail and the partial frame moves to the
-# front first, so recv_into never crawls along in tiny reads.
-_MIN_RECV = 16 * 1024
+
+def encode_websocket_close(code: int, reason: str) -> bytes:
+    # RFC 6455 5.5.1: a close frame's body is a 2-byte code, then UTF-8.
+    return _U16.pack(code) + reason.encode("utf-8")
 
 
-class FrameDecoder:
-    """Splits a byte stream into frames, in one reused receive buffer.
-
-    ``recv_into`` fills the buffer straight from the socket; ``frames()``
-    yields (type, flags, stream, payload) where payload is a memoryview into
-    that buffer: no copy per frame, but valid only until the next fill, so a
-    consumer that keeps the bytes must copy them. A frame larger than the
-    buffer grows it just for that frame.
-    """
-
-    def __init__(self, size: int = RECV_BUFFER_SIZE) -> None:
-        self._size = size
-        self._buf = bytearray(size)
-        self._view = memoryview(self._buf)
-        self._start = 0
-        self._end = 0
-
-    @property
-    def buffered(self) -> int:
-        return self._end - self._start
-
-    def recv_into(self, sock, flags: int = 0) -> int:
-        """One recv; returns the byte count (0 = EOF). BlockingIOError
-        propagates for a non-blocking poll that finds nothing."""
-        self._make_room()
-        n = sock.recv_into(self._view[self._end:], 0, flags)
-        self._end += n
-        return n
-
-    def feed(self, data) -> None:
-        """Append bytes received some other way (tests, tools)."""
-        self._make_room(len(data))
-        end = self._end + len(data)
-        self._buf[self._end:end] = data
-        self._end = end
-
-    def frames(self):
-        buf = self._buf
-        view = self._view
-        start = self._start
-        end = self._end
-        unpack = HEADER.unpack_from
-        while end - start >= HEADER_SIZE:
-            ftype, flags, _reserved, stream, length = unpack(buf, start)
-            # Checked as soon as the header is in, before waiting for up to
-            # 16 MiB of a payload that is garbage anyway.
-            if ftype not in TYPE_NAMES:
-                raise FrameError("unknown frame type 0x%02x" % ftype)
-            if length > MAX_PAYLOAD:
-                raise FrameError("payload length %d exceeds MAX_PAYLOAD" % length)
-            stop = start + HEADER_SIZE + length
-            if stop > end:
-                break
-            self._start = stop
-            yield ftype, flags, stream, view[start + HEADER_SIZE:stop]
-            start = stop
-
-    def _make_room(self, extra: int = 0) -> None:
-        start, end = self._start, self._end
-        capacity = len(self._buf)
-        pending = end - start
-        if pending == 0:
-            self._start = self._end = 0
-            if capacity > 4 * self._size or extra > capacity:
-                # A huge frame is gone: give its memory back.
-                self._resize(max(self._size, extra))
-            return
-        need = HEADER_SIZE
-        if pending >= HEADER_SIZE:
-            need += _U32.unpack_from(self._buf, start + 8)[0]
-        need = max(need, pending + extra)
-        if start + need <= capacity and (start == 0 or capacity - end >= max(extra, _MIN_RECV)):
-            return
-        # Copy out first: moving an overlapping range inside one bytearray
-        # through slice assignment is not guaranteed to be a memmove.
-        data = bytes(self._view[start:end])
-        if need > capacity:
-            # Room for this frame and a normal read after it, so a run of
-            # frames bigger than the default buffer is not copied each time.
-            self._resize(need + self._size)
-        self._buf[0:pending] = data
-        self._start, self._end = 0, pending
-
-    def _resize(self, size: int) -> None:
-        # A new buffer rather than a resize: payload views handed out earlier
-        # pin the old one (a bytearray with exports cannot change size).
-        self._buf = bytearray(size)
-        self._view = memoryview(self._buf)
+def decode_websocket_close(payload):
+    if len(payload) < 2:
+        raise FrameError("truncated WEBSOCKET_CLOSE payload")
+    return _U16.unpack_from(payload, 0)[0], str(payload[2:], "utf-8", "replace")

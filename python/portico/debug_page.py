@@ -23,7 +23,7 @@ import reprlib
 import sys
 import traceback
 
-from .executor import request_uri
+from .error_reports import request_uri
 
 CONTEXT_LINES = 5       # source lines shown either side of the failing one
 MAX_REPR = 200          # characters of one value's repr

@@ -8,20 +8,22 @@ from .codec import ABORTED, EXPECT_CONTINUE, HAS_BODY, REQUEST_WINDOW, RESPONSE_
 
 class Stream:
     __slots__ = (
-        "id", "environ", "expect_continue",
+        "id", "environ", "head", "expect_continue",
         "body", "received", "granted", "body_done", "aborted",
         "credit", "cancelled",
     )
 
-    def __init__(self, stream_id: int, flags: int, environ: dict) -> None:
+    def __init__(self, stream_id: int, flags: int, environ: dict, head=None) -> None:
         self.id = stream_id
         self.environ = environ
+        # The REQUEST's request_head.RequestHead, None unless HAS_HEAD.
+        self.head = head
         has_body = bool(flags & HAS_BODY)
         self.expect_continue = bool(flags & EXPECT_CONTINUE)
         # Request body: bytes received but not yet read by the application.
         self.body = bytearray()
         self.received = 0
-        # docs/protocol.md "Flow control": after ACCEPT the front may send
+        # docs/protocol.md "Flow control": after STARTED the front may send
         # REQUEST_WINDOW bytes unasked, none for EXPECT_CONTINUE; the rest
         # only as WANT_BODY grants it.
         self.granted = REQUEST_WINDOW if has_body and not self.expect_continue else 0

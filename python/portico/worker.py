@@ -3,10 +3,9 @@
 The front starts it as
     <python> python/portico_worker.py '<json config>'
 with cwd = the app's --chdir and fd 3 = the frame channel (docs/protocol.md).
-The config is {"app": spec, "pythonpath": [dir, ...], "threads": n,
-"multiprocess": bool, "debug": bool}, parsed once here: nothing per request
-is JSON. "debug" (--debug, default false) turns an application's exception
-into debug_page's HTML page.
+The config is a JSON object, declared field by field in worker_config.py
+and parsed once here: nothing per request is JSON. Its "interface" picks the
+executor and the request loop from interfaces.py.
 
 Exit status: 0 after STOP or when the front is gone (EOF on fd 3), 2 when not
 started by the front (no channel on fd 3), 3 when the front broke the frame
@@ -16,16 +15,16 @@ front stops respawning.
 from __future__ import annotations
 
 import faulthandler
-import json
 import os
 import signal
 import socket
 import sys
 
-from .channel import Channel
 from .errors import AppLoadError, ChannelClosed, ChannelCorrupt
-from .executor import Executor
+from .frame_link import FrameLink
+from .interfaces import capabilities, interface_for
 from .loader import load_app
+from .worker_config import WorkerConfig
 
 CHANNEL_FD = 3
 # Set by the front for a --preload zygote: the socket its forked workers connect to (zygote.py).
@@ -34,43 +33,6 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_PROTOCOL_ERROR = 3
 EXIT_BOOT_ERROR = 4
-
-
-class Config:
-    __slots__ = ("app", "pythonpath", "threads", "multiprocess", "debug")
-
-    def __init__(self, app: str, pythonpath=(), threads: int = 1, multiprocess: bool = True,
-                 debug: bool = False) -> None:
-        self.app = app
-        self.pythonpath = list(pythonpath)
-        self.threads = threads
-        self.multiprocess = multiprocess
-        self.debug = debug
-
-    @classmethod
-    def from_json(cls, text: str) -> "Config":
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise ValueError("the worker config is not JSON: %s" % exc) from None
-        if not isinstance(data, dict):
-            raise ValueError("the worker config must be a JSON object")
-        app = data.get("app")
-        pythonpath = data.get("pythonpath", [])
-        threads = data.get("threads", 1)
-        multiprocess = data.get("multiprocess", True)
-        debug = data.get("debug", False)
-        if not isinstance(app, str) or not app.strip():
-            raise ValueError("the worker config needs \"app\", a non-empty string")
-        if not isinstance(pythonpath, list) or not all(isinstance(p, str) for p in pythonpath):
-            raise ValueError("\"pythonpath\" must be a list of strings")
-        if type(threads) is not int or threads < 1:
-            raise ValueError("\"threads\" must be an integer >= 1")
-        if not isinstance(multiprocess, bool):
-            raise ValueError("\"multiprocess\" must be true or false")
-        if not isinstance(debug, bool):
-            raise ValueError("\"debug\" must be true or false")
-        return cls(app, pythonpath, threads, multiprocess, debug)
 
 
 def configure_sys_path(pythonpath) -> None:
@@ -118,36 +80,37 @@ def main(argv=None) -> int:
         sys.stderr.write("portico worker: fd %d is not the channel socket; the portico front "
                          "starts this script, it is not meant to be run by hand\n" % CHANNEL_FD)
         return EXIT_USAGE
-    channel = _make_channel(sock, 1)
+    # Until the config is read, only BOOT_ERROR may need saying.
+    link = FrameLink(sock)
     try:
         if len(argv) != 2:
             raise ValueError("usage: portico_worker.py '<json config>'")
-        config = Config.from_json(argv[1])
+        config = WorkerConfig.from_json(argv[1])
     except ValueError as exc:
-        return _boot_failed(channel, "portico worker: %s" % exc)
+        return _boot_failed(link, "portico worker: %s" % exc)
     configure_sys_path(config.pythonpath)
     install_boot_signals()
     try:
         app = load_app(config.app)
+        interface = interface_for(config.interface, app)
     except AppLoadError as exc:
-        return _boot_failed(channel, exc.text)
+        return _boot_failed(link, exc.text)
     fork_socket = os.environ.pop(FORK_SOCKET_ENV, None)
     if fork_socket is not None:
         # --preload: this process is the zygote; the workers are its forks.
         from .zygote import Zygote  # only --preload needs it
-        return Zygote(sock, fork_socket, lambda worker_sock: serve(worker_sock, config, app)).run()
-    return serve(sock, config, app)
+        return Zygote(sock, fork_socket, lambda worker_sock: serve(worker_sock, config, interface, app)).run()
+    return serve(sock, config, interface, app)
 
 
-def serve(sock, config: Config, app) -> int:
+def serve(sock, config: WorkerConfig, interface, app) -> int:
     """Serves requests on ``sock`` until STOP or the front is gone."""
     install_serve_signals()
-    channel = _make_channel(sock, config.threads)
-    executor = Executor(app, multithread=config.threads > 1, multiprocess=config.multiprocess,
-                        debug=config.debug)
+    loop = interface.make_loop(sock, config)
+    executor = interface.make_executor(app, config)
     try:
-        channel.send_ready(os.getpid())
-        channel.serve(executor)
+        loop.link.send_ready(os.getpid(), capabilities())
+        loop.serve(executor)
     except ChannelClosed:
         # The front is gone: nobody to answer, nothing to report.
         return EXIT_OK
@@ -157,16 +120,9 @@ def serve(sock, config: Config, app) -> int:
     return EXIT_OK
 
 
-def _make_channel(sock, threads: int):
-    if threads == 1:
-        return Channel(sock)
-    from .threaded import ThreadedChannel
-    return ThreadedChannel(sock, threads)
-
-
-def _boot_failed(channel: Channel, text: str) -> int:
+def _boot_failed(link: FrameLink, text: str) -> int:
     try:
-        channel.send_boot_error(text)
+        link.send_boot_error(text)
     except ChannelClosed:
         # No front to tell: say it where someone may still look.
         sys.stderr.write(text + "\n")

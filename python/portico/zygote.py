@@ -10,7 +10,7 @@ zygote sends READY and waits on its channel:
 A forked worker shares the zygote's memory pages copy-on-write, so the
 application's code and import-time data are in memory once, and a respawn
 costs a fork instead of an import. Each forked worker then speaks the usual
-protocol on its own connection, starting with READY(pid).
+protocol on its own connection, starting with READY(pid, protocol version, capabilities).
 """
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ import sys
 import threading
 import traceback
 
-from .codec import READY, SPAWN, STOP, WORKER_EXIT, FrameDecoder, encode_frame, encode_u32, encode_worker_exit
+from .codec import READY, SPAWN, STOP, WORKER_EXIT, encode_frame, encode_ready, encode_worker_exit
+from .frame_decoder import FrameDecoder
+from .interfaces import capabilities
 
 # How often the zygote reaps children while no frame arrives: the bound on
 # how late the front hears why a worker died.
@@ -40,7 +42,7 @@ class Zygote:
         self.decoder = FrameDecoder()
 
     def run(self) -> int:
-        self.channel.sendall(encode_frame(READY, 0, 0, encode_u32(os.getpid())))
+        self.channel.sendall(encode_frame(READY, 0, 0, encode_ready(os.getpid(), capabilities=capabilities())))
         # Objects that exist now are never collected: freezing them keeps the
         # collector from touching (and so copying) the pages the workers share.
         if hasattr(gc, "freeze"):

@@ -16,29 +16,37 @@
  *     | payload ... (at most MAX_PAYLOAD bytes)
  *     +-----------------
  *
- * Stream 0 is the channel itself (READY, BOOT_ERROR, STOP, SPAWN,
- * WORKER_EXIT); requests use ids from 1 up, chosen by the front. SPAWN and
- * WORKER_EXIT are spoken only on a --preload zygote's channel.
+ * Type codes 0x01-0x3F go front -> worker, 0x40-0x7F either way, 0x80-0xFF
+ * worker -> front. Stream 0 is the channel itself (READY, BOOT_ERROR, STOP,
+ * SPAWN, WORKER_EXIT); requests use ids from 1 up, chosen by the front.
+ * SPAWN and WORKER_EXIT are spoken only on a --preload zygote's channel.
  *
  * Payloads:
- *   REQUEST        repeated { u16 key length, key, u32 value length, value }   (the environ block);
- *                  with SHARED_ENVIRON: u32 length of a shared block, that block, then the request's own
+ *   REQUEST        [ u32 shared length, shared block ]   with SHARED_ENVIRON
+ *                  [ u32 head length, head block ]       with HAS_HEAD (request-head.ts)
+ *                  the request's own block; a block is repeated { u16 key length, key, u32 value length, value }
  *   RESPONSE_HEAD  u16 status, u16 reason length, reason,
  *                  then repeated { u16 name length, name, u32 value length, value }
  *   WINDOW, WANT_BODY   u32 byte count
- *   READY          u32 pid
+ *   READY          u32 pid, u16 protocol version, u32 capability bits
  *   FILE           u64 offset, u64 length (all ones = to end of file), path bytes
  *   ERROR          u16 status, utf-8 log text
  *   BOOT_ERROR     utf-8 text
  *   WORKER_EXIT    u32 pid, u32 wait status (as waitpid(2) gives it)
+ *   WEBSOCKET_*    websocket-payloads.ts (reserved: nobody sends them yet)
  *   REQUEST_BODY, RESPONSE_BODY   raw bytes; the rest are empty.
  */
 import { FrameProtocolError } from '../errors.js';
+import { pairsLength, readFlatPairs, toPairs, writePairs, type Pairs } from './pair-list.js';
+import { decodeRequestHead, requestHeadLength, writeRequestHead, type RequestHead } from './request-head.js';
+
+export type { Pairs } from './pair-list.js';
+export type { Address, RequestHead } from './request-head.js';
 
 export const HEADER_SIZE = 12;
 export const MAX_PAYLOAD = 16 * 1024 * 1024;
 
-/** After ACCEPT the front may send this much request body unasked (0 under Expect: 100-continue). */
+/** After STARTED the front may send this much request body unasked (0 under Expect: 100-continue). */
 export const REQUEST_WINDOW = 1024 * 1024;
 /** A worker may have this much response body in flight per stream before it waits for WINDOW. */
 export const RESPONSE_WINDOW = 1024 * 1024;
@@ -54,10 +62,13 @@ export const FrameType = {
   WINDOW: 0x05,
   STOP: 0x06,
   SPAWN: 0x07,
+  // either way (RFC 6455 5.5.1, 5.6: both peers send data and close frames)
+  WEBSOCKET_MESSAGE: 0x41,
+  WEBSOCKET_CLOSE: 0x42,
   // worker -> front
   READY: 0x81,
   BOOT_ERROR: 0x82,
-  ACCEPT: 0x83,
+  STARTED: 0x83,
   RESPONSE_HEAD: 0x84,
   RESPONSE_BODY: 0x85,
   RESPONSE_END: 0x86,
@@ -65,17 +76,29 @@ export const FrameType = {
   WANT_BODY: 0x88,
   ERROR: 0x89,
   WORKER_EXIT: 0x8a,
+  WEBSOCKET_ACCEPT: 0x8b,
 } as const;
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 
 const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
 
 /**
+ * The protocol this codec speaks, announced in READY. The front refuses a
+ * worker whose runtime speaks another: the python/ runtime and the front
+ * come from different portico versions.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** READY's capability bits: what the worker's runtime can serve. */
+export const Capability = { WSGI: 0x01, ASGI: 0x02, WEBSOCKET: 0x04 } as const;
+
+/**
  * SHARED_ENVIRON: the REQUEST payload begins with a block of the variables
  * that many requests share (see RequestEnviron), which the worker may decode
- * once and reuse for every REQUEST that carries the same bytes.
+ * once and reuse for every REQUEST that carries the same bytes. HAS_HEAD: a
+ * protocol-neutral head block follows it (request-head.ts).
  */
-export const RequestFlag = { HAS_BODY: 0x01, EXPECT_CONTINUE: 0x02, SHARED_ENVIRON: 0x04 } as const;
+export const RequestFlag = { HAS_BODY: 0x01, EXPECT_CONTINUE: 0x02, SHARED_ENVIRON: 0x04, HAS_HEAD: 0x08 } as const;
 export const RequestEndFlag = { ABORTED: 0x01 } as const;
 /**
  * ABORT: the response is broken and the connection must carry no other. The
@@ -116,66 +139,6 @@ function writeHeader(target: Buffer, at: number, type: number, flags: number, st
   target.writeUInt32BE(length, at + 8);
 }
 
-/** A name/value list in wire order; values are latin-1 strings. */
-export type Pairs = ReadonlyArray<readonly [string, string]>;
-
-function pairsLength(pairs: Pairs): number {
-  let length = 0;
-  for (const [name, value] of pairs) length += 6 + name.length + value.length;
-  return length;
-}
-
-function writePairs(target: Buffer, at: number, pairs: Pairs): number {
-  for (const [name, value] of pairs) {
-    const nameLength = name.length;
-    target[at] = nameLength >>> 8;
-    target[at + 1] = nameLength & 0xff;
-    at = writeLatin1(target, at + 2, name);
-    const valueLength = value.length;
-    target[at] = valueLength >>> 24;
-    target[at + 1] = (valueLength >>> 16) & 0xff;
-    target[at + 2] = (valueLength >>> 8) & 0xff;
-    target[at + 3] = valueLength & 0xff;
-    at = writeLatin1(target, at + 4, value);
-  }
-  return at;
-}
-
-/**
- * Below this many characters a string is copied into a frame byte by byte:
- * Buffer#write is a call into C++ that costs more than copying a short
- * string, and an environ is mostly short strings (it was 3.7 µs of a
- * hello-world REQUEST's encoding, against 0.8 µs now).
- */
-const SHORT_STRING = 64;
-
-/** Writes `text` as latin-1 (the low byte of each UTF-16 unit, as Buffer#write does); returns the offset after it. */
-function writeLatin1(target: Buffer, at: number, text: string): number {
-  const length = text.length;
-  if (length >= SHORT_STRING) return at + target.write(text, at, length, 'latin1');
-  for (let i = 0; i < length; i++) target[at + i] = text.charCodeAt(i);
-  return at + length;
-}
-
-/** A pair list read into one flat list, name, value, name, value, ...: what Node's writeHead takes, with no array per pair. */
-function readFlatPairs(payload: Buffer, at: number): string[] {
-  const flat: string[] = [];
-  while (at < payload.length) {
-    if (at + 2 > payload.length) throw new FrameProtocolError('truncated name length in pair list');
-    const nameLength = payload.readUInt16BE(at);
-    at += 2;
-    if (at + nameLength + 4 > payload.length) throw new FrameProtocolError('truncated name in pair list');
-    const name = payload.toString('latin1', at, at + nameLength);
-    at += nameLength;
-    const valueLength = payload.readUInt32BE(at);
-    at += 4;
-    if (at + valueLength > payload.length) throw new FrameProtocolError('truncated value in pair list');
-    flat.push(name, payload.toString('latin1', at, at + valueLength));
-    at += valueLength;
-  }
-  return flat;
-}
-
 /**
  * A request's environ in two parts. `shared` holds variables that many
  * requests have in common (the same mount, listener and Host), so that the
@@ -187,38 +150,60 @@ export interface RequestEnviron {
 }
 
 /**
- * REQUEST: the environ block, written straight into the frame without
- * intermediate buffers; with a shared part, SHARED_ENVIRON and its block first.
+ * REQUEST: the environ blocks, and the head when there is one, written
+ * straight into the frame without intermediate buffers. The flags follow
+ * from the parts: SHARED_ENVIRON with a shared part, HAS_HEAD with a head.
  */
-export function encodeRequest(stream: number, flags: number, environ: RequestEnviron): Buffer {
+export function encodeRequest(stream: number, flags: number, environ: RequestEnviron, head?: RequestHead): Buffer {
   const { shared, own } = environ;
   const sharedLength = shared.length === 0 ? 0 : pairsLength(shared);
-  const prefix = shared.length === 0 ? 0 : 4 + sharedLength;
+  const sharedPrefix = shared.length === 0 ? 0 : 4 + sharedLength;
+  const headLength = head === undefined ? 0 : requestHeadLength(head);
+  const prefix = head === undefined ? sharedPrefix : sharedPrefix + 4 + headLength;
   const length = prefix + pairsLength(own);
   const frame = Buffer.allocUnsafe(HEADER_SIZE + length);
-  if (prefix === 0) {
-    writeHeader(frame, 0, FrameType.REQUEST, flags, stream, length);
-  } else {
-    writeHeader(frame, 0, FrameType.REQUEST, flags | RequestFlag.SHARED_ENVIRON, stream, length);
+  if (sharedPrefix !== 0) {
+    flags |= RequestFlag.SHARED_ENVIRON;
     frame.writeUInt32BE(sharedLength, HEADER_SIZE);
     writePairs(frame, HEADER_SIZE + 4, shared);
   }
+  if (head !== undefined) {
+    flags |= RequestFlag.HAS_HEAD;
+    frame.writeUInt32BE(headLength, HEADER_SIZE + sharedPrefix);
+    writeRequestHead(frame, HEADER_SIZE + sharedPrefix + 4, head);
+  }
+  writeHeader(frame, 0, FrameType.REQUEST, flags, stream, length);
   writePairs(frame, HEADER_SIZE + prefix, own);
   return frame;
 }
 
-export function decodeRequest(payload: Buffer, flags: number): RequestEnviron {
-  if ((flags & RequestFlag.SHARED_ENVIRON) === 0) return { shared: [], own: toPairs(readFlatPairs(payload, 0)) };
-  if (payload.length < 4) throw new FrameProtocolError('truncated shared environ length');
-  const end = 4 + payload.readUInt32BE(0);
-  if (end > payload.length) throw new FrameProtocolError('shared environ block overruns the REQUEST payload');
-  return { shared: toPairs(readFlatPairs(payload.subarray(0, end), 4)), own: toPairs(readFlatPairs(payload, end)) };
+/** A REQUEST payload taken apart (tests and tools; the worker is the one that reads them). */
+export interface DecodedRequest extends RequestEnviron {
+  readonly head: RequestHead | null;
 }
 
-function toPairs(flat: string[]): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i] as string, flat[i + 1] as string]);
-  return pairs;
+export function decodeRequest(payload: Buffer, flags: number): DecodedRequest {
+  let at = 0;
+  let shared: Pairs = [];
+  let head: RequestHead | null = null;
+  if ((flags & RequestFlag.SHARED_ENVIRON) !== 0) {
+    const end = lengthPrefixedEnd(payload, at, 'shared environ');
+    shared = toPairs(readFlatPairs(payload.subarray(0, end), at + 4));
+    at = end;
+  }
+  if ((flags & RequestFlag.HAS_HEAD) !== 0) {
+    const end = lengthPrefixedEnd(payload, at, 'request head');
+    head = decodeRequestHead(payload.subarray(at + 4, end));
+    at = end;
+  }
+  return { shared, own: toPairs(readFlatPairs(payload, at)), head };
+}
+
+function lengthPrefixedEnd(payload: Buffer, at: number, what: string): number {
+  if (payload.length < at + 4) throw new FrameProtocolError(`truncated ${what} length`);
+  const end = at + 4 + payload.readUInt32BE(at);
+  if (end > payload.length) throw new FrameProtocolError(`${what} block overruns the REQUEST payload`);
+  return end;
 }
 
 export interface ResponseHead {
@@ -247,7 +232,7 @@ export function decodeResponseHead(payload: Buffer): ResponseHead {
   return { status, reason: payload.toString('latin1', 4, 4 + reasonLength), headers: readFlatPairs(payload, 4 + reasonLength) };
 }
 
-/** WINDOW, WANT_BODY and READY carry one u32. */
+/** WINDOW and WANT_BODY carry one u32. */
 export function encodeCount(type: FrameTypeCode, stream: number, count: number): Buffer {
   const frame = Buffer.allocUnsafe(HEADER_SIZE + 4);
   writeHeader(frame, 0, type, 0, stream, 4);
@@ -258,6 +243,33 @@ export function encodeCount(type: FrameTypeCode, stream: number, count: number):
 export function decodeCount(payload: Buffer): number {
   if (payload.length !== 4) throw new FrameProtocolError(`expected a 4-byte count, got ${payload.length} bytes`);
   return payload.readUInt32BE(0);
+}
+
+export interface Ready {
+  pid: number;
+  /** 0: a runtime from before protocol versions, whose READY was a pid alone. */
+  version: number;
+  /** Capability bits. */
+  capabilities: number;
+}
+
+export function encodeReady(ready: Ready): Buffer {
+  const payload = Buffer.allocUnsafe(10);
+  payload.writeUInt32BE(ready.pid, 0);
+  payload.writeUInt16BE(ready.version, 4);
+  payload.writeUInt32BE(ready.capabilities, 6);
+  return encodeFrame(FrameType.READY, 0, 0, payload);
+}
+
+/**
+ * Reads the version before anything else, so that a runtime of any other
+ * version, older (a pid alone) or newer (fields appended), can be refused
+ * with a clear message rather than misread.
+ */
+export function decodeReady(payload: Buffer): Ready {
+  if (payload.length === 4) return { pid: payload.readUInt32BE(0), version: 0, capabilities: 0 };
+  if (payload.length < 10) throw new FrameProtocolError(`truncated READY of ${payload.length} bytes`);
+  return { pid: payload.readUInt32BE(0), version: payload.readUInt16BE(4), capabilities: payload.readUInt32BE(6) };
 }
 
 export interface FileRegion {
@@ -325,7 +337,7 @@ export function decodeError(payload: Buffer): StatusText {
 /** What FrameDecoder hands out, one call per frame: its header's fields and a view of its payload. */
 export type FrameHandler = (type: FrameTypeCode, flags: number, stream: number, payload: Buffer) => void;
 
-/** The payload of every empty frame (ACCEPT, RESPONSE_END, ...): a frame without one costs no view. */
+/** The payload of every empty frame (STARTED, RESPONSE_END, ...): a frame without one costs no view. */
 const EMPTY_PAYLOAD = Buffer.alloc(0);
 
 /**

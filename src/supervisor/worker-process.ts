@@ -15,14 +15,17 @@ import {
   decodeCount,
   decodeError,
   decodeFile,
+  decodeReady,
   decodeResponseHead,
   encodeCount,
   encodeFrame,
   encodeFrameHeader,
   encodeRequest,
+  PROTOCOL_VERSION,
   type FileRegion,
   type FrameTypeCode,
   type RequestEnviron,
+  type RequestHead,
   type ResponseHead,
   type StatusText,
 } from '../ipc/frame-codec.js';
@@ -33,7 +36,8 @@ import type { WorkerHandle } from './worker-handle.js';
 
 /** What a worker reports about one request, as the frames arrive. */
 export interface WorkerStream {
-  onAccept(): void;
+  /** The worker started the application on it (STARTED). */
+  onStarted(): void;
   onResponseHead(head: ResponseHead): void;
   onResponseBody(data: Buffer): void;
   onFile(region: FileRegion): void;
@@ -85,6 +89,10 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   #exitDescription: string | null = null;
   /** Why we killed it, when we did: replaces the generic reason in the log. */
   #killReason: string | null = null;
+  /** Why we refused it at READY, when we did: its whole exit description. */
+  #refusal: string | null = null;
+  /** READY's capability bits (Capability in frame-codec.ts); 0 until READY. */
+  #capabilities = 0;
   #dispatched = 0;
   readonly #threads: number;
   /** See progressAt and pace. */
@@ -150,17 +158,26 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     return this.#pace;
   }
 
+  /** What its runtime said it can serve, from READY (Capability bits). */
+  get capabilities(): number {
+    return this.#capabilities;
+  }
+
   /** Why the process ended, once it has. */
   get exitDescription(): string | null {
     return this.#exitDescription;
   }
 
-  /** Sends a request; returns its stream id for the follow-up frames. */
-  dispatch(stream: WorkerStream, environ: RequestEnviron, flags: number): number {
+  /**
+   * Sends a request; returns its stream id for the follow-up frames. `head`
+   * (the protocol-neutral request head) is for mounts whose runtime needs
+   * it (ASGI); WSGI mounts send none.
+   */
+  dispatch(stream: WorkerStream, environ: RequestEnviron, flags: number, head?: RequestHead): number {
     if (this.#streams.size === 0) this.#progressAt = performance.now();
     const id = this.#streams.add(stream);
     this.#dispatched++;
-    this.#send(encodeRequest(id, flags, environ));
+    this.#send(encodeRequest(id, flags, environ, head));
     return id;
   }
 
@@ -261,8 +278,8 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     const stream = this.#streams.get(id);
     if (stream === undefined) return; // a stream we already finished or took back
     switch (type) {
-      case FrameType.ACCEPT:
-        stream.onAccept();
+      case FrameType.STARTED:
+        stream.onStarted();
         break;
       case FrameType.RESPONSE_HEAD:
         stream.onResponseHead(decodeResponseHead(payload));
@@ -291,12 +308,31 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
 
   #handleChannelFrame(type: FrameTypeCode, payload: Buffer): void {
     if (type === FrameType.READY) {
-      this.#pid = decodeCount(payload);
+      const ready = decodeReady(payload);
+      this.#pid = ready.pid;
+      if (ready.version !== PROTOCOL_VERSION) {
+        this.#refuse(ready.version);
+        return;
+      }
+      this.#capabilities = ready.capabilities;
       if (this.#state === 'booting') this.#state = 'ready';
       this.emit('ready');
     } else if (type === FrameType.BOOT_ERROR) {
       this.emit('bootError', payload.toString('utf8'));
     }
+  }
+
+  /**
+   * A runtime that speaks another protocol version would misread every
+   * frame: it is ended before it gets any, and its exit, before it was
+   * ready, is a boot failure to the pool, which halts rather than respawn.
+   */
+  #refuse(version: number): void {
+    const spoken = version === 0 ? 'no protocol version (a runtime from before versions)' : `frame protocol version ${version}`;
+    this.#refusal = `was refused: its Python runtime speaks ${spoken} and this front speaks version ${PROTOCOL_VERSION}, ` +
+      'so the python/ runtime and the front come from different portico versions (install them from one release)';
+    this.#log.error(`worker ${this.#pid} ${this.#refusal}`, this.#pid);
+    this.kill();
   }
 
   #endStream(id: number): void {
@@ -312,10 +348,10 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   #onExit(code: number | null, signal: NodeJS.Signals | null, failure: string | null): void {
     if (this.#state === 'exited') return;
     this.#state = 'exited';
-    this.#exitDescription = failure ?? describeExit(code, signal, this.#killReason);
+    this.#exitDescription = this.#refusal ?? failure ?? describeExit(code, signal, this.#killReason);
     // A worker takes requests in the order they were sent, at most `threads`
     // at a time, so only the oldest `threads` unfinished ones can have begun
-    // (an ACCEPT may be on its way when the worker dies).
+    // (a STARTED may be on its way when the worker dies).
     const orphans = this.#streams.clear();
     const reason = `worker ${this.#pid} ${this.#exitDescription}`;
     orphans.forEach((stream, index) => stream.onWorkerLost(reason, index < this.#threads));

@@ -155,7 +155,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   /**
    * --timeout: a request still running at its deadline gets 504, and its
    * worker, stuck in the application, is replaced. The deadline runs from
-   * the worker's ACCEPT, which it sends just before the application starts
+   * the worker's STARTED, which it sends just before the application starts
    * on the request: time spent waiting behind other requests, or moving to
    * another worker when its first one died, is not the application's.
    */
@@ -184,7 +184,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
 
   // --- WorkerStream ---
 
-  onAccept(): void {
+  onStarted(): void {
     this.#accepted = true;
     this.#deadlines?.add(this);
     if (!this.#hasBody) return;

@@ -10,21 +10,34 @@ import {
   REQUEST_WINDOW,
   RESPONSE_WINDOW,
   RequestFlag,
+  Capability,
+  PROTOCOL_VERSION,
   decodeCount,
   decodeError,
   decodeFile,
+  decodeReady,
   decodeRequest,
   decodeResponseHead,
   encodeCount,
   encodeError,
   encodeFile,
   encodeFrame,
+  encodeReady,
   encodeRequest,
   encodeResponseHead,
   encodeWorkerExit,
   decodeWorkerExit,
   type FrameTypeCode,
 } from '../../src/ipc/frame-codec.js';
+import { decodeRequestHead, encodeRequestHead, type Address, type RequestHead } from '../../src/ipc/request-head.js';
+import {
+  decodeWebSocketAccept,
+  decodeWebSocketClose,
+  decodeWebSocketMessage,
+  encodeWebSocketAccept,
+  encodeWebSocketClose,
+  encodeWebSocketMessage,
+} from '../../src/ipc/websocket-payloads.js';
 import { FrameProtocolError } from '../../src/errors.js';
 
 interface Frame {
@@ -47,23 +60,84 @@ const GOLDEN: GoldenFrame[] = JSON.parse(
   readFileSync(new URL('../../../test/fixtures/golden-frames.json', import.meta.url), 'utf8'),
 ) as GoldenFrame[];
 
+/** The golden file's head: snake_case as in Python, addresses as [host, port] lists. */
+interface GoldenHead {
+  method: string;
+  scheme: 'http' | 'https';
+  http_version: '1.0' | '1.1' | '2';
+  path: string;
+  raw_path: string;
+  query_string: string;
+  root_path: string;
+  headers: Array<[string, string]>;
+  client: [string, number] | null;
+  server: [string, number | null];
+}
+
+function headFromGolden(head: GoldenHead): RequestHead {
+  return {
+    method: head.method,
+    scheme: head.scheme,
+    httpVersion: head.http_version,
+    path: head.path,
+    rawPath: head.raw_path,
+    queryString: head.query_string,
+    rootPath: head.root_path,
+    headers: head.headers.flat(),
+    client: head.client,
+    server: head.server,
+  };
+}
+
+function headToGolden(head: RequestHead): GoldenHead {
+  const headers: Array<[string, string]> = [];
+  for (let i = 0; i < head.headers.length; i += 2) headers.push([head.headers[i] as string, head.headers[i + 1] as string]);
+  const address = (value: Address | null): [string, number | null] | null => (value === null ? null : [value[0], value[1]]);
+  return {
+    method: head.method,
+    scheme: head.scheme,
+    http_version: head.httpVersion,
+    path: head.path,
+    raw_path: head.rawPath,
+    query_string: head.queryString,
+    root_path: head.rootPath,
+    headers,
+    client: address(head.client) as [string, number] | null,
+    server: address(head.server) as [string, number | null],
+  };
+}
+
+function flatToPairs(flat: string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i] as string, flat[i + 1] as string]);
+  return pairs;
+}
+
 function encodeGolden(golden: GoldenFrame): Buffer {
   const type = FrameType[golden.type] as FrameTypeCode;
   const m = golden.message;
   switch (golden.type) {
     case 'REQUEST':
-      // The flag comes from the parts: a golden SHARED_ENVIRON frame has a shared list.
-      return encodeRequest(golden.stream, golden.flags & ~RequestFlag.SHARED_ENVIRON, {
-        shared: (m.shared ?? []) as Array<[string, string]>,
-        own: m.environ as Array<[string, string]>,
-      });
+      // The flags come from the parts: a golden SHARED_ENVIRON frame has a shared list, a HAS_HEAD one a head.
+      return encodeRequest(
+        golden.stream,
+        golden.flags & ~(RequestFlag.SHARED_ENVIRON | RequestFlag.HAS_HEAD),
+        { shared: (m.shared ?? []) as Array<[string, string]>, own: m.environ as Array<[string, string]> },
+        m.head === undefined ? undefined : headFromGolden(m.head as GoldenHead),
+      );
     case 'RESPONSE_HEAD':
       return encodeResponseHead(golden.stream, m as { status: number; reason: string; headers: Array<[string, string]> });
     case 'WINDOW':
     case 'WANT_BODY':
       return encodeCount(type, golden.stream, m.n as number);
     case 'READY':
-      return encodeCount(type, golden.stream, m.pid as number);
+      return encodeReady(m as { pid: number; version: number; capabilities: number });
+    case 'WEBSOCKET_ACCEPT':
+      return encodeWebSocketAccept(golden.stream, m as { subprotocol: string | null; headers: Array<[string, string]> });
+    case 'WEBSOCKET_MESSAGE':
+      return encodeWebSocketMessage(golden.stream, m.text !== undefined ? (m.text as string) : Buffer.from(m.data_hex as string, 'hex'));
+    case 'WEBSOCKET_CLOSE':
+      return encodeWebSocketClose(golden.stream, m as { code: number; reason: string });
     case 'FILE':
       return encodeFile(golden.stream, m as { offset: number; length: number | null; path: string });
     case 'ERROR':
@@ -84,8 +158,12 @@ function decodeMessage(frame: Frame): Record<string, unknown> {
   switch (frame.type) {
     case FrameType.REQUEST:
     {
-      const { shared, own } = decodeRequest(frame.payload, frame.flags);
-      return (frame.flags & RequestFlag.SHARED_ENVIRON) === 0 ? { environ: own } : { shared, environ: own };
+      const { shared, own, head } = decodeRequest(frame.payload, frame.flags);
+      return {
+        ...((frame.flags & RequestFlag.SHARED_ENVIRON) === 0 ? {} : { shared }),
+        ...(head === null ? {} : { head: headToGolden(head) }),
+        environ: own,
+      };
     }
     case FrameType.RESPONSE_HEAD: {
       const { status, reason, headers } = decodeResponseHead(frame.payload);
@@ -97,7 +175,17 @@ function decodeMessage(frame: Frame): Record<string, unknown> {
     case FrameType.WANT_BODY:
       return { n: decodeCount(frame.payload) };
     case FrameType.READY:
-      return { pid: decodeCount(frame.payload) };
+      return { ...decodeReady(frame.payload) };
+    case FrameType.WEBSOCKET_ACCEPT: {
+      const { subprotocol, headers } = decodeWebSocketAccept(frame.payload);
+      return { subprotocol, headers: flatToPairs(headers) };
+    }
+    case FrameType.WEBSOCKET_MESSAGE: {
+      const message = decodeWebSocketMessage(frame.payload, frame.flags);
+      return typeof message === 'string' ? { text: message } : { data_hex: message.toString('hex') };
+    }
+    case FrameType.WEBSOCKET_CLOSE:
+      return { ...decodeWebSocketClose(frame.payload) };
     case FrameType.FILE:
       return { ...decodeFile(frame.payload) };
     case FrameType.ERROR:
@@ -196,5 +284,65 @@ describe('FrameDecoder', () => {
     payload.writeUInt32BE(payload.length, 0);
     assert.throws(() => decodeRequest(payload, RequestFlag.SHARED_ENVIRON), FrameProtocolError);
     assert.throws(() => decodeRequest(payload.subarray(0, 3), RequestFlag.SHARED_ENVIRON), FrameProtocolError);
+  });
+});
+
+describe('READY and the protocol version', () => {
+  it('has the version and capability bits of the spec, as the Python codec does (test_codec.py)', () => {
+    assert.deepEqual([PROTOCOL_VERSION, Capability.WSGI, Capability.ASGI, Capability.WEBSOCKET], [1, 1, 2, 4]);
+  });
+
+  it('reads a pid alone as a runtime from before versions (version 0), so that it can be refused by name', () => {
+    assert.deepEqual(decodeReady(encodeCount(FrameType.WINDOW, 0, 77).subarray(HEADER_SIZE)), { pid: 77, version: 0, capabilities: 0 });
+  });
+
+  it('reads the version of a newer READY that carries more fields', () => {
+    const payload = Buffer.concat([encodeReady({ pid: 5, version: 9, capabilities: 3 }).subarray(HEADER_SIZE), Buffer.from('later')]);
+    assert.deepEqual(decodeReady(payload), { pid: 5, version: 9, capabilities: 3 });
+  });
+
+  it('reports a truncated READY as a protocol error', () => {
+    assert.throws(() => decodeReady(Buffer.alloc(6)), FrameProtocolError);
+  });
+});
+
+describe('the request head', () => {
+  const head: RequestHead = {
+    method: 'GET',
+    scheme: 'https',
+    httpVersion: '1.1',
+    path: '/app/x',
+    rawPath: '/app/./x',
+    queryString: 'a=1',
+    rootPath: '/app',
+    headers: ['Host', 'example.com', 'X-Dup', '1', 'x-dup', '2'],
+    client: ['203.0.113.7', 50000],
+    server: ['/run/portico.sock', null],
+  };
+
+  it('goes out with names lowercased, order and duplicates kept', () => {
+    assert.deepEqual(decodeRequestHead(encodeRequestHead(head)).headers, ['host', 'example.com', 'x-dup', '1', 'x-dup', '2']);
+  });
+
+  it('sets HAS_HEAD, and SHARED_ENVIRON only with a shared part', () => {
+    const own: Array<[string, string]> = [['PATH_INFO', '/x']];
+    assert.equal(encodeRequest(1, 0, { shared: [], own }, head)[1], RequestFlag.HAS_HEAD);
+    const both = encodeRequest(1, RequestFlag.HAS_BODY, { shared: [['SCRIPT_NAME', '/app']], own }, head);
+    assert.equal(both[1], RequestFlag.HAS_BODY | RequestFlag.SHARED_ENVIRON | RequestFlag.HAS_HEAD);
+    const decoded = decodeRequest(both.subarray(HEADER_SIZE), both[1] as number);
+    assert.deepEqual(decoded.own, own);
+    assert.equal(decoded.head?.rootPath, '/app');
+    assert.equal(encodeRequest(1, 0, { shared: [], own })[1], 0, 'no head, no flag: what WSGI mounts send');
+  });
+
+  it('reports a truncated head, or one that overruns its REQUEST, as a protocol error', () => {
+    const block = encodeRequestHead(head);
+    for (const cut of [0, 1, 5, 12, block.length - 40]) {
+      assert.throws(() => decodeRequestHead(block.subarray(0, cut)), FrameProtocolError, `cut at ${cut}`);
+    }
+    const frame = encodeRequest(1, 0, { shared: [], own: [] }, head);
+    const payload = Buffer.from(frame.subarray(HEADER_SIZE));
+    payload.writeUInt32BE(payload.length, 0);
+    assert.throws(() => decodeRequest(payload, RequestFlag.HAS_HEAD), FrameProtocolError);
   });
 });

@@ -17,7 +17,7 @@ GOLDEN_FRAMES = os.path.join(FIXTURES, "golden-frames.json")
 if PYTHON_DIR not in sys.path:
     sys.path.insert(0, PYTHON_DIR)
 
-from portico.channel import NoLock  # noqa: E402
+from portico.frame_link import NoLock  # noqa: E402
 from portico.input import RequestInput  # noqa: E402
 from portico.stream import Stream  # noqa: E402
 
@@ -148,7 +148,7 @@ class FakeFront:
     reads the worker's frames back as (type name, flags, stream, message)."""
 
     def __init__(self, sock, timeout=10.0):
-        from portico.codec import FrameDecoder
+        from portico.frame_decoder import FrameDecoder
         self.sock = sock
         self.sock.settimeout(timeout)
         self.decoder = FrameDecoder()
@@ -163,11 +163,11 @@ class FakeFront:
 
     def read_frame(self):
         """The next frame, or None at EOF."""
-        from portico import codec
+        from portico import codec, frame_messages
         while not self.frames:
             n = self.decoder.recv_into(self.sock)
             for ftype, flags, stream, payload in self.decoder.frames():
-                self.frames.append((codec.TYPE_NAMES[ftype], flags, stream, codec.decode_message(ftype, flags, payload)))
+                self.frames.append((codec.TYPE_NAMES[ftype], flags, stream, frame_messages.decode_message(ftype, flags, payload)))
             if n == 0 and not self.frames:
                 return None
         return self.frames.pop(0)

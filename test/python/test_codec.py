@@ -6,7 +6,9 @@ import struct
 import unittest
 
 import support
-from portico import codec
+from portico import codec, frame_messages
+from portico.frame_decoder import FrameDecoder
+from portico.request_head import RequestHead, decode_request_head, encode_request_head
 from portico.errors import FrameError
 
 
@@ -23,13 +25,13 @@ class GoldenFramesTest(unittest.TestCase):
     def test_decode_matches(self):
         for entry in load_golden():
             with self.subTest(entry["name"]):
-                decoded = codec.decode(bytes.fromhex(entry["hex"]))
+                decoded = frame_messages.decode(bytes.fromhex(entry["hex"]))
                 self.assertEqual(decoded, (entry["type"], entry["flags"], entry["stream"], entry["message"]))
 
     def test_encode_matches(self):
         for entry in load_golden():
             with self.subTest(entry["name"]):
-                data = codec.encode(entry["type"], entry["flags"], entry["stream"], entry["message"])
+                data = frame_messages.encode(entry["type"], entry["flags"], entry["stream"], entry["message"])
                 self.assertEqual(data.hex(), entry["hex"])
 
     def test_hot_path_encoders_match(self):
@@ -46,10 +48,16 @@ class GoldenFramesTest(unittest.TestCase):
                 elif entry["type"] == "ERROR":
                     payload = codec.encode_error(message["status"], message["text"])
                 elif entry["type"] == "REQUEST":
-                    shared, own = codec.split_request(entry["flags"], bytes.fromhex(entry["hex"])[12:])
+                    shared, head, own = codec.split_request(entry["flags"], bytes.fromhex(entry["hex"])[12:])
                     got = codec.decode_environ(own, None if shared is None else codec.decode_environ(shared))
                     self.assertEqual(got, dict(message.get("shared", []) + message["environ"]))
+                    if "head" in message:
+                        self.assertEqual(decode_request_head(head), frame_messages.head_from_message(message["head"]))
+                    else:
+                        self.assertIsNone(head)
                     continue
+                elif entry["type"] == "READY":
+                    payload = codec.encode_ready(message["pid"], message["version"], message["capabilities"])
                 else:
                     continue
                 frame = codec.encode_frame(codec.TYPE_CODES[entry["type"]], entry["flags"], entry["stream"], payload)
@@ -96,7 +104,7 @@ class FrameDecoderTest(unittest.TestCase):
         for size in (1, 2, 3, 5, 11, 12, 13, 64, 1000, len(data)):
             with self.subTest(chunk=size):
                 chunks = [data[i:i + size] for i in range(0, len(data), size)]
-                self.assertEqual(drain(codec.FrameDecoder(64), FakeSocket(chunks)), expected)
+                self.assertEqual(drain(FrameDecoder(64), FakeSocket(chunks)), expected)
 
     def test_random_frames_in_random_chunks(self):
         rng = random.Random(3333)
@@ -112,7 +120,7 @@ class FrameDecoderTest(unittest.TestCase):
             n = rng.choice([1, 7, 100, 5000, 65536, 262144, 400000])
             chunks.append(data[pos:pos + n])
             pos += n
-        self.assertEqual(drain(codec.FrameDecoder(), FakeSocket(chunks)), frames)
+        self.assertEqual(drain(FrameDecoder(), FakeSocket(chunks)), frames)
 
     def test_frame_larger_than_the_buffer(self):
         big = bytes(range(256)) * 4096  # 1 MiB
@@ -121,21 +129,21 @@ class FrameDecoderTest(unittest.TestCase):
                   codec.encode_frame(codec.REQUEST_BODY, 0, 3, big[:300000])]
         data = b"".join(frames)
         chunks = [data[i:i + 100000] for i in range(0, len(data), 100000)]
-        got = drain(codec.FrameDecoder(1024), FakeSocket(chunks))
+        got = drain(FrameDecoder(1024), FakeSocket(chunks))
         self.assertEqual([(t, s, len(p)) for t, _, s, p in got],
                          [(codec.REQUEST_BODY, 3, len(big)), (codec.REQUEST_END, 3, 0),
                           (codec.REQUEST_BODY, 3, 300000)])
         self.assertEqual(got[0][3], big)
 
     def test_payloads_are_views_not_copies(self):
-        decoder = codec.FrameDecoder()
+        decoder = FrameDecoder()
         decoder.feed(codec.encode_frame(codec.REQUEST_BODY, 0, 1, b"abc"))
         (frame,) = list(decoder.frames())
         self.assertIsInstance(frame[3], memoryview)
         self.assertEqual(decoder.buffered, 0)
 
     def test_partial_frame_stays_buffered(self):
-        decoder = codec.FrameDecoder()
+        decoder = FrameDecoder()
         data = codec.encode_frame(codec.WINDOW, 0, 1, codec.encode_u32(5))
         decoder.feed(data[:-1])
         self.assertEqual(list(decoder.frames()), [])
@@ -144,19 +152,19 @@ class FrameDecoderTest(unittest.TestCase):
                          [(codec.WINDOW, 1, codec.encode_u32(5))])
 
     def test_unknown_type_is_a_protocol_error(self):
-        decoder = codec.FrameDecoder()
-        decoder.feed(struct.pack(">BBHII", 0x42, 0, 0, 1, 0))
+        decoder = FrameDecoder()
+        decoder.feed(struct.pack(">BBHII", 0x7F, 0, 0, 1, 0))
         with self.assertRaises(FrameError):
             list(decoder.frames())
 
     def test_oversized_payload_is_refused_from_the_header_alone(self):
-        decoder = codec.FrameDecoder()
+        decoder = FrameDecoder()
         decoder.feed(struct.pack(">BBHII", codec.REQUEST_BODY, 0, 0, 1, codec.MAX_PAYLOAD + 1))
         with self.assertRaises(FrameError):
             list(decoder.frames())
 
     def test_max_payload_itself_is_allowed(self):
-        decoder = codec.FrameDecoder()
+        decoder = FrameDecoder()
         decoder.feed(codec.encode_frame(codec.REQUEST_BODY, 0, 1, bytes(codec.MAX_PAYLOAD)))
         (frame,) = list(decoder.frames())
         self.assertEqual(len(frame[3]), codec.MAX_PAYLOAD)
@@ -173,11 +181,73 @@ class FrameDecoderTest(unittest.TestCase):
         with self.assertRaises(FrameError):
             codec.decode_u32(b"\x00\x01")
         with self.assertRaises(FrameError):
-            codec.decode(codec.encode_frame(codec.CANCEL, 0, 1, b"x"))
+            frame_messages.decode(codec.encode_frame(codec.CANCEL, 0, 1, b"x"))
 
     def test_constants_match_the_spec(self):
         self.assertEqual((codec.REQUEST_WINDOW, codec.RESPONSE_WINDOW, codec.MAX_CHUNK, codec.MAX_PAYLOAD),
                          (1048576, 1048576, 262144, 16777216))
+        self.assertEqual((codec.PROTOCOL_VERSION, codec.CAP_WSGI, codec.CAP_ASGI, codec.CAP_WEBSOCKET),
+                         (1, 1, 2, 4))
+
+    def test_type_codes_say_their_direction(self):
+        # 0x01-0x3F front -> worker, 0x40-0x7F either way, 0x80-0xFF worker -> front.
+        for code, name in codec.TYPE_NAMES.items():
+            with self.subTest(name):
+                self.assertEqual(code in codec.FRONT_TYPES, code < 0x80)
+
+
+class ReadyTest(unittest.TestCase):
+    def test_a_pid_alone_is_a_runtime_from_before_versions(self):
+        self.assertEqual(codec.decode_ready(codec.encode_u32(77)), (77, 0, 0))
+
+    def test_later_fields_are_skipped(self):
+        self.assertEqual(codec.decode_ready(codec.encode_ready(5, 2, 7) + b"more"), (5, 2, 7))
+
+    def test_truncated(self):
+        with self.assertRaises(FrameError):
+            codec.decode_ready(b"\x00" * 6)
+
+
+class RequestBlocksTest(unittest.TestCase):
+    HEAD = RequestHead("GET", "http", "1.1", b"/a", b"/a", b"", b"", [(b"Host", b"x")], None, ("/s", None))
+
+    def test_head_alone_and_after_a_shared_block(self):
+        head = encode_request_head(self.HEAD)
+        own = codec.encode_environ([("PATH_INFO", "/a")])
+        shared = codec.encode_environ([("SERVER_NAME", "x")])
+        payload = codec.encode_u32(len(head)) + head + own
+        self.assertEqual(codec.split_request(codec.HAS_HEAD, payload), (None, head, own))
+        payload = codec.encode_u32(len(shared)) + shared + payload
+        self.assertEqual(codec.split_request(codec.HAS_HEAD | codec.SHARED_ENVIRON, payload), (shared, head, own))
+
+    def test_names_go_lowercased(self):
+        self.assertEqual(decode_request_head(encode_request_head(self.HEAD)).headers, [(b"host", b"x")])
+
+    def test_a_head_that_overruns_its_request_is_a_protocol_error(self):
+        head = encode_request_head(self.HEAD)
+        with self.assertRaises(FrameError):
+            codec.split_request(codec.HAS_HEAD, codec.encode_u32(len(head) + 1) + head)
+        with self.assertRaises(FrameError):
+            codec.split_request(codec.HAS_HEAD, b"\x00\x00")
+
+    def test_a_truncated_head_block_is_a_protocol_error(self):
+        head = encode_request_head(self.HEAD)
+        for cut in (0, 1, 5, 12, len(head) - 1):
+            with self.subTest(cut=cut):
+                with self.assertRaises(FrameError):
+                    decode_request_head(head[:cut])
+
+
+class WebSocketPayloadsTest(unittest.TestCase):
+    def test_accept_without_a_subprotocol(self):
+        payload = codec.encode_websocket_accept(None, [("X-A", "1")])
+        self.assertEqual(codec.decode_websocket_accept(payload), (None, [["X-A", "1"]]))
+
+    def test_close_reason_is_utf8(self):
+        self.assertEqual(codec.decode_websocket_close(codec.encode_websocket_close(1001, "au revoir ☃")),
+                         (1001, "au revoir ☃"))
+        with self.assertRaises(FrameError):
+            codec.decode_websocket_close(b"\x03")
 
 
 if __name__ == "__main__":

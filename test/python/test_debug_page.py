@@ -9,7 +9,6 @@ import support
 from portico import debug_page
 from portico.debug_page import MAX_REPR, render_error_page, short_repr
 from portico.errors import WSGIViolation
-from portico.worker import Config
 
 EVIL = "<script>alert(1)</script>"
 
@@ -263,18 +262,6 @@ class OddExceptionsTest(unittest.TestCase):
     def test_environ_is_listed_escaped(self):
         page = page_for(caught(leaky, 1), HTTP_X_EVIL=EVIL)
         self.assertIn("<th>HTTP_X_EVIL</th><td>&#x27;&lt;script&gt;", page)
-
-
-class WorkerConfigTest(unittest.TestCase):
-    def test_debug_defaults_to_false(self):
-        self.assertIs(Config.from_json('{"app": "a:b"}').debug, False)
-
-    def test_debug_true(self):
-        self.assertIs(Config.from_json('{"app": "a:b", "debug": true}').debug, True)
-
-    def test_debug_must_be_a_bool(self):
-        with self.assertRaises(ValueError):
-            Config.from_json('{"app": "a:b", "debug": "yes"}')
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ class WorkerCase(unittest.TestCase):
         if frame is None:
             self.fail("the worker closed the channel: %r" % (self.proc.communicate(timeout=10),))
         self.assertEqual(frame[:3], ("READY", 0, 0), frame)
-        self.assertEqual(frame[3], {"pid": self.proc.pid})
+        self.assertEqual(frame[3], {"pid": self.proc.pid, "version": codec.PROTOCOL_VERSION,
+                                    "capabilities": codec.CAP_WSGI})
 
     def stop(self):
         self.front.send(codec.encode_frame(codec.STOP, 0, 0))
@@ -77,7 +78,7 @@ class ServeTest(WorkerCase):
         frames = front.read_until(lambda f: f[0] == "RESPONSE_END" and f[2] == 3)
         self.assertEqual([(f[0], f[2]) for f in frames], [
             (kind, i) for i in (1, 2, 3)
-            for kind in ("ACCEPT", "RESPONSE_HEAD", "RESPONSE_BODY", "RESPONSE_END")])
+            for kind in ("STARTED", "RESPONSE_HEAD", "RESPONSE_BODY", "RESPONSE_END")])
         for i in (1, 2, 3):
             stream = [f for f in frames if f[2] == i]
             self.assertEqual(stream[1][3]["status"], 200)
@@ -114,7 +115,7 @@ class ServeTest(WorkerCase):
         self.ready()
         front.send(front.request(1, method="POST", path="/read-all", flags=codec.HAS_BODY,
                                  CONTENT_LENGTH="11"))
-        self.assertEqual(front.read_frame()[0], "ACCEPT")
+        self.assertEqual(front.read_frame()[0], "STARTED")
         front.send(codec.encode_frame(codec.REQUEST_BODY, 0, 1, b"hello "),
                    codec.encode_frame(codec.REQUEST_BODY, 0, 1, b"world"),
                    codec.encode_frame(codec.REQUEST_END, 0, 1))
@@ -242,7 +243,7 @@ class LifecycleTest(WorkerCase):
     def test_frame_protocol_error_exits_3(self):
         front = self.start("hello_app")
         self.ready()
-        front.send(codec.encode_frame(codec.ACCEPT, 0, 1))  # a worker-to-front frame
+        front.send(codec.encode_frame(codec.STARTED, 0, 1))  # a worker-to-front frame
         _, err = self.proc.communicate(timeout=10)
         self.assertEqual(self.proc.returncode, 3)
         self.assertIn(b"frame protocol error", err)

@@ -39,7 +39,7 @@ function handleOver(channel: Duplex): WorkerHandle {
 const quietLog = (): ErrorLog => new ErrorLog(new PassThrough().resume(), 'critical');
 
 const ignoringStream: WorkerStream = {
-  onAccept() {},
+  onStarted() {},
   onResponseHead() {},
   onResponseBody() {},
   onFile() {},

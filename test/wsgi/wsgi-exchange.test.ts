@@ -33,7 +33,7 @@ describe('WsgiExchange response head', () => {
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const exchange = new WsgiExchange(new RequestRecord(req, res, CONTEXT), { shared: [], own: [] }, { pool, log, timeoutSeconds: 0, deadlines: null, limitRequestBody: 0 });
       exchange.start();
-      exchange.onAccept();
+      exchange.onStarted();
       // DEL is not a field-vchar (RFC 9110 §5.5); Node's writeHead throws on it.
       exchange.onResponseHead({ status: 200, reason: 'OK', headers: ['X-Bad', 'a\x7fb'] });
       // Whatever the worker still sends for the stream is dropped.

@@ -1,5 +1,7 @@
-"""The channel in-process, over a socketpair: dispatch, when output is written,
-response flow control, CANCEL, request bodies, STOP and EOF."""
+"""The request loops over the frame link, in-process, over a socketpair:
+dispatch, when output is written, response flow control, CANCEL, request
+bodies, STOP and EOF. Every case runs under the inline loop, and most under
+the thread-pool loop too."""
 import socket
 import struct
 import threading
@@ -7,11 +9,13 @@ import time
 import unittest
 
 import support
-from portico import codec
-from portico.channel import SHARED_ENVIRONS, Channel
+from portico import codec, frame_messages
+from portico.environ_decoder import SHARED_ENVIRONS, EnvironDecoder
 from portico.errors import ChannelClosed, ChannelCorrupt
 from portico.executor import Executor
-from portico.threaded import ThreadedChannel
+from portico.frame_link import FrameLink
+from portico.inline_loop import InlineLoop
+from portico.thread_pool_loop import ThreadPoolLoop
 
 TEXT = [("Content-Type", "text/plain")]
 
@@ -39,11 +43,11 @@ def echo_app(environ, start_response):
     return [environ["PATH_INFO"].encode("latin-1"), b":", body]
 
 
-class ChannelCase(unittest.TestCase):
+class LoopCase(unittest.TestCase):
     threads = 1
 
     def start(self, app, preload=()):
-        """Runs a Channel in a thread; ``preload`` frames are in the socket
+        """Runs a request loop in a thread; ``preload`` frames are in the socket
         before the worker reads anything."""
         ours, theirs = socket.socketpair()
         self.addCleanup(ours.close)
@@ -53,14 +57,14 @@ class ChannelCase(unittest.TestCase):
             self.front.send(*preload)
         self.sock = RecordingSocket(theirs)
         if self.threads == 1:
-            self.channel = Channel(self.sock)
+            self.loop = InlineLoop(self.sock)
         else:
-            self.channel = ThreadedChannel(self.sock, self.threads)
+            self.loop = ThreadPoolLoop(self.sock, self.threads)
         self.outcome = []
 
         def serve():
             try:
-                self.channel.serve(Executor(app, multithread=self.threads > 1))
+                self.loop.serve(Executor(app, multithread=self.threads > 1))
                 self.outcome.append("stopped")
             except ChannelClosed:
                 self.outcome.append("closed")
@@ -77,10 +81,10 @@ class ChannelCase(unittest.TestCase):
         self.assertEqual(self.outcome, ["stopped"])
 
 
-class BatchingTest(ChannelCase):
+class BatchingTest(LoopCase):
     def test_a_finished_response_never_waits_on_the_next_application(self):
         """Pipelined requests: before the application runs for one, the
-        previous response and this request's ACCEPT have left (an application
+        previous response and this request's STARTED have left (an application
         may take any time; nothing finished waits on it, and the front knows
         which request is running)."""
         sent_before = {}
@@ -95,14 +99,14 @@ class BatchingTest(ChannelCase):
         self.thread.join(5)
         self.assertEqual(self.outcome, ["stopped"])
         for n in (1, 2, 3):
-            self.assertIn(codec.frame_header(codec.ACCEPT, 0, n, 0), sent_before["/r%d" % n])
+            self.assertIn(codec.frame_header(codec.STARTED, 0, n, 0), sent_before["/r%d" % n])
         for n in (2, 3):
             self.assertIn(codec.frame_header(codec.RESPONSE_END, 0, n - 1, 0), sent_before["/r%d" % n])
         got = self.front.read_until(lambda f: f[:3] == ("RESPONSE_END", 0, 3))
         self.assertEqual([(f[0], f[2]) for f in got], [
-            ("ACCEPT", 1), ("RESPONSE_HEAD", 1), ("RESPONSE_BODY", 1), ("RESPONSE_END", 1),
-            ("ACCEPT", 2), ("RESPONSE_HEAD", 2), ("RESPONSE_BODY", 2), ("RESPONSE_END", 2),
-            ("ACCEPT", 3), ("RESPONSE_HEAD", 3), ("RESPONSE_BODY", 3), ("RESPONSE_END", 3),
+            ("STARTED", 1), ("RESPONSE_HEAD", 1), ("RESPONSE_BODY", 1), ("RESPONSE_END", 1),
+            ("STARTED", 2), ("RESPONSE_HEAD", 2), ("RESPONSE_BODY", 2), ("RESPONSE_END", 2),
+            ("STARTED", 3), ("RESPONSE_HEAD", 3), ("RESPONSE_BODY", 3), ("RESPONSE_END", 3),
         ])
         self.assertEqual(support.body_of(got[4:8]), b"/r2")
         self.assertEqual(got[1][3]["headers"], [list(h) for h in TEXT] + [["Content-Length", "3"]])
@@ -126,7 +130,7 @@ class BatchingTest(ChannelCase):
         self.stop()
 
 
-class FlowControlTest(ChannelCase):
+class FlowControlTest(LoopCase):
     def test_response_window_is_respected_and_frames_are_split(self):
         big = bytes(range(256)) * (12 * 1024)  # 3 MiB
 
@@ -183,7 +187,7 @@ class FlowControlTest(ChannelCase):
                 sent += n
                 continue
             frame = front.read_frame()
-            if frame[0] == "ACCEPT":
+            if frame[0] == "STARTED":
                 accepted = True
             elif frame[0] == "WANT_BODY":
                 granted += frame[3]["n"]
@@ -204,7 +208,7 @@ class FlowControlTest(ChannelCase):
         front = self.start(app)
         started = time.monotonic()
         front.send(front.request(1, method="PUT", flags=codec.HAS_BODY | codec.EXPECT_CONTINUE))
-        self.assertEqual(front.read_frame()[0], "ACCEPT")
+        self.assertEqual(front.read_frame()[0], "STARTED")
         want = front.read_frame()
         self.assertEqual(want[0], "WANT_BODY")
         self.assertGreaterEqual(time.monotonic() - started, 0.1)
@@ -215,7 +219,7 @@ class FlowControlTest(ChannelCase):
         self.stop()
 
 
-class CancelTest(ChannelCase):
+class CancelTest(LoopCase):
     def test_cancel_stops_a_stream_that_never_fills_its_window(self):
         closed = threading.Event()
 
@@ -253,11 +257,11 @@ class CancelTest(ChannelCase):
         self.thread.join(5)
         got = self.front.read_until(lambda f: f[2] == 2 and f[0] == "RESPONSE_END")
         # Only stream 2's frames: with threads, stream 1's may come between them.
-        self.assertEqual([(f[0], f[1]) for f in got if f[2] == 2], [("ACCEPT", 0), ("RESPONSE_END", 1)])
+        self.assertEqual([(f[0], f[1]) for f in got if f[2] == 2], [("STARTED", 0), ("RESPONSE_END", 1)])
         self.assertEqual(ran, ["/a"])
 
 
-class DispatchTest(ChannelCase):
+class DispatchTest(LoopCase):
     def test_frames_for_unknown_streams_are_ignored(self):
         front = self.start(echo_app)
         front.send(codec.encode_frame(codec.WINDOW, 0, 99, codec.encode_u32(5)),
@@ -267,6 +271,24 @@ class DispatchTest(ChannelCase):
                    front.request(1, path="/after"))
         self.assertEqual(support.body_of(front.response(1)), b"/after:")
         self.stop()
+
+    def test_a_head_reaches_the_stream_and_leaves_the_environ_as_it_was(self):
+        head = {"method": "GET", "scheme": "https", "http_version": "1.1", "path": "/app/caf\xc3\xa9",
+                "raw_path": "/app/caf%C3%A9", "query_string": "q=1", "root_path": "/app",
+                "headers": [["host", "example.com"], ["cookie", "a"], ["cookie", "b"]],
+                "client": ["203.0.113.7", 50000], "server": ["example.com", 443]}
+        message = {"shared": [("SCRIPT_NAME", "/app")], "environ": [("PATH_INFO", "/caf\xc3\xa9")]}
+        plain = frame_messages.encode("REQUEST", codec.SHARED_ENVIRON, 1, message)
+        headed = frame_messages.encode("REQUEST", codec.SHARED_ENVIRON | codec.HAS_HEAD, 2,
+                                       dict(message, head=head))
+        link = FrameLink(None)
+        for frame in (plain, headed):
+            link.dispatch(frame[0], frame[1], struct.unpack(">I", frame[4:8])[0], memoryview(frame)[12:])
+        first, second = link.pending
+        self.assertIsNone(first.head)
+        self.assertEqual(second.head, frame_messages.head_from_message(head))
+        self.assertEqual(second.head.client, ("203.0.113.7", 50000))
+        self.assertEqual(first.environ, second.environ)
 
     def test_shared_environ_is_decoded_once_and_every_request_gets_its_own_dict(self):
         seen = []
@@ -280,7 +302,7 @@ class DispatchTest(ChannelCase):
         def shared_request(stream_id, path, script_name):
             message = {"shared": [("SCRIPT_NAME", script_name), ("SERVER_NAME", "localhost")],
                        "environ": [("REQUEST_METHOD", "GET"), ("PATH_INFO", path)]}
-            return codec.encode("REQUEST", codec.SHARED_ENVIRON, stream_id, message)
+            return frame_messages.encode("REQUEST", codec.SHARED_ENVIRON, stream_id, message)
 
         front = self.start(app)
         front.send(shared_request(1, "/a", "/app"), shared_request(2, "/b", "/app"), shared_request(3, "/c", "/other"))
@@ -291,16 +313,18 @@ class DispatchTest(ChannelCase):
         self.assertEqual(sorted((e["SCRIPT_NAME"], e["SERVER_NAME"], e["PATH_INFO"]) for e in seen),
                          [("/app", "localhost", "/a"), ("/app", "localhost", "/b"), ("/other", "localhost", "/c")],
                          "what one application call changed never reaches the next request")
-        self.assertEqual(len(self.channel._shared_environs), 2, "one remembered block per distinct shared part")
+        self.assertEqual(self.loop.link.environs.remembered, 2, "one remembered block per distinct shared part")
 
     def test_shared_environs_remembered_are_bounded(self):
-        channel = Channel(None)
+        environs = EnvironDecoder()
         for n in range(SHARED_ENVIRONS + 5):
             shared = codec.encode_environ([("SERVER_NAME", "host%d" % n)])
             payload = codec.encode_u32(len(shared)) + shared + codec.encode_environ([("PATH_INFO", "/")])
-            environ = channel.environ_of(codec.SHARED_ENVIRON, memoryview(payload))
+            shared, head, own = codec.split_request(codec.SHARED_ENVIRON, memoryview(payload))
+            self.assertIsNone(head)
+            environ = environs.decode(shared, own)
             self.assertEqual(environ, {"SERVER_NAME": "host%d" % n, "PATH_INFO": "/"})
-        self.assertLessEqual(len(channel._shared_environs), SHARED_ENVIRONS)
+        self.assertLessEqual(environs.remembered, SHARED_ENVIRONS)
 
     def test_shared_block_overrunning_its_request_is_a_protocol_error(self):
         front = self.start(echo_app)
@@ -335,6 +359,14 @@ class DispatchTest(ChannelCase):
         self.thread.join(5)
         self.assertIsInstance(self.outcome[0], ChannelCorrupt)
 
+    def test_a_websocket_frame_is_a_protocol_error_until_websockets_land(self):
+        for ftype in (codec.WEBSOCKET_MESSAGE, codec.WEBSOCKET_CLOSE):
+            with self.subTest(codec.TYPE_NAMES[ftype]):
+                front = self.start(echo_app)
+                front.send(codec.encode_frame(ftype, 0, 1, codec.encode_websocket_close(1000, "")))
+                self.thread.join(5)
+                self.assertIsInstance(self.outcome[0], ChannelCorrupt)
+
     def test_corrupt_frame_during_an_input_read_is_not_an_app_error(self):
         caught = []
 
@@ -347,14 +379,14 @@ class DispatchTest(ChannelCase):
             return [b""]
         front = self.start(app)
         front.send(front.request(1, method="POST", flags=codec.HAS_BODY))
-        self.assertEqual(front.read_frame()[0], "ACCEPT")
-        front.send(struct.pack(">BBHII", 0x42, 0, 0, 1, 0))
+        self.assertEqual(front.read_frame()[0], "STARTED")
+        front.send(struct.pack(">BBHII", 0x7F, 0, 0, 1, 0))
         self.thread.join(5)
         self.assertIsInstance(self.outcome[0], ChannelCorrupt)
         self.assertEqual(caught, [])
 
 
-# The same behaviour from the thread-pool channel.
+# The same behaviour from the thread-pool loop.
 class ThreadedFlowControlTest(FlowControlTest):
     threads = 3
 
@@ -367,7 +399,7 @@ class ThreadedDispatchTest(DispatchTest):
     threads = 3
 
 
-class ThreadPoolTest(ChannelCase):
+class ThreadPoolTest(LoopCase):
     threads = 4
 
     def test_requests_run_concurrently(self):
@@ -407,7 +439,7 @@ class ThreadPoolTest(ChannelCase):
         accepted = set()
         while len(accepted) < 40:
             frame = front.read_frame()
-            if frame[0] == "ACCEPT":
+            if frame[0] == "STARTED":
                 accepted.add(frame[2])
                 front.send(codec.encode_frame(codec.REQUEST_BODY, 0, frame[2], b"body%d" % frame[2]),
                            codec.encode_frame(codec.REQUEST_END, 0, frame[2]))

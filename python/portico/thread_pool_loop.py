@@ -1,97 +1,34 @@
-"""The channel with a pool of request threads (threads > 1, wsgi.multithread).
+"""The thread-pool request loop (--threads n > 1, wsgi.multithread).
 
 One reader thread owns the receiving side of fd 3 and dispatches every frame
-under the channel lock, then wakes whoever waits (a request thread waiting
+under the link's lock, then wakes whoever waits (a request thread waiting
 for body bytes or window credit, an idle pool thread waiting for a REQUEST).
 Request threads never read the socket; they append frames to the shared
-buffer under the lock and flush it by the same rules as the inline channel.
+buffer under the lock and flush it by the same rules as the inline loop.
 The main thread only waits for the end (STOP drained, or EOF), so signals
 such as SIGTERM are still delivered where Python can act on them.
 
-The single-threaded Channel stays free of all of this: its lock is a no-op.
+The inline loop's FrameLink stays free of all of this: its lock is a no-op.
 """
 from __future__ import annotations
 
 import threading
 
-from .channel import FLUSH_THRESHOLD, Channel
 from .codec import frame_header
-from .errors import ChannelClosed, ChannelCorrupt, FrameError
+from .errors import ChannelClosed, ChannelCorrupt
+from .frame_link import FLUSH_THRESHOLD, FrameLink
+from .stream_transport import run_request
 
 
-class ThreadedChannel(Channel):
-    def __init__(self, sock, threads: int) -> None:
+class ThreadSafeFrameLink(FrameLink):
+    """A FrameLink whose output buffer and stream table several threads share."""
+
+    def __init__(self, sock) -> None:
         super().__init__(sock)
-        self.threads = threads
         self.lock = threading.Lock()
-        self._cond = threading.Condition(self.lock)
         # Held across sendall so buffers swapped out by different threads
         # still reach the socket in the order they were filled.
         self._send_lock = threading.Lock()
-        self._active = 0
-        self._closed = False
-        self._failure = None
-        self._executor = None
-
-    # ------------------------------------------------------------ serving
-
-    def serve(self, executor) -> None:
-        self._executor = executor
-        threading.Thread(target=self._read_loop, name="portico-reader", daemon=True).start()
-        for index in range(self.threads):
-            threading.Thread(target=self._work, name="portico-request-%d" % index, daemon=True).start()
-        with self._cond:
-            while not (self._closed or self._drained()):
-                self._cond.wait()
-            failure = self._failure
-            drained = self._drained()
-        if failure is not None:
-            raise failure
-        if not drained:
-            raise ChannelClosed()
-        self.flush()
-
-    def _drained(self) -> bool:
-        return self.stopping and not self._pending and self._active == 0
-
-    def _work(self) -> None:
-        pending = self._pending
-        while True:
-            with self._cond:
-                while not pending:
-                    if self._closed or self._drained():
-                        return
-                    self._cond.wait()
-                stream = pending.popleft()
-                self._active += 1
-            try:
-                self.run_request(stream, self._executor)
-                with self.lock:
-                    more = bool(pending)
-                if not more:
-                    self.flush()
-            except ChannelClosed:
-                return
-            except BaseException as exc:
-                # SystemExit from the application: inline it would end the
-                # process, so it does here too, from the main thread (the
-                # front then fails this request as its worker is lost).
-                with self._cond:
-                    if self._failure is None:
-                        self._failure = exc
-                    self._closed = True
-                    self._cond.notify_all()
-                return
-            finally:
-                with self._cond:
-                    self._active -= 1
-                    self._cond.notify_all()
-
-    def forget(self, stream) -> None:
-        with self.lock:
-            self._streams.pop(stream.id, None)
-
-    # ----------------------------------------------------------- output
 
     def send(self, ftype: int, flags: int, stream_id: int, payload=b"") -> None:
         header = frame_header(ftype, flags, stream_id, len(payload))
@@ -115,32 +52,98 @@ class ThreadedChannel(Channel):
             except OSError as exc:
                 raise ChannelClosed() from exc
 
-    # ------------------------------------------------------------ input
+    def forget(self, stream) -> None:
+        with self.lock:
+            self._streams.pop(stream.id, None)
 
-    def poll(self) -> None:
-        """The reader thread dispatches continuously: nothing to do."""
+    def read(self, block: bool = True) -> None:
+        raise RuntimeError("only the reader thread reads a ThreadSafeFrameLink")
+
+
+class ThreadPoolLoop:
+    def __init__(self, sock, threads: int) -> None:
+        self.link = ThreadSafeFrameLink(sock)
+        self.link.waiter = self
+        self.threads = threads
+        self._cond = threading.Condition(self.link.lock)
+        self._active = 0
+        self._closed = False
+        self._failure = None
+        self._executor = None
+
+    def serve(self, executor) -> None:
+        self._executor = executor
+        threading.Thread(target=self._read_loop, name="portico-reader", daemon=True).start()
+        for index in range(self.threads):
+            threading.Thread(target=self._work, name="portico-request-%d" % index, daemon=True).start()
+        with self._cond:
+            while not (self._closed or self._drained()):
+                self._cond.wait()
+            failure = self._failure
+            drained = self._drained()
+        if failure is not None:
+            raise failure
+        if not drained:
+            raise ChannelClosed()
+        self.link.flush()
 
     def wait(self, stream, ready) -> None:
-        self.flush()
+        self.link.flush()
         with self._cond:
             while not ready():
                 if self._closed:
                     raise ChannelClosed()
                 self._cond.wait()
 
-    def read(self, block: bool = True) -> None:
-        raise RuntimeError("only the reader thread reads a ThreadedChannel")
+    def poll(self) -> None:
+        """The reader thread dispatches continuously: nothing to do."""
+
+    def _drained(self) -> bool:
+        return self.link.stopping and not self.link.pending and self._active == 0
+
+    def _work(self) -> None:
+        link = self.link
+        pending = link.pending
+        while True:
+            with self._cond:
+                while not pending:
+                    if self._closed or self._drained():
+                        return
+                    self._cond.wait()
+                stream = pending.popleft()
+                self._active += 1
+            try:
+                run_request(link, stream, self._executor)
+                with self._cond:
+                    more = bool(pending)
+                if not more:
+                    link.flush()
+            except ChannelClosed:
+                return
+            except BaseException as exc:
+                # SystemExit from the application: inline it would end the
+                # process, so it does here too, from the main thread (the
+                # front then fails this request as its worker is lost).
+                with self._cond:
+                    if self._failure is None:
+                        self._failure = exc
+                    self._closed = True
+                    self._cond.notify_all()
+                return
+            finally:
+                with self._cond:
+                    self._active -= 1
+                    self._cond.notify_all()
 
     def _read_loop(self) -> None:
-        decoder = self._decoder
+        link = self.link
         try:
-            while decoder.recv_into(self.sock):
+            while link.receive():
                 with self._cond:
-                    for ftype, flags, stream_id, payload in decoder.frames():
-                        self.dispatch(ftype, flags, stream_id, payload)
+                    link.dispatch_received()
                     self._cond.notify_all()
-        except FrameError as exc:
-            self._failure = ChannelCorrupt(str(exc))
+        except ChannelCorrupt as exc:
+            self._failure = exc
         except OSError:
             pass
         finally:
