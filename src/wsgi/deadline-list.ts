@@ -64,6 +64,10 @@ export class DeadlineList {
 
   #arm(delayMs: number): void {
     this.#timer = setTimeout(() => this.#expire(), Math.max(0, delayMs));
+    // Left armed when its entries end in time, it must not hold the process
+    // up for a --timeout after the server has closed (issue #20); while a
+    // request runs, its connection and its worker keep the process alive.
+    this.#timer.unref();
   }
 
   #expire(): void {
