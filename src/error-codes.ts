@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   PORTICO_ERR_CONFIG: 'A command-line argument, environment variable, config file value or createServer() option is not usable.',
   PORTICO_ERR_APP_LOAD: 'A worker could not import the application; the server halts rather than respawn.',
   PORTICO_ERR_WORKER_BOOT: 'A worker process could not be started at all (interpreter missing, not executable).',
+  PORTICO_ERR_INTERPRETER: 'The --python interpreter cannot run portico: missing, not a Python, or older than the runtime supports.',
   PORTICO_ERR_FRAME: 'The worker channel carried bytes that are not a valid frame.',
 
   // CGI mounts (thrown: CgiError subclasses in cgi/cgi-errors.ts, each with its status).

@@ -49,6 +49,17 @@ export class WorkerBootError extends PorticoError {
   }
 }
 
+/**
+ * The --python interpreter cannot run portico's runtime: there is no such
+ * file, it is not a Python, or its version is older than the runtime needs.
+ * Found before any worker starts; a configuration error, not a crash.
+ */
+export class InterpreterError extends PorticoError {
+  constructor(message: string) {
+    super('PORTICO_ERR_INTERPRETER', message);
+  }
+}
+
 /** Exit statuses of the `portico` command, as gunicorn numbers them where it has one. */
 export const ExitStatus = {
   ok: 0,

@@ -15,6 +15,7 @@ import type { WorkerHandle } from './worker-handle.js';
 import { WorkerProcess } from './worker-process.js';
 import { Zygote } from './zygote.js';
 import { pickWorker, threadCapacity, type WorkerCapacity } from './dispatch-policy.js';
+import { checkInterpreter } from './interpreter-check.js';
 
 /** A request waiting for, or held by, a worker. */
 export interface PoolJob {
@@ -85,6 +86,8 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
 
   /** Starts every worker; resolves once all have imported the application. */
   async start(): Promise<void> {
+    // Before any worker: what is no Python, or too old a one, is one line, not a worker's crash.
+    await checkInterpreter(this.#config.python, { ...process.env, ...this.#config.env });
     try {
       if (this.#config.preload) this.#zygote = await this.#startZygote();
       await Promise.all(Array.from({ length: this.#target }, () => this.#spawn()));

@@ -12,8 +12,8 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { SYSTEM_PYTHON } from './paths.js';
 
-/** The minor versions portico supports (issue #2: Python 3.9 to 3.13). */
-export const SUPPORTED_PYTHONS = ['3.9', '3.10', '3.11', '3.12', '3.13'] as const;
+/** The minor versions portico supports: 3.8 (python/portico_worker.py's MINIMUM_PYTHON, issue #20) to 3.13. */
+export const SUPPORTED_PYTHONS = ['3.8', '3.9', '3.10', '3.11', '3.12', '3.13'] as const;
 
 export interface PythonInterpreter {
   /** sys.executable: what to pass as --python. */
@@ -105,6 +105,6 @@ export function missingPythons(interpreters: PythonInterpreter[]): string[] {
  * reported as skipped.
  */
 export function missingPythonPolicy(minor: string): { skip: string | false; message: string } {
-  const message = `no Python ${minor} found (python${minor} on PATH, pyenv versions): portico supports 3.9 to 3.13, and CI's image has them all`;
+  const message = `no Python ${minor} found (python${minor} on PATH, pyenv versions): portico supports 3.8 to 3.13, and CI's image has them all`;
   return { skip: process.env.CI ? false : `no Python ${minor} on this machine`, message };
 }

@@ -1,5 +1,5 @@
 /**
- * The same requests under every Python from 3.9 to 3.13 found on this
+ * The same requests under every Python from 3.8 to 3.13 found on this
  * machine (test/helpers/python-interpreters.ts): hello world, a POST body
  * larger than the request window echoed back, and an app exception that
  * gives a 500 and leaves the worker up. Each answer says which interpreter
