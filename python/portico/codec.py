@@ -168,10 +168,6 @@ def encode_environ(pairs) -> bytes:
 def split_request(flags: int, payload):
     """A REQUEST payload as (shared block or None, head block or None, the
     request's own block)."""
-    if not flags & (SHARED_ENVIRON | HAS_HEAD):
-        return None, None, payload
-    shared = head = None
-    start = 0
     if flags & SHARED_ENVIRON:
         # Written out, not through _length_prefixed: every request to a WSGI
         # mount comes this way.
@@ -180,9 +176,15 @@ def split_request(flags: int, payload):
         start = 4 + _U32.unpack_from(payload)[0]
         if start > len(payload):
             raise FrameError("shared environ block overruns the REQUEST payload")
+        if not flags & HAS_HEAD:
+            return payload[4:start], None, payload[start:]
         shared = payload[4:start]
-    if flags & HAS_HEAD:
-        head, start = _length_prefixed(payload, start, "request head")
+    elif flags & HAS_HEAD:
+        shared = None
+        start = 0
+    else:
+        return None, None, payload
+    head, start = _length_prefixed(payload, start, "request head")
     return shared, head, payload[start:]
 
 

@@ -181,8 +181,9 @@ class FrameLink:
             if stream_id == 0 or stream_id in self._streams:
                 raise FrameError("REQUEST on stream %d, which is the channel or already open" % stream_id)
             shared, head, own = split_request(flags, payload)
-            stream = Stream(stream_id, flags, self._decode_environ(shared, own),
-                            None if head is None else decode_request_head(head))
+            stream = Stream(stream_id, flags, self._decode_environ(shared, own))
+            if head is not None:
+                stream.head = decode_request_head(head)
             self._streams[stream_id] = stream
             self.pending.append(stream)
         elif ftype == WINDOW:

@@ -13,11 +13,11 @@ class Stream:
         "credit", "cancelled",
     )
 
-    def __init__(self, stream_id: int, flags: int, environ: dict, head=None) -> None:
+    def __init__(self, stream_id: int, flags: int, environ: dict) -> None:
         self.id = stream_id
         self.environ = environ
-        # The REQUEST's request_head.RequestHead, None unless HAS_HEAD.
-        self.head = head
+        # The REQUEST's request_head.RequestHead, set by the link under HAS_HEAD.
+        self.head = None
         has_body = bool(flags & HAS_BODY)
         self.expect_continue = bool(flags & EXPECT_CONTINUE)
         # Request body: bytes received but not yet read by the application.
