@@ -62,6 +62,8 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   readonly #retiring = new Set<WorkerProcess>();
   /** Per-worker request quota for --max-requests. */
   readonly #quota = new Map<WorkerProcess, number>();
+  /** Workers past their quota whose successor is booting: given requests only when no other worker can take them. */
+  readonly #pastQuota = new Set<WorkerProcess>();
   readonly #queue: PoolJob[] = [];
   #target: number;
   /** With --preload: the zygote the current generation is forked from. */
@@ -127,9 +129,11 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
 
   /**
    * Starts one worker; settles when it is ready, or rejects when it fails to
-   * boot. After that, its death is handled by #onUnplannedExit.
+   * boot. After that, its death is handled by #onUnplannedExit. The worker it
+   * `replaces` (--max-requests) is retired the moment it is ready, before any
+   * waiting request is handed out: from then on, the new one gets them.
    */
-  async #spawn(zygote: Zygote | null = this.#zygote): Promise<WorkerProcess> {
+  async #spawn(zygote: Zygote | null = this.#zygote, replaces?: { worker: WorkerProcess; quota: number }): Promise<WorkerProcess> {
     const worker = new WorkerProcess(await this.#launch(zygote), this.#config.threads, this.#log);
     this.#workers.add(worker);
     const born = Date.now();
@@ -146,12 +150,14 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
           this.#quota.set(worker, this.#config.maxRequests + Math.floor(Math.random() * (this.#config.maxRequestsJitter + 1)));
         }
         worker.on('streamDone', () => this.#drainQueue());
+        if (replaces !== undefined) this.#retireReplaced(replaces, worker);
         this.#drainQueue();
         resolve(worker);
       });
       worker.on('exit', () => {
         this.#workers.delete(worker);
         this.#quota.delete(worker);
+        this.#pastQuota.delete(worker);
         const planned = this.#retiring.delete(worker);
         if (!ready) {
           reject(bootReport !== null ? new AppLoadError(bootReport) : new WorkerBootError(`worker ${worker.exitDescription} before it was ready`));
@@ -228,21 +234,37 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     if (oldest !== undefined) this.#retire(oldest);
   }
 
+  /** `successor` is ready: `worker`, past its quota, takes no more requests. */
+  #retireReplaced({ worker, quota }: { worker: WorkerProcess; quota: number }, successor: WorkerProcess): void {
+    this.#pastQuota.delete(worker);
+    if (worker.state === 'exited') return;
+    const beyond = worker.dispatched - quota;
+    this.#log.debug(`worker ${worker.pid} retired after ${worker.dispatched} requests, ${beyond} of them while worker ${successor.pid} booted`, worker.pid);
+    this.#retire(worker);
+  }
+
   /** Stops giving `worker` requests and lets it finish the ones it holds. */
   #retire(worker: WorkerProcess): void {
     this.#retiring.add(worker);
     worker.stop();
   }
 
-  /** --max-requests: a worker past its quota is replaced once its successor is ready. */
+  /**
+   * --max-requests: a worker that has been given its quota is replaced once
+   * its successor is ready. Until then it keeps serving (requests do not wait
+   * for a boot), so it may serve more than its quota: as many more as arrive
+   * while its successor boots. Not one more after that (#retireReplaced).
+   */
   #checkQuota(worker: WorkerProcess): void {
     const quota = this.#quota.get(worker);
     if (quota === undefined || worker.dispatched < quota || this.#stopping) return;
     this.#quota.delete(worker);
     this.#log.info(`worker ${worker.pid} served its ${quota} requests; replacing it`, worker.pid);
-    this.#spawn().then(
-      () => this.#retire(worker),
+    this.#pastQuota.add(worker);
+    this.#spawn(this.#zygote, { worker, quota }).then(
+      () => {},
       (error: AppLoadError | WorkerBootError) => {
+        this.#pastQuota.delete(worker);
         // Another try after another quota's worth of requests: often enough
         // to recover once the code is fixed, never a respawn loop.
         if (worker.state === 'ready') this.#quota.set(worker, worker.dispatched + quota);
@@ -258,7 +280,7 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
    * --backlog bounds both together; past it, 503.
    */
   submit(job: PoolJob): void {
-    const worker = this.#queue.length === 0 ? pickWorker(this.#workers, this.#capacity) : undefined;
+    const worker = this.#queue.length === 0 ? this.#pick() : undefined;
     const waiting = this.#waiting();
     if (worker !== undefined && (worker.inflight < this.#capacity.concurrency || waiting < this.#config.backlog)) {
       this.#assign(job, worker);
@@ -282,6 +304,17 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     if (at !== -1) this.#queue.splice(at, 1);
   }
 
+  /**
+   * pickWorker's choice, keeping workers past their quota for when no other
+   * can take the request: what they serve while their successors boot is
+   * what --max-requests overshoots by.
+   */
+  #pick(): WorkerProcess | undefined {
+    if (this.#pastQuota.size === 0) return pickWorker(this.#workers, this.#capacity);
+    const within = [...this.#workers].filter((worker) => !this.#pastQuota.has(worker));
+    return pickWorker(within, this.#capacity) ?? pickWorker(this.#pastQuota, this.#capacity);
+  }
+
   #assign(job: PoolJob, worker: WorkerProcess): void {
     job.startOn(worker);
     this.#checkQuota(worker);
@@ -290,7 +323,7 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   /** A worker finished something or became ready: the queue's oldest go to whichever worker pickWorker now allows. */
   #drainQueue(): void {
     while (this.#queue.length > 0) {
-      const worker = pickWorker(this.#workers, this.#capacity);
+      const worker = this.#pick();
       if (worker === undefined) return;
       this.#assign(this.#queue.shift() as PoolJob, worker);
     }
