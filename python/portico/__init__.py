@@ -1,4 +1,4 @@
-"""portico's Python worker runtime: standard library only, Python 3.9+.
+"""portico's Python worker runtime: standard library only, Python 3.8+.
 
 The channel to the front:
     codec             frame layout, type codes, payloads

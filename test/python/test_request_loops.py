@@ -290,6 +290,13 @@ class DispatchTest(LoopCase):
         self.assertEqual(second.head.client, ("203.0.113.7", 50000))
         self.assertEqual(first.environ, second.environ)
 
+    def test_the_executor_transports_meet_the_transport_protocol(self):
+        from portico.stream import Stream
+        from portico.stream_transport import StreamTransport
+        from portico.transport import Transport
+        self.assertIsInstance(StreamTransport(FrameLink(None), Stream(1, 0, {})), Transport)
+        self.assertIsInstance(support.FakeTransport(), Transport)
+
     def test_shared_environ_is_decoded_once_and_every_request_gets_its_own_dict(self):
         seen = []
 
