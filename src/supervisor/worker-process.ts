@@ -98,6 +98,8 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   /** See progressAt and pace. */
   #progressAt = 0;
   #pace = 0;
+  /** Ids of the streams held open by their clients; see holdOpen. */
+  readonly #longLived = new Set<number>();
   /** performance.now() for the channel read being handled; -1 until asked. One read ends several requests. */
   #readAt = -1;
 
@@ -139,6 +141,16 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     return this.#streams.size;
   }
 
+  /** Of those, streams held open for as long as their client wants (WebSockets): dispatch-policy.ts. */
+  get longLived(): number {
+    return this.#longLived.size;
+  }
+
+  /** Stream `id` became a long-lived session: from now on it says nothing about the worker's pace. */
+  holdOpen(id: number): void {
+    if (this.#streams.has(id)) this.#longLived.add(id);
+  }
+
   /** Requests ever sent to this worker. */
   get dispatched(): number {
     return this.#dispatched;
@@ -174,7 +186,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
    * it (ASGI); WSGI mounts send none.
    */
   dispatch(stream: WorkerStream, environ: RequestEnviron, flags: number, head?: RequestHead): number {
-    if (this.#streams.size === 0) this.#progressAt = performance.now();
+    if (this.#streams.size === this.#longLived.size) this.#progressAt = performance.now();
     const id = this.#streams.add(stream);
     this.#dispatched++;
     this.#send(encodeRequest(id, flags, environ, head));
@@ -337,6 +349,10 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
 
   #endStream(id: number): void {
     this.#streams.delete(id);
+    if (this.#longLived.delete(id)) {
+      this.emit('streamDone');
+      return;
+    }
     // Before 'streamDone': the pool decides at once where waiting requests go.
     if (this.#readAt < 0) this.#readAt = performance.now();
     const interval = this.#readAt - this.#progressAt;

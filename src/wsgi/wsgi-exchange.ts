@@ -9,6 +9,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendErrorResponse } from '../http/error-response.js';
 import { bodyTooLarge, exceedsBodyLimit } from '../http/limits.js';
+import type { RequestRecord } from '../http/request-record.js';
 import { closeAfterBody, fitToDeclaredLength } from '../http/response-length.js';
 import {
   REQUEST_WINDOW,
@@ -54,6 +55,7 @@ export interface ExchangeContext {
 }
 
 export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
+  readonly #record: RequestRecord;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #environ: RequestEnviron;
@@ -93,13 +95,14 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   // response, worker -> client
   #status = 0;
   #declaredLength: number | null = null;
-  #bodyWritten = 0;
   #unacked = 0;
   #ackScheduled = false;
   #file: ReadStream | null = null;
   #endAfterFile: boolean | null = null;
 
-  constructor(req: IncomingMessage, res: ServerResponse, environ: RequestEnviron, context: ExchangeContext) {
+  constructor(record: RequestRecord, environ: RequestEnviron, context: ExchangeContext) {
+    const { req, res } = record;
+    this.#record = record;
     this.#req = req;
     this.#res = res;
     this.#environ = environ;
@@ -125,11 +128,6 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   /** `METHOD target`, for log lines. */
   get #what(): string {
     return quoteForLog(`${this.#req.method} ${this.#req.url}`);
-  }
-
-  /** Response-body bytes written to the client so far. */
-  get bodyBytes(): number {
-    return this.#bodyWritten;
   }
 
   start(): void {
@@ -245,18 +243,18 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
 
   onResponseBody(data: Buffer): void {
     if (this.#responseClosed || !this.#res.headersSent) return;
-    const { within, overran, complete } = fitToDeclaredLength(data, this.#declaredLength, this.#bodyWritten);
+    const { within, overran, complete } = fitToDeclaredLength(data, this.#declaredLength, this.#record.bodyBytes);
     if (overran) {
       this.#log.error(`application sent more than its Content-Length of ${this.#declaredLength} for ${this.#what}; truncated it and closed the connection`);
       this.#cancelWorker();
-      this.#bodyWritten += within.length;
+      this.#record.bodyBytes += within.length;
       this.#closeAfterBody(within);
       return;
     }
     if (complete) {
       // The whole declared body is here: head and body leave in one write,
       // and the worker needs no window back for a stream that is done.
-      this.#bodyWritten += data.length;
+      this.#record.bodyBytes += data.length;
       this.#responseClosed = true;
       this.#res.end(data);
       return;
@@ -273,7 +271,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     if (this.#req.method === 'HEAD' || !statusHasBody(this.#status)) return;
     let length = region.length;
     if (this.#declaredLength !== null) {
-      const room = this.#declaredLength - this.#bodyWritten;
+      const room = this.#declaredLength - this.#record.bodyBytes;
       length = length === null ? room : Math.min(length, room);
     }
     if (length === 0) return;
@@ -310,7 +308,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     // application sent more, and the worker cut it there), the client gets
     // those bytes and then the close; otherwise the connection is cut now.
     if (abort) {
-      if (this.#res.headersSent && this.#declaredLength !== null && this.#bodyWritten === this.#declaredLength) {
+      if (this.#res.headersSent && this.#declaredLength !== null && this.#record.bodyBytes === this.#declaredLength) {
         this.#closeAfterBody();
       } else {
         this.#abortConnection();
@@ -320,9 +318,9 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     if (this.#responseClosed) return;
     if (!this.#res.headersSent) {
       this.#failBeforeBody(`worker ended ${this.#what} without a response head`, 502);
-    } else if (this.#declaredLength !== null && this.#bodyWritten < this.#declaredLength) {
+    } else if (this.#declaredLength !== null && this.#record.bodyBytes < this.#declaredLength) {
       this.#log.error(
-        `application sent ${this.#bodyWritten} of the ${this.#declaredLength} bytes its Content-Length declared for ${this.#what}; closed the connection`,
+        `application sent ${this.#record.bodyBytes} of the ${this.#declaredLength} bytes its Content-Length declared for ${this.#what}; closed the connection`,
       );
       this.#abortConnection();
     } else {
@@ -393,7 +391,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   }
 
   #writeBody(data: Buffer): boolean {
-    this.#bodyWritten += data.length;
+    this.#record.bodyBytes += data.length;
     return this.#res.write(data);
   }
 
