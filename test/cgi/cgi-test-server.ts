@@ -1,25 +1,22 @@
 /**
- * A real HTTP server on port 0 whose only route is a CgiHandler mounted at
- * /cgi-bin, over a private copy of test/fixtures/cgi-bin. The copy gets its
- * modes set here (git does not keep them reliably) plus what git cannot
- * hold: symlinks into and out of the root, and a canary script outside it
- * that leaves a marker file if it ever runs.
+ * A private copy of test/fixtures/cgi-bin with a CgiHandler mounted on it at
+ * /cgi-bin, in the mount harness. The copy gets its modes set here (git
+ * does not keep them reliably) plus what git cannot hold: symlinks into and
+ * out of the root, and a canary script outside it that leaves a marker file
+ * if it ever runs.
  *
- * The route decodes the path but deliberately does not resolve dot
- * segments, so traversal attempts reach the handler as a hostile router
- * would pass them.
+ * Every /cgi-bin target goes past the router (the harness's bypass), decoded
+ * but with its dot segments deliberately left in, so traversal attempts
+ * reach the handler as a hostile router would pass them. Local redirects go
+ * back through the real Router, as in the server.
  */
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { CgiHandler, type CgiHandlerOptions } from '../../src/cgi/cgi-handler.js';
-import { ErrorLog } from '../../src/observability/error-log.js';
-import { RequestRecord, type RequestContext } from '../../src/http/request-record.js';
-import type { MountMatch } from '../../src/routing/mount-handler.js';
 import { decodePathBytes, splitTarget } from '../../src/http/request-target.js';
+import type { MountMatch } from '../../src/routing/mount-handler.js';
+import { memoryLog, startMountHarness, type MountHarness } from '../helpers/mount-harness.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 export const MOUNT = '/cgi-bin';
@@ -69,6 +66,7 @@ export function matchFor(url: string): MountMatch | null {
 export interface CgiServer {
   port: number;
   handler: CgiHandler;
+  harness: MountHarness;
   /** Everything the error log received. */
   logs(): string;
   close(): Promise<void>;
@@ -78,100 +76,31 @@ export async function startCgiServer(
   root: string,
   options: Partial<Omit<CgiHandlerOptions, 'root' | 'log'>> & { followRedirects?: boolean } = {},
 ): Promise<CgiServer> {
-  let logged = '';
-  const stream = new PassThrough();
-  stream.setEncoding('utf8').on('data', (text: string) => (logged += text));
-  const log = new ErrorLog(stream, 'debug');
-  let serverPort = '0';
-  const admit = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const context: RequestContext = {
-      scheme: 'http',
-      serverName: '127.0.0.1',
-      serverPort,
-      remoteAddr: req.socket.remoteAddress ?? '',
-      remotePort: String(req.socket.remotePort ?? ''),
-      forwardedHost: null,
-    };
-    route(new RequestRecord(req, res, context));
-  };
-  const route = (request: RequestRecord): void => {
-    const match = matchFor(request.req.url ?? '/');
-    if (match === null) {
-      request.res.writeHead(404).end();
-      return;
-    }
-    handler.handle(request, match);
-  };
-  const handler: CgiHandler = new CgiHandler({
+  const { log, text } = memoryLog();
+  // Assigned before the first request can arrive.
+  let harness!: MountHarness;
+  const handler = new CgiHandler({
     root,
     log,
     timeoutSeconds: options.timeoutSeconds ?? 10,
     debug: options.debug ?? false,
     python: options.python ?? null,
-    // A GET replay of the path, as the server's router would do it.
-    internalRedirect:
-      options.followRedirects === false
-        ? undefined
-        : (request, path) => {
-            request.req.method = 'GET';
-            request.req.url = path;
-            route(request);
-          },
+    internalRedirect: options.followRedirects === false ? undefined : (request, path) => harness.redirect(request, path),
   });
-  await handler.start();
-  const server = http.createServer(admit);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  serverPort = String(port);
-  return {
-    port,
-    handler,
-    logs: () => logged,
-    close: async () => {
-      await handler.close(0);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+  harness = await startMountHarness({
+    mounts: [{ prefix: MOUNT, handler }],
+    bypass: (target) => {
+      const match = matchFor(target);
+      return match === null ? null : { handler, match };
     },
-  };
-}
-
-export interface Reply {
-  status: number;
-  statusMessage: string;
-  headers: IncomingHttpHeaders;
-  rawHeaders: string[];
-  body: Buffer;
-  text: string;
-}
-
-/** One request on a fresh connection with the path sent exactly as given (no URL normalisation), bounded in time. */
-export function request(
-  port: number,
-  path: string,
-  options: { method?: string; headers?: OutgoingHttpHeaders; body?: string | Buffer; timeoutMs?: number } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        clearTimeout(timer);
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, rawHeaders: res.rawHeaders, body, text: body.toString('utf8') });
-      });
-      res.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-    const timer = setTimeout(() => req.destroy(new Error(`${path}: no response within ${options.timeoutMs ?? 10_000} ms`)), options.timeoutMs ?? 10_000);
-    req.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    req.end(options.body);
+    log,
   });
+  return { port: harness.port, handler, harness, logs: text, close: () => harness.close(0) };
 }
+
+export type { HttpResult as Reply } from '../helpers/http-client.js';
+/** One request on a fresh connection with the path sent exactly as given (no URL normalisation), bounded in time. */
+export { requestTarget as request } from '../helpers/http-client.js';
 
 /** The pids a fixture printed to stderr as `pids LEADER CHILD`, once they show up in the log. */
 export function loggedPids(logs: string): [number, number] | undefined {

@@ -1,11 +1,15 @@
 /**
  * One HTTP request with node:http on a fresh connection (no agent pooling,
  * so one test's connection can never leak into another), bounded in time.
+ * `httpRequest` takes a URL; `requestTarget` sends a request target exactly
+ * as given, for tests of how a server treats targets a URL parser would
+ * normalise.
  */
 import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 
 export interface HttpResult {
   status: number;
+  statusMessage: string;
   headers: IncomingHttpHeaders;
   /** Header names and values as received, in order. */
   rawHeaders: string[];
@@ -22,40 +26,43 @@ export interface HttpOptions {
   socketPath?: string;
 }
 
-export function httpRequest(url: string, options: HttpOptions = {}): Promise<HttpResult> {
+export async function httpRequest(url: string, options: HttpOptions = {}): Promise<HttpResult> {
+  const target = new URL(url, 'http://localhost');
+  const where =
+    options.socketPath === undefined
+      ? { host: target.hostname.replace(/^\[|\]$/g, ''), port: target.port }
+      : { socketPath: options.socketPath };
+  return send({ ...where, path: target.pathname + target.search }, url, options);
+}
+
+/** One request to 127.0.0.1:`port` with `target` on the request line byte for byte: no URL parsing, no normalisation. */
+export function requestTarget(port: number, target: string, options: Omit<HttpOptions, 'socketPath'> = {}): Promise<HttpResult> {
+  return send({ host: '127.0.0.1', port, path: target }, target, options);
+}
+
+function send(where: http.RequestOptions, label: string, options: HttpOptions): Promise<HttpResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const method = options.method ?? 'GET';
   return new Promise((resolve, reject) => {
-    const target = new URL(url, 'http://localhost');
-    const req = http.request(
-      {
-        method: options.method ?? 'GET',
-        host: options.socketPath === undefined ? target.hostname.replace(/^\[|\]$/g, '') : undefined,
-        port: options.socketPath === undefined ? target.port : undefined,
-        socketPath: options.socketPath,
-        path: target.pathname + target.search,
-        headers: options.headers,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          clearTimeout(timer);
-          const body = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body, text: body.toString('utf8') });
-        });
-        res.on('error', (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-        res.on('aborted', () => {
-          clearTimeout(timer);
-          reject(new Error(`response to ${url} aborted after ${Buffer.concat(chunks).length} body bytes`));
-        });
-      },
-    );
+    const req = http.request({ ...where, method, headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        clearTimeout(timer);
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, rawHeaders: res.rawHeaders, body, text: body.toString('utf8') });
+      });
+      res.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      res.on('aborted', () => {
+        clearTimeout(timer);
+        reject(new Error(`response to ${label} aborted after ${Buffer.concat(chunks).length} body bytes`));
+      });
+    });
     const timer = setTimeout(() => {
-      req.destroy(new Error(`${options.method ?? 'GET'} ${url}: no complete response within ${timeoutMs} ms`));
+      req.destroy(new Error(`${method} ${label}: no complete response within ${timeoutMs} ms`));
     }, timeoutMs);
     req.on('error', (error) => {
       clearTimeout(timer);

@@ -10,21 +10,21 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StaticHandler } from '../../src/static/static-handler.js';
 import { OpenFileCache } from '../../src/static/open-file-cache.js';
-import { headersBesidesDate, makeSite, memoryLog, startServer, SECRET, type Site, type TestServer } from './static-test-server.js';
+import { headersBesidesDate, makeSite, memoryLog, SECRET, startStaticHarness, type MountHarness, type Site } from './static-test-server.js';
 
 describe('open-file cache', { timeout: 30_000 }, () => {
   let site: Site;
   /** Cache trusted for a minute: what it serves after a change came from memory. */
-  let sticky: TestServer;
+  let sticky: MountHarness;
   /** Cache revalidated every 100 ms. */
-  let quick: TestServer;
+  let quick: MountHarness;
   /** The default interval (1 s). */
-  let standard: TestServer;
-  let uncached: TestServer;
+  let standard: MountHarness;
+  let uncached: MountHarness;
   before(async () => {
     site = makeSite();
     const make = (openFileCache: ConstructorParameters<typeof StaticHandler>[0]['openFileCache']) =>
-      startServer(new StaticHandler({ root: site.root, log: memoryLog().log, openFileCache }));
+      startStaticHarness(new StaticHandler({ root: site.root, log: memoryLog().log, openFileCache }));
     sticky = await make({ validityMs: 60_000 });
     quick = await make({ validityMs: 100 });
     standard = await make({});
@@ -38,9 +38,9 @@ describe('open-file cache', { timeout: 30_000 }, () => {
   it('answers with the same status, headers (but Date) and body as send, on a miss and on a hit', async () => {
     for (const target of ['/static/hello.txt', '/static/', '/static/docs/', '/static/pixel.png', '/static/data.json', '/static/app.js', '/static/link-in.txt', '/static/file10k.bin']) {
       for (const method of ['GET', 'HEAD']) {
-        const streamed = await uncached.request(target, { method });
-        const miss = await sticky.request(target, { method });
-        const hit = await sticky.request(target, { method });
+        const streamed = await uncached.inject(target, { method });
+        const miss = await sticky.inject(target, { method });
+        const hit = await sticky.inject(target, { method });
         assert.equal(streamed.status, 200, target);
         for (const cached of [miss, hit]) {
           assert.equal(cached.status, streamed.status, `${method} ${target}`);
@@ -53,35 +53,35 @@ describe('open-file cache', { timeout: 30_000 }, () => {
 
   it('serves a hit from memory, and leaves conditional and range requests to send', async () => {
     writeFileSync(join(site.root, 'doomed.txt'), 'soon gone\n');
-    const first = await sticky.request('/static/doomed.txt');
+    const first = await sticky.inject('/static/doomed.txt');
     assert.equal(first.status, 200);
     unlinkSync(join(site.root, 'doomed.txt'));
-    const hit = await sticky.request('/static/doomed.txt');
+    const hit = await sticky.inject('/static/doomed.txt');
     assert.equal(hit.status, 200, 'still served: it came from memory');
     assert.equal(hit.text, 'soon gone\n');
-    assert.equal((await uncached.request('/static/doomed.txt')).status, 404);
+    assert.equal((await uncached.inject('/static/doomed.txt')).status, 404);
     // These need RFC 9110 §13/§14 evaluation, so they go to send and the disk.
-    assert.equal((await sticky.request('/static/doomed.txt', { headers: { Range: 'bytes=0-1' } })).status, 404);
-    assert.equal((await sticky.request('/static/doomed.txt', { headers: { 'If-None-Match': first.headers.etag } })).status, 404);
+    assert.equal((await sticky.inject('/static/doomed.txt', { headers: { Range: 'bytes=0-1' } })).status, 404);
+    assert.equal((await sticky.inject('/static/doomed.txt', { headers: { 'If-None-Match': first.headers.etag } })).status, 404);
   });
 
   it('keeps files over 64 KiB out of memory', async () => {
     writeFileSync(join(site.root, 'large.bin'), Buffer.alloc(64 * 1024 + 1, 'L'));
-    assert.equal((await sticky.request('/static/large.bin')).status, 200);
+    assert.equal((await sticky.inject('/static/large.bin')).status, 200);
     unlinkSync(join(site.root, 'large.bin'));
-    assert.equal((await sticky.request('/static/large.bin')).status, 404);
+    assert.equal((await sticky.inject('/static/large.bin')).status, 404);
   });
 
   it('serves an edited file fresh once the revalidation interval has passed', async () => {
     const file = join(site.root, 'edited.txt');
     writeFileSync(file, 'version one\n');
-    const v1 = await quick.request('/static/edited.txt');
+    const v1 = await quick.inject('/static/edited.txt');
     assert.equal(v1.text, 'version one\n');
-    assert.equal((await quick.request('/static/edited.txt')).text, 'version one\n', 'a hit');
+    assert.equal((await quick.inject('/static/edited.txt')).text, 'version one\n', 'a hit');
 
     writeFileSync(file, 'version two, longer\n');
     await sleep(150);
-    const v2 = await quick.request('/static/edited.txt');
+    const v2 = await quick.inject('/static/edited.txt');
     assert.equal(v2.text, 'version two, longer\n');
     assert.notEqual(v2.headers.etag, v1.headers.etag);
     assert.equal(v2.headers['content-length'], String('version two, longer\n'.length));
@@ -89,24 +89,24 @@ describe('open-file cache', { timeout: 30_000 }, () => {
     // Same size, new bytes: the mtime and ctime tell.
     writeFileSync(file, 'version TWO, LONGER\n');
     await sleep(150);
-    assert.equal((await quick.request('/static/edited.txt')).text, 'version TWO, LONGER\n');
+    assert.equal((await quick.inject('/static/edited.txt')).text, 'version TWO, LONGER\n');
 
     // Replaced by rename, as editors and deploy tools do: a new inode.
     writeFileSync(file + '.tmp', 'version three\n');
     renameSync(file + '.tmp', file);
     await sleep(150);
-    assert.equal((await quick.request('/static/edited.txt')).text, 'version three\n');
+    assert.equal((await quick.inject('/static/edited.txt')).text, 'version three\n');
   });
 
   it('picks up an edit within the default interval of one second', async () => {
     const file = join(site.root, 'edited-default.txt');
     writeFileSync(file, 'before\n');
-    assert.equal((await standard.request('/static/edited-default.txt')).text, 'before\n');
+    assert.equal((await standard.inject('/static/edited-default.txt')).text, 'before\n');
     writeFileSync(file, 'after\n');
     const editedAt = Date.now();
     let text = '';
     while (Date.now() - editedAt < 3_000) {
-      text = (await standard.request('/static/edited-default.txt')).text;
+      text = (await standard.inject('/static/edited-default.txt')).text;
       if (text === 'after\n') break;
       await sleep(50);
     }
@@ -116,22 +116,23 @@ describe('open-file cache', { timeout: 30_000 }, () => {
   it('notices a symlink repointed out of the root at the next revalidation', async () => {
     const link = join(site.root, 'moving.txt');
     symlinkSync('hello.txt', link);
-    assert.equal((await quick.request('/static/moving.txt')).status, 200);
+    assert.equal((await quick.inject('/static/moving.txt')).status, 200);
     rmSync(link);
     symlinkSync('../outside/secret.txt', link);
     await sleep(150);
-    const reply = await quick.request('/static/moving.txt');
+    const reply = await quick.inject('/static/moving.txt');
     assert.equal(reply.status, 404);
     assert.ok(!reply.text.includes(SECRET));
   });
 
   it('reports the body bytes it sent, for the access log', async () => {
-    const before = sticky.bodyBytes.length;
-    await sticky.request('/static/hello.txt');
-    await sticky.request('/static/hello.txt', { method: 'HEAD' });
-    await sticky.request('/static/big.bin');
-    await sticky.request('/static/big.bin', { headers: { Range: 'bytes=0-99' } });
-    assert.deepEqual(sticky.bodyBytes.slice(before), [20, 0, 100 * 1024, 100]);
+    const before = sticky.finished.length;
+    await sticky.inject('/static/hello.txt');
+    await sticky.inject('/static/hello.txt', { method: 'HEAD' });
+    await sticky.inject('/static/big.bin');
+    await sticky.inject('/static/big.bin', { headers: { Range: 'bytes=0-99' } });
+    const records = await Promise.all([0, 1, 2, 3].map((i) => sticky.finishedRecord(before + i)));
+    assert.deepEqual(records.map((record) => record.bodyBytes), [20, 0, 100 * 1024, 100]);
   });
 });
 

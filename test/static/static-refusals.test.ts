@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { StaticHandler } from '../../src/static/static-handler.js';
-import { makeSite, memoryLog, startServer, SECRET, type Reply, type Site, type TestServer } from './static-test-server.js';
+import { directTarget, makeSite, memoryLog, SECRET, startStaticHarness, type MountHarness, type Reply, type Site } from './static-test-server.js';
 
 /** Secrets a traversal could reach: ours, and the system's. */
 function assertNothingLeaked(reply: Reply, what: string): void {
@@ -21,13 +21,13 @@ function assertNothingLeaked(reply: Reply, what: string): void {
 for (const cached of [true, false]) {
   describe(`static refusals (open-file cache ${cached ? 'on' : 'off'})`, { timeout: 30_000 }, () => {
     let site: Site;
-    let server: TestServer;
+    let server: MountHarness;
     let logText: () => string;
     before(async () => {
       site = makeSite();
       const memory = memoryLog();
       logText = memory.text;
-      server = await startServer(new StaticHandler({ root: site.root, log: memory.log, openFileCache: cached ? {} : false }));
+      server = await startStaticHarness(new StaticHandler({ root: site.root, log: memory.log, openFileCache: cached ? {} : false }));
     });
     after(async () => {
       await server?.close();
@@ -36,7 +36,7 @@ for (const cached of [true, false]) {
 
     it('hides dotfiles and dot-directories with 404, however the dot is spelled', async () => {
       for (const target of ['/static/.env', '/static/%2eenv', '/static/.hidden/secret.txt', '/static/.hidden/', '/static/.git/config', '/static/docs/../.env']) {
-        const reply = await server.request(target);
+        const reply = await server.inject(target);
         assert.equal(reply.status, 404, target);
         assertNothingLeaked(reply, target);
       }
@@ -61,18 +61,18 @@ for (const cached of [true, false]) {
         '/static//../outside/secret.txt',
         '/static/%00/../outside/secret.txt',
       ];
-      for (const target of targets) assertNothingLeaked(await server.request(target), target);
+      for (const target of targets) assertNothingLeaked(await server.inject(target), target);
     });
 
     it('decodes once only: %252e%252e names a file called %2e%2e', async () => {
-      const reply = await server.request('/static/%252e%252e');
+      const reply = await server.inject('/static/%252e%252e');
       assert.equal(reply.status, 200);
       assert.equal(reply.text, 'a file literally named %2e%2e\n');
     });
 
     it('answers a NUL byte with 400', async () => {
       for (const target of ['/static/hello.txt%00', '/static/hello.txt%00.png', '/static/%00/secret.txt']) {
-        const reply = await server.request(target);
+        const reply = await server.inject(target);
         assertNothingLeaked(reply, target);
         assert.equal(reply.status, 400, target);
       }
@@ -80,7 +80,7 @@ for (const cached of [true, false]) {
 
     it('refuses symlinks that lead out of the root, and logs them as a warning', async () => {
       for (const target of ['/static/link-out.txt', '/static/dir-out/secret.txt', '/static/dir-out/', '/static/dir-out/dir/', '/static/index-out/', '/static/trap/']) {
-        const reply = await server.request(target);
+        const reply = await server.inject(target);
         assert.equal(reply.status, 404, target);
         assertNothingLeaked(reply, target);
       }
@@ -88,7 +88,7 @@ for (const cached of [true, false]) {
     });
 
     it('serves no FIFO (it would block), only regular files', async () => {
-      assert.equal((await server.request('/static/fifo')).status, 404);
+      assert.equal((await server.inject('/static/fifo')).status, 404);
     });
 
     it('holds without the router: dot segments, backslashes, NUL and odd shapes as PATH_INFO', async () => {
@@ -117,14 +117,14 @@ for (const cached of [true, false]) {
         ['/' + site.outside + '/secret.txt', 404],
       ];
       for (const [pathInfo, status] of refusals) {
-        const reply = await server.direct(pathInfo);
+        const reply = await server.inject(directTarget(pathInfo));
         assert.equal(reply.status, status, JSON.stringify(pathInfo));
         assertNothingLeaked(reply, JSON.stringify(pathInfo));
       }
       // The same door serves what is legitimately there.
-      assert.equal((await server.direct('/hello.txt')).status, 200);
-      assert.equal((await server.direct('/docs//page.txt')).status, 200);
-      assert.equal((await server.direct('/caf\xc3\xa9.txt')).text, 'utf-8 name\n');
+      assert.equal((await server.inject(directTarget('/hello.txt'))).status, 200);
+      assert.equal((await server.inject(directTarget('/docs//page.txt'))).status, 200);
+      assert.equal((await server.inject(directTarget('/caf\xc3\xa9.txt'))).text, 'utf-8 name\n');
     });
   });
 }

@@ -1,28 +1,21 @@
 /**
  * What the static tests share: a copy of the fixture site in a temporary
  * directory, grown with what git should not carry (symlinks, a FIFO, odd
- * names, a file outside the root), and a real HTTP server on port 0 that
- * routes to the handler under test.
- *
- * The server has two doors:
- * - '/static/...' goes through the real MountTable, as in production;
- * - '/direct?p=<base64url>' hands the decoded bytes to the handler as
- *   PATH_INFO untouched, to prove the handler's own defences without the
- *   router's help.
+ * names, a file outside the root), and the mount harness with the handler
+ * under test behind two doors:
+ * - '/static/...' goes through the real Router, as in production;
+ * - directTarget(pathInfo) hands the bytes to the handler as PATH_INFO
+ *   untouched, to prove the handler's own defences without the router's help.
  */
-import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import { once } from 'node:events';
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import type { MountHandler } from '../../src/routing/mount-handler.js';
+import { startMountHarness, type MountHarness, type Reply } from '../helpers/mount-harness.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { MountTable } from '../../src/routing/mount-table.js';
-import { RequestRecord, type RequestContext } from '../../src/http/request-record.js';
-import type { MountHandler } from '../../src/routing/mount-handler.js';
-import { ErrorLog } from '../../src/observability/error-log.js';
+
+export { memoryLog, type MountHarness, type Reply } from '../helpers/mount-harness.js';
 
 export const FIXTURE_SITE = join(REPO_ROOT, 'test', 'fixtures', 'static');
 export const SECRET = 'outside-the-root-must-never-be-served';
@@ -64,100 +57,22 @@ export function makeSite(): Site {
   return { root, outside, remove: temp.remove };
 }
 
-/** An error log written to memory, at debug level. */
-export function memoryLog(): { log: ErrorLog; text(): string } {
-  const stream = new PassThrough();
-  let text = '';
-  stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  return { log: new ErrorLog(stream, 'debug'), text: () => text };
-}
-
-export interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** Names and values in wire order. */
-  rawHeaders: string[];
-  body: Buffer;
-  text: string;
-}
-
-export interface TestServer {
-  port: number;
-  /** `target` is sent exactly as given: no URL parsing, no normalisation. */
-  request(target: string, options?: { method?: string; headers?: OutgoingHttpHeaders }): Promise<Reply>;
-  /** The handler with `pathInfo` as PATH_INFO, past the router. */
-  direct(pathInfo: string, options?: { method?: string; headers?: OutgoingHttpHeaders }): Promise<Reply>;
-  /** handler.bodyBytes(res) of each finished response, in order. */
-  bodyBytes: number[];
-  close(): Promise<void>;
-}
-
-export async function startServer(handler: MountHandler): Promise<TestServer> {
-  const table = new MountTable([{ prefix: '/static', handler }]);
-  const bodyBytes: number[] = [];
-  const server = http.createServer((req, res) => {
-    const context: RequestContext = {
-      scheme: 'http',
-      serverName: '127.0.0.1',
-      serverPort: String(req.socket.localPort),
-      remoteAddr: req.socket.remoteAddress ?? '',
-      remotePort: String(req.socket.remotePort),
-      forwardedHost: null,
-    };
-    const url = req.url ?? '/';
-    if (url.startsWith('/direct?p=')) {
-      const pathInfo = Buffer.from(url.slice('/direct?p='.length), 'base64url').toString('latin1');
-      const request = new RequestRecord(req, res, context);
-      res.on('finish', () => bodyBytes.push(request.bodyBytes));
-      handler.handle(request, { scriptName: '/direct', pathInfo, query: '' });
-      return;
-    }
-    const route = table.route(url);
-    if (route.kind === 'mount') {
-      const request = new RequestRecord(req, res, context);
-      res.on('finish', () => bodyBytes.push(request.bodyBytes));
-      route.mount.handler.handle(request, route.match);
-    } else {
-      res.writeHead(route.kind === 'bad-path' ? 400 : 404, { 'Content-Length': 0 });
-      res.end();
-    }
+/** A MountHarness with `handler` at /static, and a door past the router (see directTarget). */
+export function startStaticHarness(handler: MountHandler): Promise<MountHarness> {
+  return startMountHarness({
+    mounts: [{ prefix: '/static', handler }],
+    bypass: (target) =>
+      target.startsWith(DIRECT)
+        ? { handler, match: { scriptName: '/direct', pathInfo: Buffer.from(target.slice(DIRECT.length), 'base64url').toString('latin1'), query: '' } }
+        : null,
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  const request: TestServer['request'] = (target, options = {}) => send(port, target, options.method ?? 'GET', options.headers ?? {});
-  return {
-    port,
-    request,
-    bodyBytes,
-    direct: (pathInfo, options) => request('/direct?p=' + Buffer.from(pathInfo, 'latin1').toString('base64url'), options),
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
 }
 
-function send(port: number, path: string, method: string, headers: OutgoingHttpHeaders): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        clearTimeout(timer);
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body, text: body.toString('utf8') });
-      });
-      res.on('error', reject);
-    });
-    const timer = setTimeout(() => req.destroy(new Error(`${method} ${path}: no response within 5 s`)), 5_000);
-    req.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    req.end();
-  });
+const DIRECT = '/direct?p=';
+
+/** The target that hands `pathInfo` to the handler as PATH_INFO, past the router. */
+export function directTarget(pathInfo: string): string {
+  return DIRECT + Buffer.from(pathInfo, 'latin1').toString('base64url');
 }
 
 /** Response headers as [name, value] pairs in wire order, without Date (which moves with the clock). */
