@@ -51,6 +51,8 @@ export class Listener {
   readonly #bodyTimeoutMs: number;
   /** --keep-alive 0: every connection closes after its response, as in gunicorn. */
   readonly #keepAlive: boolean;
+  /** Set on each response's 'finish': see keepAliveExactly. */
+  readonly #keepAliveExactly: (this: ServerResponse) => void;
   readonly #onRefuse: NonNullable<ListenerOptions['onRefuse']>;
 
   constructor(bind: Bind, handler: RequestHandler, options: ListenerOptions) {
@@ -59,6 +61,7 @@ export class Listener {
     this.#trust = options.trust ?? compileTrust('127.0.0.1,::1');
     this.#bodyTimeoutMs = (options.bodyTimeoutSeconds ?? 30) * 1000;
     this.#keepAlive = options.keepAliveSeconds > 0;
+    this.#keepAliveExactly = keepAliveExactly(options.keepAliveSeconds * 1000);
     this.#onRefuse = options.onRefuse ?? (() => {});
     const headersTimeoutMs = (options.headersTimeoutSeconds ?? 10) * 1000;
     const guarded = (req: IncomingMessage, res: ServerResponse): void => this.#admit(req, res, handler);
@@ -128,6 +131,7 @@ export class Listener {
       else sendErrorResponse(res, 408, { close: true });
     });
     if (!this.#keepAlive) res.shouldKeepAlive = false;
+    else res.on('finish', this.#keepAliveExactly);
     handler(new RequestRecord(req, res, context));
   }
 
@@ -169,6 +173,23 @@ export class Listener {
     if (address !== null) this.#serverNameAndPort = found;
     return found;
   }
+}
+
+/**
+ * Node arms an idle connection's timer for keepAliveTimeout plus a second
+ * (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER in lib/_http_server.js), so that
+ * `--keep-alive 2` closed after 3 s. Its clients expire their sockets a
+ * second before the advertised `Keep-Alive: timeout=N` anyway; an idle
+ * connection here lasts --keep-alive, as in gunicorn. Runs after Node's own
+ * 'finish' listener, and changes the timer only when that listener has just
+ * armed it: a connection with a pipelined request waiting keeps none.
+ */
+function keepAliveExactly(keepAliveMs: number): (this: ServerResponse) => void {
+  const armedByNode = keepAliveMs + 1000;
+  return function (this: ServerResponse): void {
+    const socket = this.req.socket;
+    if (socket.timeout === armedByNode) socket.setTimeout(keepAliveMs);
+  };
 }
 
 /** A socket file left by a previous run would make listen() fail; anything else there is left alone. */

@@ -90,6 +90,40 @@ describe('--keep-alive', { timeout: 60_000 }, () => {
     }
   });
 
+  it('closes an idle connection after --keep-alive 2 seconds, not a second later (issue #20)', async () => {
+    const { app, args } = fixtureApp('echo_environ');
+    const server = await startPortico({ app, args: [...args, '--keep-alive', '2'] });
+    try {
+      const conn = await RawConnection.open(server.port);
+      conn.write(rawRequest('GET', '/idle'));
+      const [response] = await conn.readResponses(1, 5_000);
+      const idleSince = performance.now();
+      const closed = await conn.waitForClose(5_000);
+      const idleMs = performance.now() - idleSince;
+      conn.destroy();
+      assert.match(response?.head ?? '', /^Keep-Alive: timeout=2$/im, 'it says how long');
+      assert.ok(closed, 'closed');
+      // Node's timers fire on time to a few ms; the rest is this machine's scheduling.
+      assert.ok(idleMs >= 1_950 && idleMs < 2_500, `closed after ${Math.round(idleMs)} ms idle`);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('keeps no idle timer while a pipelined request runs longer than --keep-alive', async () => {
+    const { app, args } = fixtureApp('sleepy_app');
+    const server = await startPortico({ app, args: [...args, '--keep-alive', '1'] });
+    try {
+      const conn = await RawConnection.open(server.port);
+      conn.write(rawRequest('GET', '/pid') + rawRequest('GET', '/sleep?s=1.6'));
+      const responses = await conn.readResponses(2, 10_000);
+      conn.destroy();
+      assert.deepEqual(responses.map((r) => r.status), [200, 200]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('closes every connection after its response with --keep-alive 0, as gunicorn does', async () => {
     const { app, args } = fixtureApp('echo_environ');
     const server = await startPortico({ app, args: [...args, '--keep-alive', '0'] });
