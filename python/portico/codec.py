@@ -17,6 +17,8 @@ Type codes 0x01-0x3F go front -> worker, 0x40-0x7F either way, 0x80-0xFF
 worker -> front. Stream id 0 is the channel itself (READY, BOOT_ERROR, STOP,
 SPAWN, WORKER_EXIT); request streams use ids >= 1, chosen by the front.
 SPAWN and WORKER_EXIT are spoken only on a --preload zygote's channel.
+PING and PONG (stream 0) are the front's heartbeat of an ASGI worker's event
+loop.
 
 Payloads:
     REQUEST        [ u32 shared length, shared block ]       with SHARED_ENVIRON
@@ -25,11 +27,14 @@ Payloads:
                    where a block is { u16 key length, key, u32 value length, value } ...
     REQUEST_BODY   raw bytes            RESPONSE_BODY  raw bytes
     WINDOW         u32 n                WANT_BODY      u32 n
+    PING           u32 nonce            PONG           u32 nonce (PING's)
     READY          u32 pid, u16 protocol version, u32 capability bits
     BOOT_ERROR     utf-8 text
     RESPONSE_HEAD  u16 status, u16 reason length, reason,
                    then { u16 name length, name, u32 value length, value } ...
     FILE           u64 offset, u64 length (FILE_TO_EOF = to end of file), path bytes
+    RESPONSE_TRAILERS, EARLY_HINTS
+                   { u16 name length, name, u32 value length, value } ...
     ERROR          u16 status, utf-8 text
     WORKER_EXIT    u32 pid, u32 wait status (as os.waitpid gives it)
     WEBSOCKET_ACCEPT   u16 subprotocol length, subprotocol (empty: none),
@@ -60,6 +65,7 @@ CANCEL = 0x04
 WINDOW = 0x05
 STOP = 0x06
 SPAWN = 0x07
+PING = 0x08
 # Either way: RFC 6455 5.5.1, 5.6, both peers send data and close frames.
 WEBSOCKET_MESSAGE = 0x41
 WEBSOCKET_CLOSE = 0x42
@@ -75,18 +81,22 @@ WANT_BODY = 0x88
 ERROR = 0x89
 WORKER_EXIT = 0x8A
 WEBSOCKET_ACCEPT = 0x8B
+PONG = 0x8C
+RESPONSE_TRAILERS = 0x8D
+EARLY_HINTS = 0x8E
 
 TYPE_NAMES = {
     REQUEST: "REQUEST", REQUEST_BODY: "REQUEST_BODY", REQUEST_END: "REQUEST_END",
-    CANCEL: "CANCEL", WINDOW: "WINDOW", STOP: "STOP", SPAWN: "SPAWN",
+    CANCEL: "CANCEL", WINDOW: "WINDOW", STOP: "STOP", SPAWN: "SPAWN", PING: "PING",
     WEBSOCKET_MESSAGE: "WEBSOCKET_MESSAGE", WEBSOCKET_CLOSE: "WEBSOCKET_CLOSE",
     READY: "READY", BOOT_ERROR: "BOOT_ERROR", STARTED: "STARTED",
     RESPONSE_HEAD: "RESPONSE_HEAD", RESPONSE_BODY: "RESPONSE_BODY",
     RESPONSE_END: "RESPONSE_END", FILE: "FILE", WANT_BODY: "WANT_BODY", ERROR: "ERROR",
-    WORKER_EXIT: "WORKER_EXIT", WEBSOCKET_ACCEPT: "WEBSOCKET_ACCEPT",
+    WORKER_EXIT: "WORKER_EXIT", WEBSOCKET_ACCEPT: "WEBSOCKET_ACCEPT", PONG: "PONG",
+    RESPONSE_TRAILERS: "RESPONSE_TRAILERS", EARLY_HINTS: "EARLY_HINTS",
 }
 TYPE_CODES = {name: code for code, name in TYPE_NAMES.items()}
-FRONT_TYPES = frozenset((REQUEST, REQUEST_BODY, REQUEST_END, CANCEL, WINDOW, STOP, SPAWN,
+FRONT_TYPES = frozenset((REQUEST, REQUEST_BODY, REQUEST_END, CANCEL, WINDOW, STOP, SPAWN, PING,
                          WEBSOCKET_MESSAGE, WEBSOCKET_CLOSE))
 WEBSOCKET_TYPES = frozenset((WEBSOCKET_MESSAGE, WEBSOCKET_CLOSE, WEBSOCKET_ACCEPT))
 
@@ -109,6 +119,13 @@ SHARED_ENVIRON = 0x04
 # the header list as received).
 HAS_HEAD = 0x08
 ABORTED = 0x01          # REQUEST_END: the client vanished before the whole body came
+# CANCEL: the front gave up on the request (--timeout) and has answered 504
+# itself; an ASGI worker cancels the request's task. Without it a CANCEL
+# means the client left (or the front refused the response).
+TIMED_OUT = 0x01
+# READY: this worker runs its application as ASGI (what "auto" resolved to);
+# the front sends it request heads (HAS_HEAD) and pings its event loop.
+ASGI = 0x01
 # RESPONSE_END: the response is broken and the connection must carry no other.
 # The front closes it after the declared body if all of that went out (an
 # application that sent more, cut at its Content-Length), at once otherwise.
@@ -293,6 +310,36 @@ def decode_response_head(payload):
     except struct.error:
         raise FrameError("truncated RESPONSE_HEAD payload") from None
     return status, reason, headers
+
+
+def encode_fields(fields) -> bytes:
+    """A pair list from (name, value) bytes pairs, as the ASGI side holds
+    header fields (RESPONSE_TRAILERS, EARLY_HINTS, RESPONSE_HEAD's list)."""
+    parts = []
+    for name, value in fields:
+        if len(name) > 0xFFFF:
+            raise FrameError("header field name longer than 65535 bytes")
+        parts += (_U16.pack(len(name)), name, _U32.pack(len(value)), value)
+    return b"".join(parts)
+
+
+def encode_response_head_fields(status: int, fields) -> bytes:
+    """RESPONSE_HEAD from bytes fields and no reason phrase (ASGI has none:
+    the front sends the status code's own)."""
+    return _STATUS_REASON.pack(status, 0) + encode_fields(fields)
+
+
+def encode_trailers(headers) -> bytes:
+    """RESPONSE_TRAILERS or EARLY_HINTS from latin-1 str pairs (as
+    RESPONSE_HEAD's list): trailer fields after the last RESPONSE_BODY
+    and before RESPONSE_END, or the fields of a 103 Early Hints (RFC 8297)
+    sent before RESPONSE_HEAD."""
+    return encode_environ(headers)
+
+
+def decode_trailers(payload) -> list:
+    """RESPONSE_TRAILERS' or EARLY_HINTS' [[name, value], ...], latin-1 str."""
+    return decode_environ_pairs(payload)
 
 
 def encode_file(offset: int, length, path) -> bytes:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 
 from .codec import (
-    BOOT_ERROR, ERROR, FILE, READY, REQUEST, REQUEST_BODY, RESPONSE_BODY, RESPONSE_HEAD, TEXT,
+    BOOT_ERROR, EARLY_HINTS, ERROR, FILE, PING, PONG, READY, RESPONSE_TRAILERS, REQUEST, REQUEST_BODY, RESPONSE_BODY, RESPONSE_HEAD, TEXT,
     TYPE_CODES, TYPE_NAMES, WANT_BODY, WEBSOCKET_ACCEPT, WEBSOCKET_CLOSE, WEBSOCKET_MESSAGE, WINDOW,
     WORKER_EXIT, decode_environ_pairs, decode_error, decode_file, decode_ready,
     decode_response_head, decode_u32, decode_websocket_accept, decode_websocket_close,
-    decode_worker_exit, encode_environ, encode_error, encode_file, encode_frame, encode_ready,
-    encode_response_head, encode_u32, encode_websocket_accept, encode_websocket_close,
+    decode_trailers, decode_worker_exit, encode_environ, encode_error, encode_file, encode_frame, encode_ready,
+    encode_response_head, encode_trailers, encode_u32, encode_websocket_accept, encode_websocket_close,
     encode_worker_exit, split_request,
 )
 from .errors import FrameError
@@ -37,6 +37,10 @@ def encode(type_name: str, flags: int, stream: int, message: dict) -> bytes:
         payload = bytes.fromhex(message["data_hex"])
     elif ftype in (WINDOW, WANT_BODY):
         payload = encode_u32(message["n"])
+    elif ftype in (PING, PONG):
+        payload = encode_u32(message["nonce"])
+    elif ftype in (RESPONSE_TRAILERS, EARLY_HINTS):
+        payload = encode_trailers(message["headers"])
     elif ftype == READY:
         payload = encode_ready(message["pid"], message["version"], message["capabilities"])
     elif ftype == BOOT_ERROR:
@@ -74,6 +78,10 @@ def decode_message(ftype: int, flags: int, payload) -> dict:
         return {"data_hex": bytes(payload).hex()}
     if ftype in (WINDOW, WANT_BODY):
         return {"n": decode_u32(payload)}
+    if ftype in (PING, PONG):
+        return {"nonce": decode_u32(payload)}
+    if ftype in (RESPONSE_TRAILERS, EARLY_HINTS):
+        return {"headers": decode_trailers(payload)}
     if ftype == READY:
         pid, version, capabilities = decode_ready(payload)
         return {"pid": pid, "version": version, "capabilities": capabilities}

@@ -20,6 +20,8 @@
  * worker -> front. Stream 0 is the channel itself (READY, BOOT_ERROR, STOP,
  * SPAWN, WORKER_EXIT); requests use ids from 1 up, chosen by the front.
  * SPAWN and WORKER_EXIT are spoken only on a --preload zygote's channel.
+ * PING and PONG (stream 0) are the front's heartbeat of an ASGI worker's
+ * event loop.
  *
  * Payloads:
  *   REQUEST        [ u32 shared length, shared block ]   with SHARED_ENVIRON
@@ -28,6 +30,8 @@
  *   RESPONSE_HEAD  u16 status, u16 reason length, reason,
  *                  then repeated { u16 name length, name, u32 value length, value }
  *   WINDOW, WANT_BODY   u32 byte count
+ *   PING, PONG     u32 nonce (PONG echoes PING's)
+ *   RESPONSE_TRAILERS, EARLY_HINTS   repeated { u16 name length, name, u32 value length, value }
  *   READY          u32 pid, u16 protocol version, u32 capability bits
  *   FILE           u64 offset, u64 length (all ones = to end of file), path bytes
  *   ERROR          u16 status, utf-8 log text
@@ -62,6 +66,7 @@ export const FrameType = {
   WINDOW: 0x05,
   STOP: 0x06,
   SPAWN: 0x07,
+  PING: 0x08,
   // either way (RFC 6455 5.5.1, 5.6: both peers send data and close frames)
   WEBSOCKET_MESSAGE: 0x41,
   WEBSOCKET_CLOSE: 0x42,
@@ -77,6 +82,9 @@ export const FrameType = {
   ERROR: 0x89,
   WORKER_EXIT: 0x8a,
   WEBSOCKET_ACCEPT: 0x8b,
+  PONG: 0x8c,
+  RESPONSE_TRAILERS: 0x8d,
+  EARLY_HINTS: 0x8e,
 } as const;
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 
@@ -100,6 +108,17 @@ export const Capability = { WSGI: 0x01, ASGI: 0x02, WEBSOCKET: 0x04 } as const;
  */
 export const RequestFlag = { HAS_BODY: 0x01, EXPECT_CONTINUE: 0x02, SHARED_ENVIRON: 0x04, HAS_HEAD: 0x08 } as const;
 export const RequestEndFlag = { ABORTED: 0x01 } as const;
+/**
+ * TIMED_OUT: the front gave up on the request (--timeout) and answered 504
+ * itself; an ASGI worker cancels the request's task. A CANCEL without it
+ * means the client left (or the front refused the response).
+ */
+export const CancelFlag = { TIMED_OUT: 0x01 } as const;
+/**
+ * ASGI: the worker runs its application as ASGI (what "auto" resolved to);
+ * the front sends it request heads (HAS_HEAD) and pings its event loop.
+ */
+export const ReadyFlag = { ASGI: 0x01 } as const;
 /**
  * ABORT: the response is broken and the connection must carry no other. The
  * front closes it after the declared body if all of that went out (an
@@ -232,7 +251,31 @@ export function decodeResponseHead(payload: Buffer): ResponseHead {
   return { status, reason: payload.toString('latin1', 4, 4 + reasonLength), headers: readFlatPairs(payload, 4 + reasonLength) };
 }
 
-/** WINDOW and WANT_BODY carry one u32. */
+/**
+ * RESPONSE_TRAILERS (trailer fields, after the last RESPONSE_BODY and before
+ * RESPONSE_END) and EARLY_HINTS (the fields of a 103, RFC 8297, before
+ * RESPONSE_HEAD): a pair list alone, as RESPONSE_HEAD's.
+ */
+export function encodeTrailers(stream: number, headers: Pairs, type: FrameTypeCode = FrameType.RESPONSE_TRAILERS): Buffer {
+  const length = pairsLength(headers);
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + length);
+  writeHeader(frame, 0, type, 0, stream, length);
+  writePairs(frame, HEADER_SIZE, headers);
+  return frame;
+}
+
+export function encodeEarlyHints(stream: number, headers: Pairs): Buffer {
+  return encodeTrailers(stream, headers, FrameType.EARLY_HINTS);
+}
+
+/** RESPONSE_TRAILERS' or EARLY_HINTS' fields: name, value, name, value, ... as ResponseHead's headers. */
+export function decodeTrailers(payload: Buffer): string[] {
+  return readFlatPairs(payload, 0);
+}
+
+export const decodeEarlyHints = decodeTrailers;
+
+/** WINDOW, WANT_BODY, PING and PONG carry one u32. */
 export function encodeCount(type: FrameTypeCode, stream: number, count: number): Buffer {
   const frame = Buffer.allocUnsafe(HEADER_SIZE + 4);
   writeHeader(frame, 0, type, 0, stream, 4);
@@ -251,6 +294,8 @@ export interface Ready {
   version: number;
   /** Capability bits. */
   capabilities: number;
+  /** READY's header flags (ReadyFlag); 0 when absent. */
+  flags?: number;
 }
 
 export function encodeReady(ready: Ready): Buffer {
@@ -258,18 +303,19 @@ export function encodeReady(ready: Ready): Buffer {
   payload.writeUInt32BE(ready.pid, 0);
   payload.writeUInt16BE(ready.version, 4);
   payload.writeUInt32BE(ready.capabilities, 6);
-  return encodeFrame(FrameType.READY, 0, 0, payload);
+  return encodeFrame(FrameType.READY, ready.flags ?? 0, 0, payload);
 }
 
 /**
  * Reads the version before anything else, so that a runtime of any other
  * version, older (a pid alone) or newer (fields appended), can be refused
- * with a clear message rather than misread.
+ * with a clear message rather than misread. `flags` is the frame header's
+ * flags byte (ReadyFlag), returned as the Ready's `flags`.
  */
-export function decodeReady(payload: Buffer): Ready {
-  if (payload.length === 4) return { pid: payload.readUInt32BE(0), version: 0, capabilities: 0 };
+export function decodeReady(payload: Buffer, flags = 0): Required<Ready> {
+  if (payload.length === 4) return { pid: payload.readUInt32BE(0), version: 0, capabilities: 0, flags };
   if (payload.length < 10) throw new FrameProtocolError(`truncated READY of ${payload.length} bytes`);
-  return { pid: payload.readUInt32BE(0), version: payload.readUInt16BE(4), capabilities: payload.readUInt32BE(6) };
+  return { pid: payload.readUInt32BE(0), version: payload.readUInt16BE(4), capabilities: payload.readUInt32BE(6), flags };
 }
 
 export interface FileRegion {

@@ -11,6 +11,8 @@ import {
   RESPONSE_WINDOW,
   RequestFlag,
   Capability,
+  CancelFlag,
+  ReadyFlag,
   PROTOCOL_VERSION,
   decodeCount,
   decodeError,
@@ -27,6 +29,10 @@ import {
   encodeResponseHead,
   encodeWorkerExit,
   decodeWorkerExit,
+  decodeTrailers,
+  decodeEarlyHints,
+  encodeTrailers,
+  encodeEarlyHints,
   type FrameTypeCode,
 } from '../../src/ipc/frame-codec.js';
 import { decodeRequestHead, encodeRequestHead, type Address, type RequestHead } from '../../src/ipc/request-head.js';
@@ -130,8 +136,15 @@ function encodeGolden(golden: GoldenFrame): Buffer {
     case 'WINDOW':
     case 'WANT_BODY':
       return encodeCount(type, golden.stream, m.n as number);
+    case 'PING':
+    case 'PONG':
+      return encodeCount(type, golden.stream, m.nonce as number);
+    case 'RESPONSE_TRAILERS':
+      return encodeTrailers(golden.stream, m.headers as Array<[string, string]>);
+    case 'EARLY_HINTS':
+      return encodeEarlyHints(golden.stream, m.headers as Array<[string, string]>);
     case 'READY':
-      return encodeReady(m as { pid: number; version: number; capabilities: number });
+      return encodeReady({ ...(m as { pid: number; version: number; capabilities: number }), flags: golden.flags });
     case 'WEBSOCKET_ACCEPT':
       return encodeWebSocketAccept(golden.stream, m as { subprotocol: string | null; headers: Array<[string, string]> });
     case 'WEBSOCKET_MESSAGE':
@@ -174,8 +187,18 @@ function decodeMessage(frame: Frame): Record<string, unknown> {
     case FrameType.WINDOW:
     case FrameType.WANT_BODY:
       return { n: decodeCount(frame.payload) };
-    case FrameType.READY:
-      return { ...decodeReady(frame.payload) };
+    case FrameType.PING:
+    case FrameType.PONG:
+      return { nonce: decodeCount(frame.payload) };
+    case FrameType.RESPONSE_TRAILERS:
+      return { headers: flatToPairs(decodeTrailers(frame.payload)) };
+    case FrameType.EARLY_HINTS:
+      return { headers: flatToPairs(decodeEarlyHints(frame.payload)) };
+    case FrameType.READY: {
+      const { pid, version, capabilities, flags } = decodeReady(frame.payload, frame.flags);
+      assert.equal(flags, frame.flags, 'decodeReady gives back the header flags');
+      return { pid, version, capabilities };
+    }
     case FrameType.WEBSOCKET_ACCEPT: {
       const { subprotocol, headers } = decodeWebSocketAccept(frame.payload);
       return { subprotocol, headers: flatToPairs(headers) };
@@ -293,16 +316,36 @@ describe('READY and the protocol version', () => {
   });
 
   it('reads a pid alone as a runtime from before versions (version 0), so that it can be refused by name', () => {
-    assert.deepEqual(decodeReady(encodeCount(FrameType.WINDOW, 0, 77).subarray(HEADER_SIZE)), { pid: 77, version: 0, capabilities: 0 });
+    assert.deepEqual(decodeReady(encodeCount(FrameType.WINDOW, 0, 77).subarray(HEADER_SIZE)), { pid: 77, version: 0, capabilities: 0, flags: 0 });
   });
 
   it('reads the version of a newer READY that carries more fields', () => {
     const payload = Buffer.concat([encodeReady({ pid: 5, version: 9, capabilities: 3 }).subarray(HEADER_SIZE), Buffer.from('later')]);
-    assert.deepEqual(decodeReady(payload), { pid: 5, version: 9, capabilities: 3 });
+    assert.deepEqual(decodeReady(payload), { pid: 5, version: 9, capabilities: 3, flags: 0 });
+  });
+
+  it('says an ASGI worker in its flags byte, which decodeReady gives back', () => {
+    const frame = encodeReady({ pid: 5, version: PROTOCOL_VERSION, capabilities: Capability.WSGI | Capability.ASGI, flags: ReadyFlag.ASGI });
+    assert.equal(frame[1], 0x01);
+    assert.equal(decodeReady(frame.subarray(HEADER_SIZE), frame[1] as number).flags & ReadyFlag.ASGI, ReadyFlag.ASGI);
   });
 
   it('reports a truncated READY as a protocol error', () => {
     assert.throws(() => decodeReady(Buffer.alloc(6)), FrameProtocolError);
+  });
+});
+
+describe('the ASGI additions', () => {
+  it('have the codes and flags of the spec, as the Python codec does (test_codec.py)', () => {
+    assert.deepEqual(
+      [FrameType.PING, FrameType.PONG, FrameType.RESPONSE_TRAILERS, FrameType.EARLY_HINTS, CancelFlag.TIMED_OUT, ReadyFlag.ASGI],
+      [0x08, 0x8c, 0x8d, 0x8e, 0x01, 0x01],
+    );
+  });
+
+  it('reports a truncated trailer list as a protocol error', () => {
+    const frame = encodeTrailers(1, [['grpc-status', '0']]);
+    assert.throws(() => decodeTrailers(frame.subarray(HEADER_SIZE, frame.length - 1)), FrameProtocolError);
   });
 });
 

@@ -58,6 +58,12 @@ class GoldenFramesTest(unittest.TestCase):
                     continue
                 elif entry["type"] == "READY":
                     payload = codec.encode_ready(message["pid"], message["version"], message["capabilities"])
+                elif entry["type"] in ("RESPONSE_TRAILERS", "EARLY_HINTS"):
+                    # The ASGI side's encoder, from bytes fields.
+                    payload = codec.encode_fields([(n.encode("latin-1"), v.encode("latin-1"))
+                                                   for n, v in message["headers"]])
+                elif entry["type"] in ("PING", "PONG"):
+                    payload = codec.encode_u32(message["nonce"])
                 else:
                     continue
                 frame = codec.encode_frame(codec.TYPE_CODES[entry["type"]], entry["flags"], entry["stream"], payload)
@@ -188,6 +194,12 @@ class FrameDecoderTest(unittest.TestCase):
                          (1048576, 1048576, 262144, 16777216))
         self.assertEqual((codec.PROTOCOL_VERSION, codec.CAP_WSGI, codec.CAP_ASGI, codec.CAP_WEBSOCKET),
                          (1, 1, 2, 4))
+        self.assertEqual((codec.PING, codec.PONG, codec.RESPONSE_TRAILERS, codec.EARLY_HINTS,
+                          codec.TIMED_OUT, codec.ASGI), (0x08, 0x8C, 0x8D, 0x8E, 0x01, 0x01))
+
+    def test_response_head_from_bytes_fields_matches_the_str_encoder(self):
+        self.assertEqual(codec.encode_response_head_fields(200, [(b"content-type", b"caf\xe9")]),
+                         codec.encode_response_head(200, "", [("content-type", "caf\u00e9")]))
 
     def test_type_codes_say_their_direction(self):
         # 0x01-0x3F front -> worker, 0x40-0x7F either way, 0x80-0xFF worker -> front.
