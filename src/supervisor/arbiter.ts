@@ -73,7 +73,9 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     }
     const urls = this.#listeners.map((listener) => listener.url);
     const workers = this.workerPids.length;
-    this.#log.info(`listening on ${urls.join(', ')}, ${workers} worker${workers === 1 ? '' : 's'} ready`);
+    // A site of CGI and static mounts alone has no workers to count.
+    const ready = this.#supervised.length === 0 ? '' : `, ${workers} worker${workers === 1 ? '' : 's'} ready`;
+    this.#log.info(`listening on ${urls.join(', ')}${ready}`);
     this.emit('start', urls);
   }
 

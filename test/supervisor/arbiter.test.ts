@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { AppLoadError } from '../../src/errors.js';
 import { RequestRecord } from '../../src/http/request-record.js';
@@ -71,7 +71,31 @@ function openRequest(): { request: RequestRecord; end: () => void } {
   return { request, end: () => res.emit('close') };
 }
 
+/** An error log whose lines the test can read: a Writable's first write reaches write() at once. */
+function readableLog(): { log: ErrorLog; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString('utf8');
+      done();
+    },
+  });
+  return { log: new ErrorLog(stream, 'info'), text: () => text };
+}
+
 describe('Arbiter', () => {
+  it('counts the ready workers when it starts, and counts none on a site without worker mounts', async () => {
+    const withWorkers = readableLog();
+    await new Arbiter([new StandInMount()], [], withWorkers.log, { gracefulTimeout: 30, reload: false }).start();
+    assert.match(withWorkers.text(), /\[INFO\] listening on , 2 workers ready$/m);
+
+    const cgiAndStatic = readableLog();
+    const plain: MountHandler[] = [{ kind: 'cgi', handle() {} }, { kind: 'static', handle() {} }];
+    await new Arbiter(plain, [], cgiAndStatic.log, { gracefulTimeout: 30, reload: false }).start();
+    assert.match(cgiAndStatic.text(), /\[INFO\] listening on $/m);
+    assert.doesNotMatch(cgiAndStatic.text(), /worker/);
+  });
+
   it('starts every mount, and drives only the supervised ones on reload, grow and shrink', async () => {
     const supervised = new StandInMount();
     const plain: MountHandler = { kind: 'static', handle() {} };
