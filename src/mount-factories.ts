@@ -13,7 +13,7 @@ import type { RequestRecord } from './http/request-record.js';
 import type { ErrorLog } from './observability/error-log.js';
 import { StaticHandler } from './static/static-handler.js';
 import { appScriptFile } from './supervisor/code-watcher.js';
-import { WsgiMount } from './wsgi/wsgi-mount.js';
+import { AppMount } from './app/app-mount.js';
 import type { MountHandler } from './routing/mount-handler.js';
 
 /** What every factory may use besides its own spec. */
@@ -39,7 +39,7 @@ export const MOUNT_FACTORIES: { readonly [K in MountSpec['kind']]: MountFactory<
       internalRedirect: redirect,
     }),
 
-  wsgi: (spec, { options, log }) => {
+  app: (spec, { options, log }) => {
     const settings = { ...pickPoolSettings(options), ...spec.settings };
     const chdir = existingDirectory(settings.chdir, '--chdir');
     const appFile = appScriptFile(spec.app, chdir);
@@ -52,8 +52,8 @@ export const MOUNT_FACTORIES: { readonly [K in MountSpec['kind']]: MountFactory<
       directories.push(dirname(appFile));
       files.push(appFile);
     }
-    return new WsgiMount(
-      { ...settings, chdir, app: spec.app, debug: options.debug, limitRequestBody: options.limitRequestBody },
+    return new AppMount(
+      { ...settings, chdir, app: spec.app, debug: options.debug, limitRequestBody: options.limitRequestBody, rootPath: options.rootPath },
       log,
       { directories, files },
     );

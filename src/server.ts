@@ -38,6 +38,11 @@ export class Server extends EventEmitter<ArbiterEvents> {
     this.options = { ...defaultOptions(), ...options };
     const binds = this.options.bind.map((bind) => parseBind(bind));
     this.log = new ErrorLog(openLogStream(this.options.errorLogfile, process.stderr), this.options.logLevel);
+    if (this.options.reloadExtraFiles.length > 0 && !this.options.reload) {
+      // As in gunicorn, where reload_extra_files extends --reload: alone, it would watch nothing.
+      this.options.reload = true;
+      this.log.info("--reload-extra-file implies --reload: the workers restart when the application's Python files or those files change");
+    }
     if (this.options.accessLogfile !== null) {
       const stream = openLogStream(this.options.accessLogfile, process.stdout);
       this.#accessLog = new AccessLog(stream, wantsColour(stream));
@@ -46,7 +51,7 @@ export class Server extends EventEmitter<ArbiterEvents> {
     }
 
     const specs: MountSpec[] = [...this.options.mounts];
-    if (this.options.app !== '') specs.unshift({ kind: 'wsgi', path: '/', app: this.options.app });
+    if (this.options.app !== '') specs.unshift({ kind: 'app', path: '/', app: this.options.app });
     if (specs.length === 0) throw new ConfigError('nothing to serve: give an application, or mounts');
     const environment = { options: this.options, log: this.log, redirect: (request: RequestRecord, path: string) => this.#router.redirect(request, path) };
     const mounts = specs.map((spec) => ({ prefix: normalizePrefix(spec.path), handler: createMount(spec, environment) }));

@@ -138,7 +138,7 @@ class ConfigReader {
     }
     // A file path in `app` is found from the mount's directory, which defaults to the file's.
     settings.chdir ??= this.#base;
-    return { kind: 'wsgi', path, app: target, settings: settings as Partial<PoolSettings> };
+    return { kind: 'app', path, app: target, settings: settings as Partial<PoolSettings> };
   }
 
   /** A TOML value through the same parser the command line uses, so both accept exactly the same. */

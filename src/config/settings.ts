@@ -59,7 +59,7 @@ export const SETTINGS = {
     flags: ['--mount'], metavar: 'PATH=APP', multiple: true,
     parse: (raw, flag): MountSpec => {
       const [path, app] = parseMountArgument(raw, flag);
-      return { kind: 'wsgi', path, app };
+      return { kind: 'app', path, app };
     },
     section: 'Application', scope: 'server', inFile: false,
     defaultValue: (): MountSpec[] => [], defaultText: 'none',
@@ -218,12 +218,12 @@ export const SETTINGS = {
     defaultValue: () => 30, defaultText: '30',
     help: 'On SIGTERM, SIGINT or a reload, how long in-flight requests may take to finish before they are cut.',
   }),
-  /** Replace a worker after it has served this many requests; 0 for never. */
+  /** Replace a worker after it has served this many requests; 0 for never. It may serve more while its replacement boots. */
   maxRequests: setting({
     flags: ['--max-requests'], metavar: 'INT', parse: integer(0),
     section: 'Workers', scope: 'mount', env: 'PORTICO_MAX_REQUESTS',
     defaultValue: () => 0, defaultText: '0 (never)',
-    help: 'Replace a worker after it has served this many requests; its replacement is ready before it stops.',
+    help: 'Replace a worker after it has served this many requests. Its replacement is ready before it stops, so it may serve more: those that arrive while the replacement boots and no other worker can take.',
   }),
   /** A random 0..N added to each worker's maxRequests. */
   maxRequestsJitter: setting({
@@ -325,12 +325,12 @@ export const SETTINGS = {
     defaultValue: () => false, defaultText: 'off',
     help: "Restart the workers when the application's Python files change. Development only.",
   }),
-  /** More files whose change reloads the workers. */
+  /** More files whose change reloads the workers; giving any turns reload on (gunicorn: it extends --reload). */
   reloadExtraFiles: setting({
     flags: ['--reload-extra-file'], metavar: 'FILE', multiple: true, parse: nonEmpty,
     section: 'Development', scope: 'server',
     defaultValue: (): string[] => [], defaultText: 'none',
-    help: 'Also reload when this file changes. Repeatable.',
+    help: 'Also reload when this file changes; implies --reload. Repeatable.',
   }),
 };
 
@@ -341,7 +341,7 @@ export type ServerOptions = { -readonly [K in keyof typeof SETTINGS]: ValueOf<(t
 
 /** What a mount is, before anything is started: from --mount, --cgi, --static, APP, or a [[mount]] table. */
 export type MountSpec =
-  | { kind: 'wsgi'; path: string; app: string; settings?: Partial<PoolSettings> }
+  | { kind: 'app'; path: string; app: string; settings?: Partial<PoolSettings> }
   | { kind: 'cgi'; path: string; root: string }
   | { kind: 'static'; path: string; root: string };
 

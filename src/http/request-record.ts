@@ -34,7 +34,7 @@ export class RequestRecord {
   endedAt = 0;
   /** The prefix of the mount that serves it ('' for '/'); null while the server answers it itself. */
   mount: string | null = null;
-  /** That mount's kind ('wsgi', 'cgi', 'static'); null as for `mount`. */
+  /** That mount's kind ('app', 'cgi', 'static'); null as for `mount`. */
   kind: string | null = null;
   /** Response-body bytes the handler has written. */
   bodyBytes = 0;

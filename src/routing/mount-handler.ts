@@ -25,7 +25,7 @@ export interface MountMatch {
 }
 
 export interface MountHandler {
-  /** A short word for logs: 'wsgi', 'cgi' or 'static'. */
+  /** A short word for logs: 'app' (a WSGI or ASGI application), 'cgi' or 'static'. */
   readonly kind: string;
   /**
    * Serves one request. Must always end `request.res` (or destroy it),

@@ -14,7 +14,8 @@ import { PythonProcess, type PythonProcessConfig } from './python-process.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerProcess } from './worker-process.js';
 import { Zygote } from './zygote.js';
-import { pickWorker, threadCapacity, type WorkerCapacity } from './dispatch-policy.js';
+import { connectionCapacity, pickWorker, threadCapacity, type WorkerCapacity } from './dispatch-policy.js';
+import { LoopHeartbeat } from './loop-heartbeat.js';
 import { checkInterpreter } from './interpreter-check.js';
 
 /** A request waiting for, or held by, a worker. */
@@ -34,6 +35,10 @@ export interface PoolConfig extends PythonProcessConfig {
   /** Replace a worker after this many requests (0: never), plus a random 0..maxRequestsJitter. */
   maxRequests: number;
   maxRequestsJitter: number;
+  /** Requests an ASGI worker runs at once (--worker-connections). */
+  workerConnections: number;
+  /** --timeout, seconds (0: none): how long an ASGI worker's event loop may go without answering its heartbeat. */
+  timeout: number;
 }
 
 /** Respawn delays for workers that keep dying young: 100 ms doubling up to 10 s. */
@@ -54,7 +59,8 @@ export function respawnDelay(youngDeaths: number): number {
 
 export class WorkerPool extends EventEmitter<SupervisionEvents> {
   readonly #config: PoolConfig;
-  readonly #capacity: WorkerCapacity;
+  /** Threads until a worker says it runs ASGI (READY), then --worker-connections. */
+  #capacity: WorkerCapacity;
   readonly #log: ErrorLog;
   /** Every live worker: booting, serving or finishing. */
   readonly #workers = new Set<WorkerProcess>();
@@ -145,7 +151,12 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
       });
       worker.once('ready', () => {
         ready = true;
-        this.#log.debug(`booted worker with pid ${worker.pid}`, worker.pid);
+        this.#log.debug(`booted ${worker.asgi ? 'ASGI' : 'WSGI'} worker with pid ${worker.pid}`, worker.pid);
+        if (worker.asgi) {
+          // Every worker of a pool runs the same application: the first to say ASGI sets how many requests each runs.
+          this.#capacity = connectionCapacity(this.#config.workerConnections);
+          if (this.#config.timeout > 0) new LoopHeartbeat(worker, this.#config.timeout * 1000);
+        }
         if (this.#config.maxRequests > 0) {
           this.#quota.set(worker, this.#config.maxRequests + Math.floor(Math.random() * (this.#config.maxRequestsJitter + 1)));
         }

@@ -7,12 +7,15 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
+  CancelFlag,
   FrameDecoder,
   FrameType,
   MAX_CHUNK,
+  ReadyFlag,
   RequestEndFlag,
   ResponseEndFlag,
   decodeCount,
+  decodeTrailers,
   decodeError,
   decodeFile,
   decodeReady,
@@ -43,6 +46,10 @@ export interface WorkerStream {
   onFile(region: FileRegion): void;
   onResponseEnd(abort: boolean): void;
   onWantBody(bytes: number): void;
+  /** 103 Early Hints' fields (EARLY_HINTS), before the head: flat name, value pairs. */
+  onEarlyHints(fields: readonly string[]): void;
+  /** Trailer fields (RESPONSE_TRAILERS), after the body. */
+  onTrailers(fields: readonly string[]): void;
   onError(error: StatusText, workerPid: number): void;
   /**
    * The worker died before the stream ended; `reason` is for the log.
@@ -69,6 +76,8 @@ interface WorkerEvents {
   exit: [code: number | null, signal: NodeJS.Signals | null];
   /** A stream ended, so the worker can take another request. */
   streamDone: [];
+  /** The worker's event loop answered a ping. */
+  pong: [nonce: number];
 }
 
 export class WorkerProcess extends EventEmitter<WorkerEvents> {
@@ -93,6 +102,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   #refusal: string | null = null;
   /** READY's capability bits (Capability in frame-codec.ts); 0 until READY. */
   #capabilities = 0;
+  #asgi = false;
   #dispatched = 0;
   readonly #threads: number;
   /** See progressAt and pace. */
@@ -171,6 +181,11 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   }
 
   /** What its runtime said it can serve, from READY (Capability bits). */
+  /** The worker runs its application as ASGI (READY's flag): it takes the request head, and is pinged. */
+  get asgi(): boolean {
+    return this.#asgi;
+  }
+
   get capabilities(): number {
     return this.#capabilities;
   }
@@ -210,8 +225,17 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     if (this.#streams.has(id)) this.#send(encodeCount(FrameType.WINDOW, id, bytes));
   }
 
-  cancel(id: number): void {
-    if (this.#streams.has(id)) this.#send(encodeFrame(FrameType.CANCEL, 0, id));
+  /**
+   * The client left, or the front refused the response; `timedOut`: the
+   * front gave up on it (--timeout), and an ASGI worker cancels its task.
+   */
+  cancel(id: number, timedOut = false): void {
+    if (this.#streams.has(id)) this.#send(encodeFrame(FrameType.CANCEL, timedOut ? CancelFlag.TIMED_OUT : 0, id));
+  }
+
+  /** The heartbeat of an ASGI worker's event loop: answered with PONG(nonce) while the loop runs. */
+  ping(nonce: number): void {
+    if (this.#state !== 'exited') this.#send(encodeCount(FrameType.PING, 0, nonce));
   }
 
   /** Takes a stream back from a worker that has not accepted it, to give it to another. */
@@ -284,7 +308,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   /** One frame from the worker; an arrow function, so that the decoder can call it without a closure per read. */
   readonly #handle = (type: FrameTypeCode, flags: number, id: number, payload: Buffer): void => {
     if (id === 0) {
-      this.#handleChannelFrame(type, payload);
+      this.#handleChannelFrame(type, flags, payload);
       return;
     }
     const stream = this.#streams.get(id);
@@ -305,6 +329,12 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
       case FrameType.WANT_BODY:
         stream.onWantBody(decodeCount(payload));
         break;
+      case FrameType.EARLY_HINTS:
+        stream.onEarlyHints(decodeTrailers(payload));
+        break;
+      case FrameType.RESPONSE_TRAILERS:
+        stream.onTrailers(decodeTrailers(payload));
+        break;
       case FrameType.RESPONSE_END:
         this.#endStream(id);
         stream.onResponseEnd((flags & ResponseEndFlag.ABORT) !== 0);
@@ -318,8 +348,10 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     }
   };
 
-  #handleChannelFrame(type: FrameTypeCode, payload: Buffer): void {
-    if (type === FrameType.READY) {
+  #handleChannelFrame(type: FrameTypeCode, flags: number, payload: Buffer): void {
+    if (type === FrameType.PONG) {
+      this.emit('pong', decodeCount(payload));
+    } else if (type === FrameType.READY) {
       const ready = decodeReady(payload);
       this.#pid = ready.pid;
       if (ready.version !== PROTOCOL_VERSION) {
@@ -327,6 +359,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
         return;
       }
       this.#capabilities = ready.capabilities;
+      this.#asgi = (flags & ReadyFlag.ASGI) !== 0;
       if (this.#state === 'booting') this.#state = 'ready';
       this.emit('ready');
     } else if (type === FrameType.BOOT_ERROR) {
@@ -370,7 +403,8 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     // (a STARTED may be on its way when the worker dies).
     const orphans = this.#streams.clear();
     const reason = `worker ${this.#pid} ${this.#exitDescription}`;
-    orphans.forEach((stream, index) => stream.onWorkerLost(reason, index < this.#threads));
+    // An ASGI worker starts every request as it reads it: any may have begun.
+    orphans.forEach((stream, index) => stream.onWorkerLost(reason, this.#asgi || index < this.#threads));
     this.emit('exit', code, signal);
   }
 }

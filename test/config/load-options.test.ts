@@ -44,7 +44,7 @@ describe('loadOptions: sources', () => {
   it('reads portico.toml from the working directory', () => {
     const { options } = loadOptions([], noEnv, WEB_SITE);
     assert.equal(options.config, WEB_SITE_CONFIG);
-    assert.deepEqual(options.mounts.map((m) => [m.kind, m.path]), [['wsgi', '/app'], ['cgi', '/cgi-bin/'], ['static', '/static/']]);
+    assert.deepEqual(options.mounts.map((m) => [m.kind, m.path]), [['app', '/app'], ['cgi', '/cgi-bin/'], ['static', '/static/']]);
   });
 
   it('prefers portico.toml to pyproject.toml in the same directory', () => {
@@ -63,7 +63,7 @@ describe('loadOptions: sources', () => {
   it('reads [tool.portico] from pyproject.toml, with its mounts', () => {
     const { options } = loadOptions([], noEnv, join(WEB_FIXTURES, 'pyproject'));
     assert.match(options.config ?? '', /pyproject\.toml$/);
-    assert.deepEqual(options.mounts.map((m) => [m.kind, m.path]), [['wsgi', '/py'], ['static', '/files']]);
+    assert.deepEqual(options.mounts.map((m) => [m.kind, m.path]), [['app', '/py'], ['static', '/files']]);
   });
 
   it('reads nothing when there is no config file, and needs an application then', () => {

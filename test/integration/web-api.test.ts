@@ -63,7 +63,7 @@ describe('web: the programmatic API', { timeout: 60_000 }, () => {
       errorLogfile: errorLog,
       gracefulTimeout: 5,
       mounts: [
-        { kind: 'wsgi', path: '/probe', app: 'pool_probe:application', settings: { chdir: WEB_APPS, workers: 1, env: { PORTICO_TEST_POOL: 'api' } } },
+        { kind: 'app', path: '/probe', app: 'pool_probe:application', settings: { chdir: WEB_APPS, workers: 1, env: { PORTICO_TEST_POOL: 'api' } } },
         { kind: 'cgi', path: '/cgi-bin/', root: WEB_CGI_BIN },
         { kind: 'static', path: '/static/', root: WEB_PUBLIC },
       ],
@@ -82,7 +82,7 @@ describe('web: the programmatic API', { timeout: 60_000 }, () => {
   it('takes typed options', () => {
     // @ts-expect-error workers is a number: this file does not compile if the type lets a string through
     const wrong: Partial<ServerOptions> = { workers: 'two' };
-    // @ts-expect-error a mount's kind is 'wsgi', 'cgi' or 'static'
+    // @ts-expect-error a mount's kind is 'app', 'cgi' or 'static'
     const wrongMount: Partial<ServerOptions> = { mounts: [{ kind: 'php', path: '/x', root: '/tmp' }] };
     assert.ok(wrong && wrongMount);
   });

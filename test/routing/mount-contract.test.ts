@@ -13,7 +13,7 @@ import { CgiHandler } from '../../src/cgi/cgi-handler.js';
 import { ErrorLog } from '../../src/observability/error-log.js';
 import type { MountHandler } from '../../src/routing/mount-handler.js';
 import { StaticHandler } from '../../src/static/static-handler.js';
-import { WsgiMount } from '../../src/wsgi/wsgi-mount.js';
+import { AppMount } from '../../src/app/app-mount.js';
 import { startMountHarness, type MountHarness } from '../helpers/mount-harness.js';
 import { SYSTEM_PYTHON } from '../helpers/paths.js';
 
@@ -52,10 +52,10 @@ const CASES: Case[] = [
   { kind: 'static', thing: '/thing', make: (root, log) => new StaticHandler({ root, log }) },
   { kind: 'cgi', thing: '/script.sh', make: (root, log) => new CgiHandler({ root, log, timeoutSeconds: 10, debug: false, python: SYSTEM_PYTHON }) },
   {
-    kind: 'wsgi',
+    kind: 'app',
     thing: '/thing',
     make: (root, log) =>
-      new WsgiMount(
+      new AppMount(
         {
           app: 'contract_app:application',
           python: 'python3',
@@ -73,6 +73,8 @@ const CASES: Case[] = [
           maxRequestsJitter: 0,
           timeout: 10,
           limitRequestBody: 0,
+          rootPath: '',
+          workerConnections: 1000,
         },
         log,
         { directories: [root], files: [] },

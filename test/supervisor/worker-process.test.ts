@@ -45,6 +45,8 @@ const ignoringStream: WorkerStream = {
   onFile() {},
   onResponseEnd() {},
   onWantBody() {},
+  onEarlyHints() {},
+  onTrailers() {},
   onError() {},
   onWorkerLost() {},
 };

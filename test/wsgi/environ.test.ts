@@ -14,7 +14,7 @@ const listener = {
   forwardedHost: null,
 };
 
-const rootMount = new MountTable([{ prefix: '', handler: { kind: 'wsgi', handle: () => undefined } satisfies MountHandler }]);
+const rootMount = new MountTable([{ prefix: '', handler: { kind: 'app', handle: () => undefined } satisfies MountHandler }]);
 
 function environOf(url: string, rawHeaders: string[] = []): Map<string, string> {
   const route = rootMount.route(url);

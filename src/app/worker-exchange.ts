@@ -1,46 +1,35 @@
 /**
- * One HTTP request served by a WSGI worker: the bridge between Node's
- * request/response objects and the worker's frames for that stream. It
- * forwards the body under the worker's window, writes the response under the
- * client's back-pressure, and turns every failure into the right status or an
+ * One HTTP request served by a worker, WSGI or ASGI: the bridge between
+ * Node's request/response objects and the worker's frames for that stream.
+ * It sends the request as the worker's interface wants it (a WSGI environ,
+ * or the neutral head an ASGI scope is built from), forwards the body
+ * (request-body-pump.ts), writes the response under the client's
+ * back-pressure, and turns every failure into the right status or an
  * aborted connection.
  */
-import { createReadStream, type ReadStream } from 'node:fs';
+import type { ReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendErrorResponse } from '../http/error-response.js';
-import { bodyTooLarge, exceedsBodyLimit } from '../http/limits.js';
+import { bodyTooLarge } from '../http/limits.js';
 import type { RequestRecord } from '../http/request-record.js';
 import { closeAfterBody, fitToDeclaredLength } from '../http/response-length.js';
-import {
-  REQUEST_WINDOW,
-  RequestFlag,
-  type FileRegion,
-  type RequestEnviron,
-  type ResponseHead,
-  type StatusText,
-} from '../ipc/frame-codec.js';
+import { REQUEST_WINDOW, RequestFlag, type FileRegion, type ResponseHead, type StatusText } from '../ipc/frame-codec.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { quoteForLog } from '../observability/quote-for-log.js';
 import type { PoolJob, WorkerPool } from '../supervisor/worker-pool.js';
 import type { WorkerProcess, WorkerStream } from '../supervisor/worker-process.js';
+import type { MountMatch } from '../routing/mount-handler.js';
+import { buildRequestHead } from '../asgi/request-head.js';
+import { buildEnviron } from '../wsgi/environ.js';
 import type { Deadlined, DeadlineList } from './deadline-list.js';
+import { sendFileRegion } from './file-region.js';
+import { RequestBodyPump } from './request-body-pump.js';
+import { ResponseWindow } from './response-window.js';
+import { declaredContentLength, earlyHintLinks, fieldPairs, statusHasBody } from './response-fields.js';
 
-/**
- * A request body is read up to this many bytes before the request goes to a
- * worker, as nginx buffers bodies before it passes them on
- * (client_body_buffer_size): a body that fits, as most form and JSON posts
- * do, reaches the worker whole, and a client that trickles it, or sends more
- * than --limit-request-body in chunks, ties up its own connection and never
- * a worker. A larger body follows as it arrives once this much is here.
- * Expect: 100-continue requests go at once: their client waits for the
- * application to ask for the body (RFC 9110 §10.1.1).
- */
-export const BODY_PREFETCH = 64 * 1024;
+/** An ASGI request carries its head, and no environ. */
+const NO_ENVIRON = { shared: [], own: [] } as const;
 
-/** Statuses whose responses never carry a body (RFC 9110 §6.4.1). */
-function statusHasBody(status: number): boolean {
-  return !(status < 200 || status === 204 || status === 304);
-}
 
 /** What every exchange of one application shares. */
 export interface ExchangeContext {
@@ -52,20 +41,18 @@ export interface ExchangeContext {
   deadlines: DeadlineList | null;
   /** --limit-request-body, bytes; 0 for none. A declared length over it never gets here; a chunked body is counted. */
   limitRequestBody: number;
+  /** --root-path, latin-1 (bytes-as-str): the ASGI root_path's first part. */
+  rootPath: string;
 }
 
-export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
+export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
   readonly #record: RequestRecord;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
-  readonly #environ: RequestEnviron;
-  readonly #pool: WorkerPool;
+  readonly #match: MountMatch;
+  readonly #context: ExchangeContext;
   readonly #log: ErrorLog;
-  readonly #hasBody: boolean;
-  readonly #expectContinue: boolean;
-  readonly #timeoutSeconds: number;
-  readonly #limitRequestBody: number;
-  readonly #deadlines: DeadlineList | null;
+  readonly #body: RequestBodyPump;
   // Deadlined: owned by #deadlines.
   deadlineAt = 0;
   deadlinePrev: Deadlined | null = null;
@@ -82,46 +69,46 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   #cancelSent = false;
   /** Nothing more may be written to the client: it left, or the response was ended or cut. */
   #responseClosed = false;
-
-  // request body, front -> worker
-  #bodyGranted = 0;
-  #bodyForwarded = 0;
-  #bodyWaiting: Buffer[] = [];
-  #bodyComplete = false;
-  #bodyReceived = 0;
-  #bodyEndSent = false;
-  #continueSent = false;
-
   // response, worker -> client
   #status = 0;
   #declaredLength: number | null = null;
-  #unacked = 0;
-  #ackScheduled = false;
+  /** Made on the first body bytes that do not end the response: most never need it. */
+  #window: ResponseWindow | null = null;
   #file: ReadStream | null = null;
   #endAfterFile: boolean | null = null;
 
-  constructor(record: RequestRecord, environ: RequestEnviron, context: ExchangeContext) {
+  constructor(record: RequestRecord, match: MountMatch, context: ExchangeContext) {
     const { req, res } = record;
     this.#record = record;
     this.#req = req;
     this.#res = res;
-    this.#environ = environ;
-    this.#pool = context.pool;
+    this.#match = match;
+    this.#context = context;
     this.#log = context.log;
-    this.#timeoutSeconds = context.timeoutSeconds;
-    this.#deadlines = context.deadlines;
-    this.#limitRequestBody = context.limitRequestBody;
-    this.#hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    this.#expectContinue = this.#hasBody && /^100-continue$/i.test(req.headers.expect ?? '');
+    this.#body = new RequestBodyPump(req, res, context.limitRequestBody, this);
     res.on('close', () => this.#onClientClose());
-    if (this.#hasBody) {
-      req.on('end', () => {
-        this.#bodyComplete = true;
-        if (!this.#submitted && !this.#responseClosed) this.#submit();
-        this.#pumpBody();
-      });
+  }
+
+  // --- BodyPumpEvents ---
+
+  onPrefetched(): void {
+    if (!this.#submitted && !this.#responseClosed) this.#submit();
+  }
+
+  /**
+   * A chunked body grew past --limit-request-body: 413 if nothing was sent
+   * yet, else the connection is cut; the worker's input ends as aborted.
+   */
+  onOversized(received: number): void {
+    const refusal = bodyTooLarge(received, this.#context.limitRequestBody);
+    this.#body.discard();
+    this.#body.endAborted(false);
+    if (this.#res.headersSent) {
+      this.#log.error(`${refusal.reason} for ${this.#what}; closing the connection`);
+      this.#cancelWorker();
+      this.#abortConnection();
     } else {
-      this.#bodyComplete = true;
+      this.#failBeforeBody(`${refusal.reason} for ${this.#what}`, 413);
     }
   }
 
@@ -131,13 +118,13 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   }
 
   start(): void {
-    if (this.#hasBody && !this.#expectContinue) this.#readBody(); // submitted once BODY_PREFETCH bytes or the end are here
+    if (this.#body.hasBody && !this.#body.expectContinue) this.#body.read(); // submitted once BODY_PREFETCH bytes or the end are here
     else this.#submit();
   }
 
   #submit(): void {
     this.#submitted = true;
-    this.#pool.submit(this);
+    this.#context.pool.submit(this);
   }
 
   // --- PoolJob ---
@@ -145,14 +132,21 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   startOn(worker: WorkerProcess): void {
     this.#worker = worker;
     let flags = 0;
-    if (this.#hasBody) flags |= RequestFlag.HAS_BODY;
-    if (this.#expectContinue) flags |= RequestFlag.EXPECT_CONTINUE;
-    this.#streamId = worker.dispatch(this, this.#environ, flags);
+    if (this.#body.hasBody) flags |= RequestFlag.HAS_BODY;
+    if (this.#body.expectContinue) flags |= RequestFlag.EXPECT_CONTINUE;
+    const req = this.#req;
+    const context = this.#record.context;
+    this.#streamId = worker.asgi
+      ? worker.dispatch(this, NO_ENVIRON, flags, buildRequestHead(req, this.#match, context, this.#context.rootPath))
+      : worker.dispatch(this, buildEnviron(req, this.#match, context), flags);
+    this.#body.assign(worker, this.#streamId);
   }
 
   /**
-   * --timeout: a request still running at its deadline gets 504, and its
-   * worker, stuck in the application, is replaced. The deadline runs from
+   * --timeout: a request still running at its deadline gets 504. A WSGI
+   * worker is stuck in the application, and is replaced; an ASGI worker runs
+   * its other requests on, so only this request's task is cancelled (a loop
+   * that stops answering is the heartbeat's to find). The deadline runs from
    * the worker's STARTED, which it sends just before the application starts
    * on the request: time spent waiting behind other requests, or moving to
    * another worker when its first one died, is not the application's.
@@ -161,8 +155,14 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     const worker = this.#worker;
     if (this.#workerDone || worker === null) return;
     this.#settleWorkerSide();
-    this.#log.error(`${this.#what} timed out after ${this.#timeoutSeconds}s on worker ${worker.pid}; stopping the worker, its stack follows`);
-    worker.terminateStuck(`after a request timed out (--timeout ${this.#timeoutSeconds})`);
+    const seconds = this.#context.timeoutSeconds;
+    if (worker.asgi) {
+      this.#log.error(`${this.#what} timed out after ${seconds}s on worker ${worker.pid}; cancelled its task`);
+      worker.cancel(this.#streamId, true);
+    } else {
+      this.#log.error(`${this.#what} timed out after ${seconds}s on worker ${worker.pid}; stopping the worker, its stack follows`);
+      worker.terminateStuck(`after a request timed out (--timeout ${seconds})`);
+    }
     if (this.#responseClosed) return;
     if (this.#res.headersSent) this.#abortConnection();
     else this.#sendError(504);
@@ -171,7 +171,8 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   /** Nothing more will come from the worker for this request. */
   #settleWorkerSide(): void {
     this.#workerDone = true;
-    this.#deadlines?.remove(this);
+    this.#body.close();
+    this.#context.deadlines?.remove(this);
   }
 
   refuse(): void {
@@ -184,61 +185,54 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
 
   onStarted(): void {
     this.#accepted = true;
-    this.#deadlines?.add(this);
-    if (!this.#hasBody) return;
-    if (this.#expectContinue) this.#readBody();
+    this.#context.deadlines?.add(this);
+    if (!this.#body.hasBody) return;
+    if (this.#body.expectContinue) this.#body.read();
     // Without Expect: 100-continue the client sends the body anyway, so let a window of it through.
-    else this.#bodyGranted = REQUEST_WINDOW;
-    this.#pumpBody();
-  }
-
-  #readBody(): void {
-    this.#req.on('data', (chunk: Buffer) => {
-      this.#bodyReceived += chunk.length;
-      if (exceedsBodyLimit(this.#bodyReceived, this.#limitRequestBody)) {
-        this.#refuseOversizedBody();
-        return;
-      }
-      this.#bodyWaiting.push(chunk);
-      if (!this.#submitted && this.#bodyReceived >= BODY_PREFETCH) this.#submit();
-      this.#pumpBody();
-    });
+    this.#body.open(this.#body.expectContinue ? 0 : REQUEST_WINDOW);
   }
 
   onWantBody(bytes: number): void {
-    // RFC 9110 §10.1.1: the 100 goes out once the application asks for the body.
-    if (this.#expectContinue && !this.#continueSent && !this.#res.headersSent) {
-      this.#continueSent = true;
-      this.#res.writeContinue();
+    this.#body.grant(bytes);
+  }
+
+  /** 103 Early Hints (RFC 8297), before the response head: an ASGI application's http.response.early_hint. */
+  onEarlyHints(fields: readonly string[]): void {
+    if (this.#responseClosed || this.#res.headersSent || this.#req.httpVersionMinor === 0) return;
+    const links = earlyHintLinks(fields);
+    if (links.length > 0) this.#res.writeEarlyHints({ link: links });
+  }
+
+  /**
+   * Trailer fields after the body (ASGI http.response.trailers). HTTP/1.1
+   * carries them only in a chunked body (RFC 9112 §7.1.2); elsewhere they
+   * are dropped, as the spec allows a server that cannot send them.
+   */
+  onTrailers(fields: readonly string[]): void {
+    if (this.#responseClosed || !this.#res.headersSent || this.#declaredLength !== null) return;
+    try {
+      this.#res.addTrailers(fieldPairs(fields));
+    } catch (error) {
+      this.#log.error(`application sent invalid trailers for ${this.#what}: ${(error as Error).message}`);
     }
-    this.#bodyGranted += bytes;
-    this.#pumpBody();
   }
 
   onResponseHead(head: ResponseHead): void {
     if (this.#responseClosed) return;
-    const headers = head.headers;
-    let declared: number | null = null;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i] as string;
-      // Only a 14-character name can be Content-Length: the others need no lower-casing.
-      if (name.length !== 14 || name.toLowerCase() !== 'content-length') continue;
-      const value = headers[i + 1] as string;
-      if (!/^\d+$/.test(value) || (declared !== null && declared !== Number(value))) {
-        this.#failBeforeBody(`application sent an invalid Content-Length '${quoteForLog(value)}' for ${this.#what}`);
-        return;
-      }
-      declared = Number(value);
+    const declared = declaredContentLength(head.headers);
+    if ('invalid' in declared) {
+      this.#failBeforeBody(`application sent an invalid Content-Length '${quoteForLog(declared.invalid)}' for ${this.#what}`);
+      return;
     }
     try {
-      this.#res.writeHead(head.status, head.reason, headers);
+      this.#res.writeHead(head.status, head.reason, head.headers);
     } catch (error) {
       // Node refuses what must not reach the wire (RFC 9110 §5.5: CR, LF, NUL); the worker checks too.
       this.#failBeforeBody(`application sent an invalid response head for ${this.#what}: ${(error as Error).message}`);
       return;
     }
     this.#status = head.status;
-    this.#declaredLength = statusHasBody(head.status) && this.#req.method !== 'HEAD' ? declared : null;
+    this.#declaredLength = statusHasBody(head.status) && this.#req.method !== 'HEAD' ? declared.length : null;
   }
 
   onResponseBody(data: Buffer): void {
@@ -259,11 +253,11 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
       this.#res.end(data);
       return;
     }
-    if (this.#writeBody(data)) {
-      this.#acknowledge(data.length);
-    } else {
-      this.#res.once('drain', () => this.#acknowledge(data.length));
-    }
+    const window = (this.#window ??= new ResponseWindow((bytes) => {
+      if (!this.#workerDone && this.#worker !== null) this.#worker.grantWindow(this.#streamId, bytes);
+    }));
+    if (this.#writeBody(data)) window.taken(data.length);
+    else this.#res.once('drain', () => window.taken(data.length));
   }
 
   onFile(region: FileRegion): void {
@@ -275,25 +269,16 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
       length = length === null ? room : Math.min(length, room);
     }
     if (length === 0) return;
-    const file = createReadStream(region.path, {
-      start: region.offset,
-      ...(length === null ? {} : { end: region.offset + length - 1 }),
-      highWaterMark: 64 * 1024,
-    });
-    this.#file = file;
-    file.on('data', (chunk) => {
-      if (!this.#writeBody(chunk as Buffer)) {
-        file.pause();
-        this.#res.once('drain', () => file.resume());
-      }
-    });
-    file.on('error', (error) => {
-      this.#log.error(`could not send the file '${region.path}' for ${this.#what}: ${error.message}`);
-      this.#abortConnection();
-    });
-    file.on('end', () => {
-      this.#file = null;
-      if (this.#endAfterFile !== null) this.onResponseEnd(this.#endAfterFile);
+    this.#file = sendFileRegion(region.path, region.offset, length, this.#res, {
+      write: (chunk) => this.#writeBody(chunk),
+      onError: (error) => {
+        this.#log.error(`could not send the file '${region.path}' for ${this.#what}: ${error.message}`);
+        this.#abortConnection();
+      },
+      onEnd: () => {
+        this.#file = null;
+        if (this.#endAfterFile !== null) this.onResponseEnd(this.#endAfterFile);
+      },
     });
   }
 
@@ -346,7 +331,8 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     if (!this.#accepted && !mayHaveStarted) {
       // The worker never began it: another one can, and the client need not know.
       this.#worker = null;
-      this.#pool.submit(this);
+      this.#body.assign(null, 0);
+      this.#context.pool.submit(this);
       return;
     }
     this.#settleWorkerSide();
@@ -357,80 +343,11 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
 
   // --- internals ---
 
-  /** Sends waiting body bytes as far as the worker's window allows, pausing the client when it is shut. */
-  #pumpBody(): void {
-    const worker = this.#worker;
-    if (worker === null || !this.#accepted || this.#workerDone) {
-      // Not on a worker yet: hold at most BODY_PREFETCH bytes of it.
-      if (this.#bodyReceived - this.#bodyForwarded >= BODY_PREFETCH) this.#req.pause();
-      return;
-    }
-    while (this.#bodyWaiting.length > 0 && this.#bodyForwarded < this.#bodyGranted) {
-      const chunk = this.#bodyWaiting[0] as Buffer;
-      const room = this.#bodyGranted - this.#bodyForwarded;
-      if (chunk.length <= room) {
-        this.#bodyWaiting.shift();
-        worker.sendBody(this.#streamId, chunk);
-        this.#bodyForwarded += chunk.length;
-      } else {
-        this.#bodyWaiting[0] = chunk.subarray(room);
-        worker.sendBody(this.#streamId, chunk.subarray(0, room));
-        this.#bodyForwarded += room;
-      }
-    }
-    if (this.#bodyWaiting.length > 0) {
-      this.#req.pause();
-    } else if (this.#bodyComplete) {
-      if (!this.#bodyEndSent) {
-        this.#bodyEndSent = true;
-        worker.endBody(this.#streamId, false);
-      }
-    } else {
-      this.#req.resume();
-    }
-  }
-
   #writeBody(data: Buffer): boolean {
     this.#record.bodyBytes += data.length;
     return this.#res.write(data);
   }
 
-  /**
-   * Gives the worker its window back once the client has taken the bytes.
-   * Deferred to the end of the current read, so that a response whose end
-   * arrived in the same read costs no WINDOW frame at all.
-   */
-  #acknowledge(bytes: number): void {
-    this.#unacked += bytes;
-    if (this.#ackScheduled) return;
-    this.#ackScheduled = true;
-    process.nextTick(() => {
-      this.#ackScheduled = false;
-      if (!this.#workerDone && this.#worker !== null && this.#unacked > 0) this.#worker.grantWindow(this.#streamId, this.#unacked);
-      this.#unacked = 0;
-    });
-  }
-
-  /**
-   * A chunked body grew past --limit-request-body: 413 if nothing was sent
-   * yet, else the connection is cut; the worker's input ends as aborted.
-   */
-  #refuseOversizedBody(): void {
-    const refusal = bodyTooLarge(this.#bodyReceived, this.#limitRequestBody);
-    this.#bodyWaiting = [];
-    this.#bodyComplete = true;
-    if (!this.#bodyEndSent && this.#worker !== null) {
-      this.#bodyEndSent = true;
-      this.#worker.endBody(this.#streamId, true);
-    }
-    if (this.#res.headersSent) {
-      this.#log.error(`${refusal.reason} for ${this.#what}; closing the connection`);
-      this.#cancelWorker();
-      this.#abortConnection();
-    } else {
-      this.#failBeforeBody(`${refusal.reason} for ${this.#what}`, 413);
-    }
-  }
 
   /** Nothing was sent yet: the client gets `status`, the worker stops producing. */
   #failBeforeBody(message: string, status = 500): void {
@@ -447,7 +364,7 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
   }
 
   /** A response of our own; the connection closes if the request body was not all read. */
-  #sendError(status: number, close = !this.#bodyComplete): void {
+  #sendError(status: number, close = !this.#body.complete): void {
     this.#responseClosed = true;
     sendErrorResponse(this.#res, status, { close });
   }
@@ -473,13 +390,10 @@ export class WsgiExchange implements WorkerStream, PoolJob, Deadlined {
     // closes a healthy keep-alive connection.
     if (this.#workerDone || this.#res.writableFinished) return;
     if (this.#worker === null) {
-      this.#pool.withdraw(this);
+      this.#context.pool.withdraw(this);
       return;
     }
-    if (this.#hasBody && !this.#bodyEndSent && this.#accepted) {
-      this.#bodyEndSent = true;
-      this.#worker.endBody(this.#streamId, true);
-    }
+    this.#body.endAborted(true);
     this.#cancelWorker();
   }
 }

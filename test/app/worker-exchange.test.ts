@@ -15,13 +15,13 @@ import { RequestRecord } from '../../src/http/request-record.js';
 import { ErrorLog } from '../../src/observability/error-log.js';
 import type { WorkerPool } from '../../src/supervisor/worker-pool.js';
 import type { WorkerProcess } from '../../src/supervisor/worker-process.js';
-import { WsgiExchange } from '../../src/wsgi/wsgi-exchange.js';
+import { WorkerExchange } from '../../src/app/worker-exchange.js';
 import { exchangeRaw, rawRequest } from '../helpers/raw-connection.js';
 import { parseResponses } from '../helpers/raw-response.js';
 
 const CONTEXT = { scheme: 'http', serverName: '127.0.0.1', serverPort: '80', remoteAddr: '127.0.0.1', remotePort: '1', forwardedHost: null } as const;
 
-describe('WsgiExchange response head', () => {
+describe('WorkerExchange response head', () => {
   it('turns a head Node refuses to write (ERR_INVALID_CHAR) into a 500, and stops the worker side', async () => {
     const cancelled: number[] = [];
     let logged = '';
@@ -29,9 +29,9 @@ describe('WsgiExchange response head', () => {
     logStream.on('data', (chunk: string) => (logged += chunk));
     const log = new ErrorLog(logStream, 'debug');
     const worker = { dispatch: () => 7, cancel: (id: number) => cancelled.push(id), pid: 1234 } as unknown as WorkerProcess;
-    const pool = { submit: (job: WsgiExchange) => job.startOn(worker), withdraw: () => {} } as unknown as WorkerPool;
+    const pool = { submit: (job: WorkerExchange) => job.startOn(worker), withdraw: () => {} } as unknown as WorkerPool;
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const exchange = new WsgiExchange(new RequestRecord(req, res, CONTEXT), { shared: [], own: [] }, { pool, log, timeoutSeconds: 0, deadlines: null, limitRequestBody: 0 });
+      const exchange = new WorkerExchange(new RequestRecord(req, res, CONTEXT), { scriptName: '', pathInfo: '/', query: '' }, { pool, log, timeoutSeconds: 0, deadlines: null, limitRequestBody: 0, rootPath: '' });
       exchange.start();
       exchange.onStarted();
       // DEL is not a field-vchar (RFC 9110 §5.5); Node's writeHead throws on it.

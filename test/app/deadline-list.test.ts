@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeadlineList, type Deadlined } from '../../src/wsgi/deadline-list.js';
+import { DeadlineList, type Deadlined } from '../../src/app/deadline-list.js';
 
 function entry(name: string, fired: string[], onDeadline?: () => void): Deadlined {
   return {

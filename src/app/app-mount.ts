@@ -1,6 +1,8 @@
 /**
- * A WSGI application mounted at a prefix, with its own pool of workers
- * (mod_wsgi's WSGIDaemonProcess per application).
+ * A Python application mounted at a prefix, WSGI or ASGI, with its own pool
+ * of workers (mod_wsgi's WSGIDaemonProcess per application). Which
+ * interface it speaks is the workers' to say (--interface auto tells by the
+ * callable); each request goes as that interface wants it.
  */
 import { sendDevelopmentPage } from '../http/error-response.js';
 import type { RequestRecord } from '../http/request-record.js';
@@ -9,18 +11,17 @@ import type { ErrorLog } from '../observability/error-log.js';
 import { AppLoadError } from '../errors.js';
 import { WorkerPool, type PoolConfig } from '../supervisor/worker-pool.js';
 import { DeadlineList } from './deadline-list.js';
-import { buildEnviron } from './environ.js';
-import { WsgiExchange, type ExchangeContext } from './wsgi-exchange.js';
+import { WorkerExchange, type ExchangeContext } from './worker-exchange.js';
 
-export interface WsgiMountConfig extends PoolConfig {
-  /** --timeout, seconds; 0 for none. */
-  timeout: number;
+export interface AppMountConfig extends PoolConfig {
   /** --limit-request-body, bytes; 0 for none. */
   limitRequestBody: number;
+  /** --root-path, as given (UTF-8): what a proxy stripped in front of every mount's prefix. */
+  rootPath: string;
 }
 
-export class WsgiMount implements MountHandler, SupervisedMount {
-  readonly kind = 'wsgi';
+export class AppMount implements MountHandler, SupervisedMount {
+  readonly kind = 'app';
   readonly pool: WorkerPool;
   readonly sources: { directories: string[]; files: string[] };
   readonly #context: ExchangeContext;
@@ -32,7 +33,7 @@ export class WsgiMount implements MountHandler, SupervisedMount {
    */
   #loadFailure: string | null = null;
 
-  constructor(config: WsgiMountConfig, log: ErrorLog, sources: { directories: string[]; files: string[] }) {
+  constructor(config: AppMountConfig, log: ErrorLog, sources: { directories: string[]; files: string[] }) {
     this.pool = new WorkerPool(config, log);
     this.#log = log;
     this.sources = sources;
@@ -42,6 +43,8 @@ export class WsgiMount implements MountHandler, SupervisedMount {
       timeoutSeconds: config.timeout,
       deadlines: config.timeout > 0 ? new DeadlineList(config.timeout) : null,
       limitRequestBody: config.limitRequestBody,
+      // The head carries paths as bytes-as-str, as the router's are.
+      rootPath: Buffer.from(config.rootPath, 'utf8').toString('latin1'),
     };
   }
 
@@ -58,7 +61,7 @@ export class WsgiMount implements MountHandler, SupervisedMount {
       });
       return;
     }
-    new WsgiExchange(request, buildEnviron(request.req, match, request.context), this.#context).start();
+    new WorkerExchange(request, match, this.#context).start();
   }
 
   start(): Promise<void> {
