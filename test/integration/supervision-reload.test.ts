@@ -289,47 +289,56 @@ describe('--reload when the changed code does not load, -w 1', { timeout: 60_000
   });
 });
 
-describe('--reload-extra-file', { timeout: 60_000 }, () => {
-  const temp = makeTempDir('portico-reload-extra-');
-  // Read once, when the application is imported: only a reload shows a change.
-  const APP = [
-    'import os',
-    "with open(os.environ['GREETING_FILE']) as f:",
-    '    GREETING = f.read().strip()',
-    'def application(environ, start_response):',
-    "    body = ('%s %d' % (GREETING, os.getpid())).encode()",
-    "    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])",
-    '    return [body]',
-    '',
-  ].join('\n');
-  const code = join(temp.path, 'code');
-  // Outside --chdir and not a .py file: only --reload-extra-file can notice it.
-  const greeting = join(temp.path, 'conf', 'greeting.txt');
-  let server: Portico;
-  before(async () => {
-    mkdirSync(code);
-    mkdirSync(join(temp.path, 'conf'));
-    writeFileSync(join(code, 'greeting_app.py'), APP);
-    writeFileSync(greeting, 'hello\n');
-    server = await startPortico({
-      app: 'greeting_app:application',
-      args: ['--chdir', code, '-w', '1', '--reload', '--reload-extra-file', greeting],
-      env: { GREETING_FILE: greeting },
+// gunicorn: reload_extra_files "extends --reload"; without --reload it turns it on, and says so.
+for (const reloadFlag of [['--reload'], []]) {
+  describe(`--reload-extra-file${reloadFlag.length === 0 ? ' alone' : ' with --reload'}`, { timeout: 60_000 }, () => {
+    const temp = makeTempDir('portico-reload-extra-');
+    // Read once, when the application is imported: only a reload shows a change.
+    const APP = [
+      'import os',
+      "with open(os.environ['GREETING_FILE']) as f:",
+      '    GREETING = f.read().strip()',
+      'def application(environ, start_response):',
+      "    body = ('%s %d' % (GREETING, os.getpid())).encode()",
+      "    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])",
+      '    return [body]',
+      '',
+    ].join('\n');
+    const code = join(temp.path, 'code');
+    // Outside --chdir and not a .py file: only --reload-extra-file can notice it.
+    const greeting = join(temp.path, 'conf', 'greeting.txt');
+    let server: Portico;
+    before(async () => {
+      mkdirSync(code);
+      mkdirSync(join(temp.path, 'conf'));
+      writeFileSync(join(code, 'greeting_app.py'), APP);
+      writeFileSync(greeting, 'hello\n');
+      server = await startPortico({
+        app: 'greeting_app:application',
+        args: ['--chdir', code, '-w', '1', ...reloadFlag, '--reload-extra-file', greeting],
+        env: { GREETING_FILE: greeting },
+      });
+    });
+    after(async () => {
+      await server?.stop();
+      temp.remove();
+    });
+
+    it('reloads the workers when the extra file changes', async () => {
+      const first = await untilVersion(server, 'hello');
+      writeFileSync(greeting, 'bonjour\n');
+      const second = await untilVersion(server, 'bonjour');
+      assert.notEqual(second, first, 'a new worker read it');
+      assert.match(server.logs(), /greeting\.txt changed; reloading/);
+    });
+
+    it(reloadFlag.length === 0 ? 'says at start-up that it implies --reload' : 'says nothing of an implied --reload', () => {
+      const implied = /\[INFO\] --reload-extra-file implies --reload/;
+      if (reloadFlag.length === 0) assert.match(server.logs(), implied);
+      else assert.doesNotMatch(server.logs(), implied);
     });
   });
-  after(async () => {
-    await server?.stop();
-    temp.remove();
-  });
-
-  it('reloads the workers when the extra file changes', async () => {
-    const first = await untilVersion(server, 'hello');
-    writeFileSync(greeting, 'bonjour\n');
-    const second = await untilVersion(server, 'bonjour');
-    assert.notEqual(second, first, 'a new worker read it');
-    assert.match(server.logs(), /greeting\.txt changed; reloading/);
-  });
-});
+}
 
 describe('--reload with APP given as a file outside --chdir and --pythonpath', { timeout: 60_000 }, () => {
   const temp = makeTempDir('portico-reload-script-');
