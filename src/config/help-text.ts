@@ -38,7 +38,7 @@ function environment(setting: Setting | null): string {
 export function formatHelp(): string {
   const lines = [
     'usage: portico [OPTIONS] APP',
-    '       portico dev [OPTIONS] APP    (development: --reload --debug, access log on the terminal, 127.0.0.1:8000)',
+    '       portico dev [OPTIONS] APP    (development: --reload --debug, access log on the terminal, 127.0.0.1:8000 unless -b says otherwise)',
     '',
     'Each option can also be set in a config file (its long name without the dashes) and most in a PORTICO_*',
     'environment variable; the command line wins over the file, and the file over the environment.',
