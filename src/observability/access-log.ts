@@ -5,6 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { RequestRecord } from '../http/request-record.js';
+import { quoteForLog } from './quote-for-log.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -16,10 +17,17 @@ function apacheTime(date: Date): string {
   );
 }
 
-/** Quotes a request-supplied value so that it cannot forge a log line (no raw quotes or control bytes). */
+/**
+ * Most a field of an access line quotes: a request line within the default
+ * --limit-request-line is never cut (Apache logs %r whole), and a client
+ * that sends more cannot grow the line without bound.
+ */
+export const ACCESS_LOG_QUOTE_LIMIT = 4096;
+
+/** A request-supplied value, escaped and bounded so that it can neither forge nor grow a log line. */
 function quoted(value: string | undefined): string {
   if (value === undefined || value === '') return '"-"';
-  return `"${value.replace(/[\x00-\x1f\x7f"\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`;
+  return `"${quoteForLog(value, ACCESS_LOG_QUOTE_LIMIT)}"`;
 }
 
 /** ANSI colours by status class, for a terminal: 2xx green, 3xx cyan, 4xx yellow, 5xx red. */
