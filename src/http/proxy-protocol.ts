@@ -15,6 +15,7 @@
  */
 import { isIP, type Server, type Socket } from 'node:net';
 import type { Peer } from './proxy-headers.js';
+import { quoteForLog } from '../observability/quote-for-log.js';
 
 const V1_PREFIX = Buffer.from('PROXY ', 'latin1');
 const V1_MAX_LENGTH = 107;
@@ -50,13 +51,13 @@ function parseV1(buf: Buffer): PrefaceResult {
   if (end + 2 > V1_MAX_LENGTH) return { kind: 'invalid', reason: 'PROXY v1 line longer than 107 bytes' };
   const line = buf.subarray(0, end).toString('latin1');
   const match = V1_LINE.exec(line);
-  if (match === null) return { kind: 'invalid', reason: `malformed PROXY v1 line ${JSON.stringify(line)}` };
+  if (match === null) return { kind: 'invalid', reason: `malformed PROXY v1 line '${quoteForLog(line)}'` };
   if (match[1] === undefined) return { kind: 'done', peer: null, length: end + 2 };
   const family = match[1] === 'TCP4' ? 4 : 6;
   const [source, destination] = [match[2] as string, match[3] as string];
   const [sourcePort, destinationPort] = [Number(match[4]), Number(match[5])];
   if (isIP(source) !== family || isIP(destination) !== family || sourcePort > 65535 || destinationPort > 65535) {
-    return { kind: 'invalid', reason: `bad addresses in PROXY v1 line ${JSON.stringify(line)}` };
+    return { kind: 'invalid', reason: `bad addresses in PROXY v1 line '${quoteForLog(line)}'` };
   }
   return { kind: 'done', peer: { address: source, port: sourcePort }, length: end + 2 };
 }
