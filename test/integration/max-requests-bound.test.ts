@@ -47,7 +47,7 @@ for (const workers of [1, 2]) {
     });
 
     /** Pids in the order their workers became ready. */
-    const booted = (): number[] => [...server.logs().matchAll(/booted worker with pid (\d+)/g)].map((match) => Number(match[1]));
+    const booted = (): number[] => [...server.logs().matchAll(/booted (?:\w+ )?worker with pid (\d+)/g)].map((match) => Number(match[1]));
     const replacements = (): Replacement[] =>
       [...server.logs().matchAll(/worker (\d+) retired after (\d+) requests, (\d+) of them while worker (\d+) booted/g)].map((match) => ({
         pid: Number(match[1]),

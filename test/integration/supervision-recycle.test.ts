@@ -47,7 +47,7 @@ async function sendPacedOn(agent: http.Agent, server: Portico, count: number): P
   const base = new URL(server.url);
   const bodies: string[] = [];
   let replacements = 0;
-  const booted = (): number => server.logs().match(/booted worker with pid/g)?.length ?? 0;
+  const booted = (): number => server.logs().match(/booted (?:\w+ )?worker with pid/g)?.length ?? 0;
   for (let i = 0; i < count; i++) {
     const result = await requestOnce(agent, base, `/?i=${i}`, 10_000);
     assert.equal(result.status, 200, `request ${i}: ${result.body}`);
@@ -212,7 +212,7 @@ describe('--max-requests 20, -w 1, requests back to back', { timeout: 90_000 }, 
       assert.ok(quota !== -1 && quota < exit, `worker ${pid}: its quota line comes before its exit`);
       const successors = lines
         .slice(quota, exit)
-        .map((line) => /booted worker with pid (\d+)/.exec(line)?.[1])
+        .map((line) => /booted (?:\w+ )?worker with pid (\d+)/.exec(line)?.[1])
         .filter((pid): pid is string => pid !== undefined);
       assert.ok(successors.length >= 1, `worker ${pid} exited before a successor was ready:\n${lines.slice(quota, exit + 1).join('\n')}`);
       assert.ok(pids.includes(Number(successors[0])), `its successor ${successors[0]} went on to serve`);
