@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ERROR_LOG_LINE, fixtureApp, runPortico, type RunResult } from '../helpers/portico.js';
 import { REPO_ROOT } from '../helpers/paths.js';
-import { SUPPORTED_PYTHONS } from '../helpers/python-interpreters.js';
+import { SUPPORTED_PYTHONS, findPythonInterpreters } from '../helpers/python-interpreters.js';
 
 const MINIMUM = /^MINIMUM_PYTHON = \((\d+), (\d+)\)$/m.exec(readFileSync(join(REPO_ROOT, 'python', 'portico_worker.py'), 'utf8'));
 const minimum = MINIMUM === null ? '?' : `${MINIMUM[1]}.${MINIMUM[2]}`;
@@ -96,6 +96,28 @@ describe('--python that cannot run portico', { timeout: 120_000 }, () => {
 });
 
 describe('the minimum Python, stated once', () => {
+  const lowest = findPythonInterpreters().find((python) => python.minor === minimum);
+  it(`parses every module of the runtime under Python ${minimum}`, { skip: lowest === undefined ? `no Python ${minimum} here` : false }, () => {
+    // python-versions.test.ts serves requests under it; this also covers the modules those requests never import.
+    const check = [
+      'import os, sys',
+      'bad = []',
+      'for root, _, files in os.walk(sys.argv[1]):',
+      '    for name in files:',
+      "        if name.endswith('.py'):",
+      '            path = os.path.join(root, name)',
+      '            try:',
+      "                compile(open(path, encoding='utf-8').read(), path, 'exec')",
+      '            except SyntaxError as error:',
+      "                bad.append('%s:%s: %s' % (path, error.lineno, error.msg))",
+      "print('\\n'.join(bad))",
+    ].join('\n');
+    const result = spawnSync((lowest as { path: string }).path, ['-c', check, join(REPO_ROOT, 'python')], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), '', `syntax newer than Python ${minimum}`);
+  });
+
+
   it('is what the tested versions start from and what the README says', () => {
     assert.notEqual(MINIMUM, null, 'python/portico_worker.py declares MINIMUM_PYTHON');
     assert.equal(SUPPORTED_PYTHONS[0], minimum, 'python-versions.test.ts runs a real server under the minimum');
