@@ -28,7 +28,7 @@ import socket
 from collections import deque
 
 from .codec import (
-    BOOT_ERROR, CANCEL, MAX_CHUNK, READY, REQUEST, REQUEST_BODY, REQUEST_END, RESPONSE_BODY, STOP,
+    BOOT_ERROR, CANCEL, MAX_CHUNK, PING, PONG, READY, REQUEST, REQUEST_BODY, REQUEST_END, RESPONSE_BODY, STOP,
     TYPE_NAMES, WANT_BODY, WEBSOCKET_TYPES, WINDOW, decode_u32, encode_ready, encode_u32, fit_text,
     frame_header, split_request,
 )
@@ -70,6 +70,9 @@ class FrameLink:
         self.stopping = False
         self.pending = deque()
         self.waiter = None
+        # A PONG was buffered by dispatch: a reader that does not flush
+        # before its next read (thread_pool_loop.py) flushes it.
+        self.pong_due = False
         self._decoder = FrameDecoder()
         self._out = bytearray()
         self._streams = {}
@@ -93,10 +96,11 @@ class FrameLink:
                 raise ChannelClosed() from exc
             del self._out[:]
 
-    def send_ready(self, pid: int, capabilities: int) -> None:
+    def send_ready(self, pid: int, capabilities: int, flags: int = 0) -> None:
         """READY: this runtime's protocol version and what it serves; the
-        front refuses a version it does not speak."""
-        self.send(READY, 0, 0, encode_ready(pid, capabilities=capabilities))
+        front refuses a version it does not speak. ``flags``: codec.ASGI
+        for a worker that runs its application as ASGI."""
+        self.send(READY, flags, 0, encode_ready(pid, capabilities=capabilities))
         self.flush()
 
     def send_boot_error(self, text: str) -> None:
@@ -200,6 +204,15 @@ class FrameLink:
                 stream.on_cancel()
         elif ftype == STOP:
             self.stopping = True
+        elif ftype == PING:
+            # The front pings only ASGI workers (asgi_link.py answers from
+            # the event loop); answered here too, as it costs nothing. Into
+            # the buffer directly: under the thread-pool loop the reader
+            # dispatches holding the lock that send() takes.
+            out = self._out
+            out += frame_header(PONG, 0, 0, len(payload))
+            out += payload
+            self.pong_due = True
         elif ftype in WEBSOCKET_TYPES:
             # Reserved (docs/protocol.md): no request loop speaks WebSocket yet.
             raise FrameError("the front sent %s, which this runtime does not speak yet" % TYPE_NAMES[ftype])

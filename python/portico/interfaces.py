@@ -3,15 +3,17 @@ runs an application of that kind and the request loop it runs on.
 
     "wsgi"   executor.Executor (PEP 3333) on the inline loop, or on the
              thread-pool loop with --threads > 1
+    "asgi"   asgi_loop.AsgiApplication (ASGI 3, HTTP and lifespan) on the
+             asyncio loop (asgi_loop.AsgiLoop), every request a task
 
-An ASGI executor on an asyncio loop is one more entry; neither side knows the
-other. The config (worker_config.py) may name an interface that has no entry
-here yet: the worker refuses it at boot, as it does an application that
-cannot be loaded.
+Neither side knows the other. "auto" in the config is decided by the
+application (asgi/detect.py). The ASGI modules, and asyncio with them, are
+imported only by a worker that serves ASGI.
 """
 from __future__ import annotations
 
-from .codec import CAP_WSGI
+from .asgi.detect import choose_interface
+from .codec import ASGI, CAP_ASGI, CAP_WSGI
 from .errors import AppLoadError
 from .executor import Executor
 from .inline_loop import InlineLoop
@@ -30,13 +32,25 @@ def _blocking_loop(sock, config: WorkerConfig):
     return ThreadPoolLoop(sock, config.threads)
 
 
-class Interface:
-    __slots__ = ("name", "capability", "make_executor", "make_loop")
+def _asgi_executor(app, config: WorkerConfig):
+    from .asgi_loop import AsgiApplication
+    return AsgiApplication(app, config.asgiLifespan)
 
-    def __init__(self, name: str, capability: int, make_executor, make_loop) -> None:
+
+def _asgi_loop(sock, config: WorkerConfig):
+    from .asgi_loop import AsgiLoop
+    return AsgiLoop(sock)
+
+
+class Interface:
+    __slots__ = ("name", "capability", "ready_flags", "make_executor", "make_loop")
+
+    def __init__(self, name: str, capability: int, make_executor, make_loop, ready_flags: int = 0) -> None:
         self.name = name
         # The READY capability bit that says this runtime serves it.
         self.capability = capability
+        # READY's flags for a worker that serves it (codec.ASGI).
+        self.ready_flags = ready_flags
         # make_executor(app, config) -> the executor the loop hands requests to.
         self.make_executor = make_executor
         # make_loop(sock, config) -> the request loop on the channel socket (request_loop.py).
@@ -45,6 +59,7 @@ class Interface:
 
 INTERFACES = {
     "wsgi": Interface("wsgi", CAP_WSGI, _wsgi_executor, _blocking_loop),
+    "asgi": Interface("asgi", CAP_ASGI, _asgi_executor, _asgi_loop, ready_flags=ASGI),
 }
 
 
@@ -57,10 +72,10 @@ def capabilities() -> int:
 
 
 def interface_for(requested: str, app) -> Interface:
-    """The entry that serves ``app`` under the config's ``interface``.
-    "auto" is WSGI while WSGI is the only entry (asgi/detect.py's
-    choose_interface tells the two apart once ASGI has its entry)."""
-    name = "wsgi" if requested == "auto" else requested
+    """The entry that serves ``app`` under the config's ``interface``:
+    "auto" tells by the application; "wsgi" for an application that is
+    clearly ASGI is an AppLoadError (choose_interface)."""
+    name = choose_interface(app, requested)
     interface = INTERFACES.get(name)
     if interface is None:
         raise AppLoadError("APP_INTERFACE_UNSERVED",

@@ -10,7 +10,8 @@ window) waits. interfaces.py picks the loop for the worker's interface and
                                       blocking read of the channel
     thread_pool_loop.ThreadPoolLoop   --threads request threads and one
                                       reader thread
-    (next) an asyncio loop            ASGI applications, as tasks
+    asgi_loop.AsgiLoop                ASGI applications, each request a
+                                      task of one asyncio event loop
 
 Like transport.py, this module is the contract, not imported at run time.
 """
@@ -23,10 +24,16 @@ class RequestLoop(Protocol):
     #: The FrameLink the loop serves; the worker sends READY through it.
     link: object
 
+    # Optional: ``boot(executor)``, run before READY (the ASGI loop's
+    # lifespan startup); an AppLoadError from it is a boot error.
+
     def serve(self, executor) -> None:
         """Runs requests until STOP, after the ones already received, and
         flushes. EOF on fd 3 raises ChannelClosed, a broken frame
         ChannelCorrupt."""
+
+    # wait() and poll() are the blocking loops' (FrameLink.waiter); the
+    # ASGI loop's tasks await instead (asgi_stream.py).
 
     def wait(self, stream, ready: Callable[[], bool]) -> None:
         """Blocks the request on ``stream`` until ready() is true, the

@@ -142,9 +142,13 @@ class ThreadPoolLoop:
                 with self._cond:
                     link.dispatch_received()
                     self._cond.notify_all()
+                    pong = link.pong_due
+                    link.pong_due = False
+                if pong:
+                    link.flush()
         except ChannelCorrupt as exc:
             self._failure = exc
-        except OSError:
+        except (OSError, ChannelClosed):
             pass
         finally:
             with self._cond:

@@ -5,12 +5,14 @@ The front starts it as
 with cwd = the app's --chdir and fd 3 = the frame channel (docs/protocol.md).
 The config is a JSON object, declared field by field in worker_config.py
 and parsed once here: nothing per request is JSON. Its "interface" picks the
-executor and the request loop from interfaces.py.
+executor and the request loop from interfaces.py ("auto": by the
+application). An ASGI worker runs lifespan startup before READY, and READY
+carries the ASGI flag.
 
 Exit status: 0 after STOP or when the front is gone (EOF on fd 3), 2 when not
 started by the front (no channel on fd 3), 3 when the front broke the frame
-protocol, 4 when the application cannot be loaded (after BOOT_ERROR), so the
-front stops respawning.
+protocol, 4 when the application cannot be loaded or its ASGI lifespan
+startup fails (after BOOT_ERROR), so the front stops respawning.
 """
 from __future__ import annotations
 
@@ -104,12 +106,22 @@ def main(argv=None) -> int:
 
 
 def serve(sock, config: WorkerConfig, interface, app) -> int:
-    """Serves requests on ``sock`` until STOP or the front is gone."""
+    """Serves requests on ``sock`` until STOP or the front is gone. Under
+    --preload this runs in each forked worker, so whatever the loop
+    creates (an event loop, the ASGI lifespan) is the worker's own."""
     install_serve_signals()
     loop = interface.make_loop(sock, config)
     executor = interface.make_executor(app, config)
     try:
-        loop.link.send_ready(os.getpid(), capabilities())
+        boot = getattr(loop, "boot", None)
+        if boot is not None:
+            # ASGI lifespan startup: before READY, and its failure is the
+            # application failing to load (lifespan spec, "Startup Failed").
+            try:
+                boot(executor)
+            except AppLoadError as exc:
+                return _boot_failed(loop.link, exc.text)
+        loop.link.send_ready(os.getpid(), capabilities(), interface.ready_flags)
         loop.serve(executor)
     except ChannelClosed:
         # The front is gone: nobody to answer, nothing to report.

@@ -13,6 +13,9 @@ import json
 # interfaces.py says which of them this runtime serves; a known one it does
 # not serve is a boot error there.
 INTERFACE_NAMES = ("auto", "wsgi", "asgi")
+# --asgi-lifespan (asgi/lifespan.py's MODES, named here so that reading the
+# config costs a WSGI worker no asyncio import).
+LIFESPAN_MODES = ("auto", "on", "off")
 
 _REQUIRED = object()
 
@@ -36,6 +39,10 @@ def _bool(value) -> bool:
 
 def _interface(value) -> bool:
     return value in INTERFACE_NAMES
+
+
+def _lifespan(value) -> bool:
+    return value in LIFESPAN_MODES
 
 
 class Field:
@@ -62,6 +69,8 @@ FIELDS = (
           "--debug: an application's exception as an HTML page"),
     Field("interface", "wsgi", _interface, "one of " + ", ".join('"%s"' % n for n in INTERFACE_NAMES),
           "the interface the application speaks (interfaces.py)"),
+    Field("asgiLifespan", "auto", _lifespan, "one of " + ", ".join('"%s"' % n for n in LIFESPAN_MODES),
+          "ASGI lifespan startup and shutdown: auto (when the application speaks it), on, off"),
 )
 
 

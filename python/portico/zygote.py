@@ -20,6 +20,7 @@ import select
 import socket
 import sys
 import threading
+import time
 import traceback
 
 from .codec import READY, SPAWN, STOP, WORKER_EXIT, encode_frame, encode_ready, encode_worker_exit
@@ -75,9 +76,10 @@ class Zygote:
         if pid != 0:
             return
         status = 1
+        relays = []
         try:
             self.channel.close()
-            tag_output_with_pid()
+            relays = tag_output_with_pid()
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.connect(self.fork_socket)
             status = self.serve(sock)
@@ -86,19 +88,41 @@ class Zygote:
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+            finish_relays(relays)
             os._exit(status)
 
 
-def tag_output_with_pid() -> None:
+def tag_output_with_pid() -> list:
     """Routes this process's stdout and stderr through a pipe whose lines are
-    marked with its pid, and a thread that copies them to the shared pipes."""
+    marked with its pid, and a thread that copies them to the shared pipes;
+    returns the threads."""
     pid = str(os.getpid())
+    relays = []
     for fd in (1, 2):
         original = os.dup(fd)
         read_end, write_end = os.pipe()
         os.dup2(write_end, fd)
         os.close(write_end)
-        threading.Thread(target=_relay_lines, args=(read_end, original, pid), daemon=True).start()
+        relay = threading.Thread(target=_relay_lines, args=(read_end, original, pid), daemon=True)
+        relay.start()
+        relays.append(relay)
+    return relays
+
+
+def finish_relays(relays, timeout: float = 1.0) -> None:
+    """Lets the relays copy the last lines before os._exit, which would
+    lose them with the daemon threads (an ASGI worker's lifespan shutdown
+    writes just then): closing fds 1 and 2 ends their pipes."""
+    if not relays:
+        return
+    for fd in (1, 2):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    deadline = time.monotonic() + timeout
+    for relay in relays:
+        relay.join(max(0.0, deadline - time.monotonic()))
 
 
 def _relay_lines(read_end: int, target: int, pid: str) -> None:

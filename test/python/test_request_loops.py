@@ -272,6 +272,17 @@ class DispatchTest(LoopCase):
         self.assertEqual(support.body_of(front.response(1)), b"/after:")
         self.stop()
 
+    def test_ping_is_answered_with_its_nonce(self):
+        # The front pings only ASGI workers; a WSGI worker answers anyway,
+        # and a CANCEL with TIMED_OUT is a CANCEL to it.
+        front = self.start(echo_app)
+        front.send(codec.encode_frame(codec.PING, 0, 0, codec.encode_u32(424242)),
+                   codec.encode_frame(codec.CANCEL, codec.TIMED_OUT, 9))
+        self.assertEqual(front.read_frame(), ("PONG", 0, 0, {"nonce": 424242}))
+        front.send(front.request(1, path="/after"))
+        self.assertEqual(support.body_of(front.response(1)), b"/after:")
+        self.stop()
+
     def test_a_head_reaches_the_stream_and_leaves_the_environ_as_it_was(self):
         head = {"method": "GET", "scheme": "https", "http_version": "1.1", "path": "/app/caf\xc3\xa9",
                 "raw_path": "/app/caf%C3%A9", "query_string": "q=1", "root_path": "/app",
@@ -296,6 +307,21 @@ class DispatchTest(LoopCase):
         from portico.transport import Transport
         self.assertIsInstance(StreamTransport(FrameLink(None), Stream(1, 0, {})), Transport)
         self.assertIsInstance(support.FakeTransport(), Transport)
+
+    def test_the_asgi_transport_has_every_method_of_the_asgi_core_protocol(self):
+        import inspect
+        from portico.asgi.transport import HTTPTransport
+        from portico.asgi_stream import AsgiStreamTransport
+        wanted = {name for name, _ in inspect.getmembers(HTTPTransport, inspect.isfunction)
+                  if not name.startswith("_")}
+        for name in wanted:
+            with self.subTest(name):
+                ours = getattr(AsgiStreamTransport, name)
+                self.assertEqual(inspect.iscoroutinefunction(ours),
+                                 inspect.iscoroutinefunction(getattr(HTTPTransport, name)))
+                self.assertEqual(list(inspect.signature(ours).parameters),
+                                 list(inspect.signature(getattr(HTTPTransport, name)).parameters))
+        self.assertIn("disconnected", AsgiStreamTransport.__slots__)
 
     def test_shared_environ_is_decoded_once_and_every_request_gets_its_own_dict(self):
         seen = []

@@ -5,7 +5,7 @@ import unittest
 import support  # noqa: F401 - makes portico importable
 from portico.errors import AppLoadError
 from portico.interfaces import INTERFACES, capabilities, interface_for
-from portico.codec import CAP_WSGI
+from portico.codec import ASGI, CAP_ASGI, CAP_WSGI
 from portico.worker_config import FIELDS, INTERFACE_NAMES, WorkerConfig
 
 
@@ -17,13 +17,13 @@ class WorkerConfigTest(unittest.TestCase):
     def test_defaults(self):
         config = parse(app="a:b")
         self.assertEqual((config.app, config.pythonpath, config.threads, config.multiprocess, config.debug,
-                          config.interface), ("a:b", [], 1, True, False, "wsgi"))
+                          config.interface, config.asgiLifespan), ("a:b", [], 1, True, False, "wsgi", "auto"))
 
     def test_every_field_is_read(self):
         config = parse(app="a:b", pythonpath=["lib"], threads=4, multiprocess=False, debug=True,
-                       interface="asgi")
-        self.assertEqual((config.pythonpath, config.threads, config.multiprocess, config.debug, config.interface),
-                         (["lib"], 4, False, True, "asgi"))
+                       interface="asgi", asgiLifespan="on")
+        self.assertEqual((config.pythonpath, config.threads, config.multiprocess, config.debug, config.interface,
+                          config.asgiLifespan), (["lib"], 4, False, True, "asgi", "on"))
 
     def test_unknown_keys_are_ignored(self):
         self.assertEqual(parse(app="a:b", newer_setting=1).app, "a:b")
@@ -42,6 +42,7 @@ class WorkerConfigTest(unittest.TestCase):
             ({"app": "a:b", "multiprocess": "yes"}, '"multiprocess" must be true or false'),
             ({"app": "a:b", "debug": "yes"}, '"debug" must be true or false'),
             ({"app": "a:b", "interface": "rsgi"}, '"interface" must be one of "auto", "wsgi", "asgi", got "rsgi"'),
+            ({"app": "a:b", "asgiLifespan": True}, '"asgiLifespan" must be one of "auto", "on", "off", got true'),
         ]
         for values, message in cases:
             with self.subTest(values):
@@ -69,8 +70,26 @@ class InterfacesTest(unittest.TestCase):
         self.assertIn("wsgi", INTERFACES)
         self.assertTrue(capabilities() & CAP_WSGI)
 
-    def test_auto_is_wsgi_while_wsgi_is_all_there_is(self):
-        self.assertIs(interface_for("auto", object()), INTERFACES["wsgi"])
+    def test_asgi_is_served_and_advertised_and_flagged_in_ready(self):
+        self.assertEqual(capabilities(), CAP_WSGI | CAP_ASGI)
+        self.assertEqual((INTERFACES["asgi"].ready_flags, INTERFACES["wsgi"].ready_flags), (ASGI, 0))
+
+    def test_auto_tells_by_the_application(self):
+        async def asgi_app(scope, receive, send):
+            pass
+
+        def wsgi_app(environ, start_response):
+            return []
+        self.assertIs(interface_for("auto", wsgi_app), INTERFACES["wsgi"])
+        self.assertIs(interface_for("auto", asgi_app), INTERFACES["asgi"])
+        self.assertIs(interface_for("asgi", wsgi_app), INTERFACES["asgi"])
+
+    def test_wsgi_for_an_asgi_application_is_a_boot_error(self):
+        async def asgi_app(scope, receive, send):
+            pass
+        with self.assertRaises(AppLoadError) as caught:
+            interface_for("wsgi", asgi_app)
+        self.assertEqual(caught.exception.code, "APP_INTERFACE_MISMATCH")
 
     def test_an_interface_the_config_takes_but_nothing_serves_is_a_boot_error(self):
         unserved = [name for name in INTERFACE_NAMES if name != "auto" and name not in INTERFACES]

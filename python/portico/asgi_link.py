@@ -1,0 +1,166 @@
+"""The frame link of an ASGI worker: the same FrameLink (codec, stream table,
+shared environs, output buffer), driven by an asyncio event loop instead of
+blocking reads and writes.
+
+    reading   the loop's add_reader on fd 3 calls AsgiLoop, which reads
+              what is there (FrameLink.read without blocking) and
+              dispatches it; nothing ever blocks in recv.
+    writing   ``send`` appends to the output buffer and arranges one flush
+              per pass of the loop (call_soon), so the frames of one pass
+              go out in one write. ``flush`` writes what the socket takes;
+              the rest waits for add_writer. The blocking sendall is never
+              called while the loop runs: a front slow to read would stall
+              every request of the worker.
+    waking    after a frame for a stream the stream's request
+              (asgi_stream.AsgiStreamTransport) is woken: its body, end,
+              window credit or cancel may be what a task awaits.
+
+A broken channel does not raise into whoever was writing: ``lost`` records
+it and ``on_lost`` tells the loop, which ends the worker.
+"""
+from __future__ import annotations
+
+import select
+
+from .codec import ABORTED, CANCEL, PING, PONG, REQUEST_END, TIMED_OUT, frame_header
+from .errors import ChannelClosed
+from .frame_link import FLUSH_THRESHOLD, FrameLink
+
+# Output buffered beyond this and a task that sends body waits until the
+# socket has taken it back under (send_body awaits ``drained``): the windows
+# bound what each stream has in flight, this bounds the worker's buffer.
+DRAIN_ABOVE = 1024 * 1024
+
+
+class AsgiFrameLink(FrameLink):
+    """A FrameLink whose output never blocks the event loop ``loop``."""
+
+    def __init__(self, sock, loop) -> None:
+        super().__init__(sock)
+        self.loop = loop
+        self.fd = sock.fileno()
+        # stream id -> AsgiStreamTransport, while its task runs.
+        self.requests = {}
+        self.lost = None
+        self.on_lost = None
+        self._flush_due = False
+        self._writing = False
+        self._drain_waiters = []
+
+    # ----------------------------------------------------------- output
+
+    def send(self, ftype: int, flags: int, stream_id: int, payload=b"") -> None:
+        out = self._out
+        out += frame_header(ftype, flags, stream_id, len(payload))
+        out += payload
+        if len(out) >= FLUSH_THRESHOLD:
+            self.flush()
+        elif not self._flush_due and not self._writing and self.loop.is_running():
+            # (Outside the loop, READY and BOOT_ERROR flush themselves.)
+            self._flush_due = True
+            self.loop.call_soon(self._due_flush)
+
+    def _due_flush(self) -> None:
+        self._flush_due = False
+        self.flush()
+
+    def flush(self) -> None:
+        """Writes what the socket takes now; add_writer finishes the rest.
+        Outside the running loop (READY, BOOT_ERROR, the last frames) it
+        waits for the socket instead: nothing else is left to do then."""
+        if not self.loop.is_running():
+            self.flush_blocking()
+            return
+        if self._writing or self.lost is not None:
+            return
+        self._write()
+        if self._out:
+            self._writing = True
+            self.loop.add_writer(self.fd, self._on_writable)
+
+    def _on_writable(self) -> None:
+        self._write()
+        if not self._out or self.lost is not None:
+            self._writing = False
+            self.loop.remove_writer(self.fd)
+
+    def _write(self) -> None:
+        out = self._out
+        if not out:
+            return
+        try:
+            n = self.sock.send(out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._lose(exc)
+            return
+        del out[:n]
+        if self._drain_waiters and len(out) <= DRAIN_ABOVE:
+            self._wake_drained()
+
+    def flush_blocking(self) -> None:
+        """Everything buffered, written whatever it takes (the socket stays
+        non-blocking: select waits for room)."""
+        out = self._out
+        while out and self.lost is None:
+            try:
+                n = self.sock.send(out)
+            except (BlockingIOError, InterruptedError):
+                select.select([], [self.sock], [])
+                continue
+            except OSError as exc:
+                self._lose(exc)
+                break
+            del out[:n]
+        if self.lost is not None:
+            raise ChannelClosed() from self.lost
+
+    @property
+    def backlogged(self) -> bool:
+        return len(self._out) > DRAIN_ABOVE and self.lost is None
+
+    async def drained(self) -> None:
+        """Returns once the output buffer is back under DRAIN_ABOVE."""
+        while self.backlogged:
+            waiter = self.loop.create_future()
+            self._drain_waiters.append(waiter)
+            await waiter
+
+    def _wake_drained(self) -> None:
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _lose(self, exc: Exception) -> None:
+        self.lost = exc
+        del self._out[:]
+        self._wake_drained()
+        if self.on_lost is not None:
+            self.on_lost(exc)
+
+    # ------------------------------------------------------------ input
+
+    def dispatch(self, ftype: int, flags: int, stream_id: int, payload) -> None:
+        if ftype == CANCEL:
+            stream = self._streams.get(stream_id)
+            if stream is None:
+                return
+            stream.on_cancel()
+            request = self.requests.get(stream_id)
+            if request is not None:
+                request.on_cancel(bool(flags & TIMED_OUT))
+            return
+        if ftype == PING:
+            # Answered here, in the loop's reader callback: a loop blocked
+            # by the application answers nothing, which is the point.
+            self.send(PONG, 0, 0, bytes(payload))
+            return
+        FrameLink.dispatch(self, ftype, flags, stream_id, payload)
+        if stream_id:
+            request = self.requests.get(stream_id)
+            if request is not None:
+                if ftype == REQUEST_END and flags & ABORTED:
+                    request.disconnected.set()
+                request.wake()
