@@ -8,7 +8,7 @@
  * aborted connection.
  */
 import type { ReadStream } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { sendErrorResponse } from '../http/error-response.js';
 import { bodyTooLarge } from '../http/limits.js';
 import type { RequestRecord } from '../http/request-record.js';
@@ -225,7 +225,9 @@ export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
       return;
     }
     try {
-      this.#res.writeHead(head.status, head.reason, head.headers);
+      // ASGI gives no reason phrase (RESPONSE_HEAD's is empty): the status code's own goes out,
+      // not an empty one (RFC 9112 §4 allows it, but clients and logs show a bare code).
+      this.#res.writeHead(head.status, head.reason === '' ? (STATUS_CODES[head.status] ?? '') : head.reason, head.headers);
     } catch (error) {
       // Node refuses what must not reach the wire (RFC 9110 §5.5: CR, LF, NUL); the worker checks too.
       this.#failBeforeBody(`application sent an invalid response head for ${this.#what}: ${(error as Error).message}`);
