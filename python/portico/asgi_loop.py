@@ -96,7 +96,9 @@ class AsgiLoop:
         self._app = app
         loop = self.loop
         try:
-            loop.run_until_complete(loop.create_task(self._serve(app), name="portico: the channel"))
+            main = loop.create_task(self._serve(app))
+            main.set_name("portico: the channel")
+            loop.run_until_complete(main)
         except BaseException:
             # SystemExit (SIGTERM) lands wherever the loop was: the tasks
             # still unwind, so their finally blocks run, as a WSGI
@@ -189,7 +191,10 @@ class AsgiLoop:
         for stream in streams:
             transport = AsgiStreamTransport(link, stream)
             link.requests[stream.id] = transport
-            task = create_task(self._run(app, transport), name=_task_name(stream))
+            task = create_task(self._run(app, transport))
+            # Named after the request for the SIGUSR1 dump; set_name, not
+            # create_task's name=, which an older uvloop does not take.
+            task.set_name(_task_name(stream))
             transport.task = task
             self.tasks.add(task)
             task.add_done_callback(functools.partial(self._request_done, transport))

@@ -3,6 +3,7 @@ socketpair, with a fake front written here: requests as tasks, request and
 response flow control, CANCEL with and without TIMED_OUT, PING, STOP and
 lifespan, trailers and early hints."""
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -12,7 +13,7 @@ import support
 from portico import codec
 from portico.asgi.errors import LifespanFailed
 from portico.asgi_loop import AsgiApplication, AsgiLoop
-from portico.errors import ChannelClosed
+from portico.errors import ChannelClosed, ChannelCorrupt
 from portico.request_head import RequestHead, encode_request_head
 
 MiB = 1024 * 1024
@@ -157,6 +158,26 @@ class RequestTest(AsgiLoopCase):
         self.assertEqual(got[1][3], {"headers": [["link", "</s.css>; rel=preload; as=style"]]})
         self.assertEqual(got[4][3], {"headers": [["x-sum", "42"]]})
         self.stop()
+
+    def test_pathsend_is_a_file_frame(self):
+        async def app(scope, receive, send):
+            if scope["type"] != "http":
+                return
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.pathsend", "path": os.path.abspath(__file__)})
+        front = self.start(app, lifespan="off")
+        front.send(asgi_request(1))
+        got = front.response(1)
+        self.assertEqual(self.kinds(got), ["STARTED", "RESPONSE_HEAD", "FILE", "RESPONSE_END"])
+        self.assertEqual(got[2][3], {"offset": 0, "length": None, "path": os.path.abspath(__file__)})
+        self.stop()
+
+    def test_a_broken_frame_ends_the_worker_as_a_protocol_error(self):
+        front = self.start(hello_app)
+        front.send(frame(codec.RESPONSE_BODY, 1, b"x"))  # a worker-to-front type
+        self.thread.join(5)
+        self.assertEqual(len(self.outcome), 1)
+        self.assertIsInstance(self.outcome[0], ChannelCorrupt)
 
     def test_ping_is_answered_with_its_nonce(self):
         front = self.start(hello_app)
