@@ -12,6 +12,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,10 +38,38 @@ describe('web: the example site (npm start)', { timeout: 60_000 }, () => {
     await server?.stop();
   });
 
-  it('binds where -b says, not the file\'s 127.0.0.1:8000, with the two workers of the file', () => {
+  it('binds where -b says, not the file\'s 127.0.0.1:8000, with the workers of the file: two for the WSGI app, one for the ASGI app', () => {
     assert.equal(server.host, '127.0.0.1');
     assert.notEqual(server.port, 8000);
-    assert.equal(server.workers, 2);
+    assert.equal(server.workers, 3);
+  });
+
+  it('serves the ASGI application at /api/, with the state its lifespan startup set', async () => {
+    const result = await httpRequest(`${server.url}/api/?x=1`);
+    assert.equal(result.status, 200);
+    const scope = JSON.parse(result.text) as Record<string, string | null>;
+    assert.deepEqual({ ...scope, worker_started: null }, { method: 'GET', path: '/api/', root_path: '/api', query: 'x=1', worker_started: null });
+    assert.match(String(scope.worker_started), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  });
+
+  it('streams server-sent events from /api/clock, once a second', async () => {
+    const events: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const request = httpGet(`${server.url}/api/clock`, (response) => {
+        assert.equal(response.headers['content-type'], 'text/event-stream');
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          events.push(...chunk.split('\n\n').filter((event) => event.startsWith('data: ')));
+          if (events.length >= 2) {
+            request.destroy();
+            resolve();
+          }
+        });
+      });
+      request.on('error', reject);
+    });
+    assert.match(events[0] ?? '', /^data: \d\d:\d\d:\d\d$/);
+    assert.notEqual(events[0], events[1], 'a second event, a second later');
   });
 
   it('serves the application at /', async () => {
