@@ -14,6 +14,7 @@ import type { ErrorLog } from './observability/error-log.js';
 import { StaticHandler } from './static/static-handler.js';
 import { appScriptFile } from './supervisor/code-watcher.js';
 import { AppMount } from './app/app-mount.js';
+import type { WebSocketSettings } from './asgi/websocket-sessions.js';
 import type { MountHandler } from './routing/mount-handler.js';
 
 /** What every factory may use besides its own spec. */
@@ -53,12 +54,23 @@ export const MOUNT_FACTORIES: { readonly [K in MountSpec['kind']]: MountFactory<
       files.push(appFile);
     }
     return new AppMount(
-      { ...settings, chdir, app: spec.app, debug: options.debug, limitRequestBody: options.limitRequestBody, rootPath: options.rootPath },
+      { ...settings, chdir, app: spec.app, debug: options.debug, limitRequestBody: options.limitRequestBody, rootPath: options.rootPath, websocket: websocketSettings(options) },
       log,
       { directories, files },
     );
   },
 };
+
+function websocketSettings(options: ServerOptions): WebSocketSettings {
+  return {
+    maxSize: options.wsMaxSize,
+    perMessageDeflate: options.wsPerMessageDeflate,
+    maxQueue: options.wsMaxQueue,
+    pingIntervalMs: options.wsPingInterval * 1000,
+    pingTimeoutMs: options.wsPingTimeout * 1000,
+    gracefulTimeoutMs: options.gracefulTimeout * 1000,
+  };
+}
 
 export function createMount(spec: MountSpec, env: MountEnvironment): MountHandler {
   return (MOUNT_FACTORIES[spec.kind] as MountFactory<MountSpec['kind']>)(spec as never, env);

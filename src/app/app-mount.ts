@@ -12,12 +12,15 @@ import { AppLoadError } from '../errors.js';
 import { WorkerPool, type PoolConfig } from '../supervisor/worker-pool.js';
 import { DeadlineList } from './deadline-list.js';
 import { WorkerExchange, type ExchangeContext } from './worker-exchange.js';
+import { WebSocketSessions, type WebSocketSettings } from '../asgi/websocket-sessions.js';
 
 export interface AppMountConfig extends PoolConfig {
   /** --limit-request-body, bytes; 0 for none. */
   limitRequestBody: number;
   /** --root-path, as given (UTF-8): what a proxy stripped in front of every mount's prefix. */
   rootPath: string;
+  /** --ws-* and --graceful-timeout, for an ASGI application's WebSockets. */
+  websocket: WebSocketSettings;
 }
 
 export class AppMount implements MountHandler, SupervisedMount {
@@ -34,7 +37,8 @@ export class AppMount implements MountHandler, SupervisedMount {
   #loadFailure: string | null = null;
 
   constructor(config: AppMountConfig, log: ErrorLog, sources: { directories: string[]; files: string[] }) {
-    this.pool = new WorkerPool(config, log);
+    // A replaced worker's WebSockets run on for the grace, then get 1012.
+    this.pool = new WorkerPool(config, log, (worker) => this.#context.websockets.retire(worker));
     this.#log = log;
     this.sources = sources;
     this.#context = {
@@ -45,7 +49,13 @@ export class AppMount implements MountHandler, SupervisedMount {
       limitRequestBody: config.limitRequestBody,
       // The head carries paths as bytes-as-str, as the router's are.
       rootPath: Buffer.from(config.rootPath, 'utf8').toString('latin1'),
+      websockets: new WebSocketSessions(config.websocket, log),
     };
+  }
+
+  /** The server is stopping: open WebSockets are told at once (1001), so that their applications can finish. */
+  drain(): void {
+    this.#context.websockets.closeAll();
   }
 
   get supervised(): SupervisedMount {

@@ -1,8 +1,9 @@
 /**
  * What the front reads in the header fields a worker sends: the declared
- * Content-Length, 103 Early Hints' links, trailer fields. Fields arrive flat,
- * as Node's rawHeaders are: name, value, name, value, ...
+ * Content-Length, 103 Early Hints, trailer fields. Fields arrive flat, as
+ * Node's rawHeaders are: name, value, name, value, ...
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Statuses whose responses never carry a body (RFC 9110 §6.4.1). */
 export function statusHasBody(status: number): boolean {
@@ -26,16 +27,32 @@ export function declaredContentLength(fields: readonly string[]): { length: numb
   return { length: declared };
 }
 
-/** The Link fields of an early hint (RFC 8297): the only ones a 103 is for. */
-export function earlyHintLinks(fields: readonly string[]): string[] {
+/**
+ * 103 Early Hints (RFC 8297) before the response head, an ASGI
+ * application's http.response.early_hint: its Link fields, the only ones a
+ * 103 is for, to an HTTP/1.1 client (a 1.0 client knows no 1xx).
+ */
+export function writeEarlyHints(req: IncomingMessage, res: ServerResponse, fields: readonly string[]): void {
+  if (res.headersSent || req.httpVersionMinor === 0) return;
   const links: string[] = [];
   for (let i = 0; i < fields.length; i += 2) if ((fields[i] as string).toLowerCase() === 'link') links.push(fields[i + 1] as string);
-  return links;
+  if (links.length > 0) res.writeEarlyHints({ link: links });
 }
 
-/** Flat fields as the [name, value] pairs res.addTrailers() takes. */
-export function fieldPairs(fields: readonly string[]): Array<[string, string]> {
+/**
+ * Trailer fields after the body (ASGI http.response.trailers). HTTP/1.1
+ * carries them only in a chunked body (RFC 9112 §7.1.2), so the caller
+ * sends none after a declared length: the spec lets a server that cannot
+ * send them drop them. Returns why Node refused them, or null.
+ */
+export function writeTrailers(res: ServerResponse, fields: readonly string[]): string | null {
+  if (!res.headersSent) return null;
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i < fields.length; i += 2) pairs.push([fields[i] as string, fields[i + 1] as string]);
-  return pairs;
+  try {
+    res.addTrailers(pairs);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

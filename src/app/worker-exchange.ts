@@ -18,17 +18,15 @@ import type { ErrorLog } from '../observability/error-log.js';
 import { quoteForLog } from '../observability/quote-for-log.js';
 import type { PoolJob, WorkerPool } from '../supervisor/worker-pool.js';
 import type { WorkerProcess, WorkerStream } from '../supervisor/worker-process.js';
+import type { WebSocketAccept } from '../ipc/websocket-payloads.js';
 import type { MountMatch } from '../routing/mount-handler.js';
-import { buildRequestHead } from '../asgi/request-head.js';
-import { buildEnviron } from '../wsgi/environ.js';
+import type { WebSocketSessions } from '../asgi/websocket-sessions.js';
 import type { Deadlined, DeadlineList } from './deadline-list.js';
 import { sendFileRegion } from './file-region.js';
 import { RequestBodyPump } from './request-body-pump.js';
-import { ResponseWindow } from './response-window.js';
-import { declaredContentLength, earlyHintLinks, fieldPairs, statusHasBody } from './response-fields.js';
-
-/** An ASGI request carries its head, and no environ. */
-const NO_ENVIRON = { shared: [], own: [] } as const;
+import { ResponseWindow } from '../supervisor/response-window.js';
+import { dispatchRequest } from './worker-request.js';
+import { declaredContentLength, statusHasBody, writeEarlyHints, writeTrailers } from './response-fields.js';
 
 
 /** What every exchange of one application shares. */
@@ -43,6 +41,8 @@ export interface ExchangeContext {
   limitRequestBody: number;
   /** --root-path, latin-1 (bytes-as-str): the ASGI root_path's first part. */
   rootPath: string;
+  /** Where an ASGI application's accepted WebSockets go. */
+  websockets: WebSocketSessions;
 }
 
 export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
@@ -130,26 +130,24 @@ export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
   // --- PoolJob ---
 
   startOn(worker: WorkerProcess): void {
+    const websocket = worker.asgi && this.#context.websockets.wanted(this.#record);
+    if (websocket && this.#context.websockets.refused(this.#record)) {
+      this.#responseClosed = true;
+      return;
+    }
     this.#worker = worker;
-    let flags = 0;
+    let flags = websocket ? RequestFlag.WEBSOCKET : 0;
     if (this.#body.hasBody) flags |= RequestFlag.HAS_BODY;
     if (this.#body.expectContinue) flags |= RequestFlag.EXPECT_CONTINUE;
-    const req = this.#req;
-    const context = this.#record.context;
-    this.#streamId = worker.asgi
-      ? worker.dispatch(this, NO_ENVIRON, flags, buildRequestHead(req, this.#match, context, this.#context.rootPath))
-      : worker.dispatch(this, buildEnviron(req, this.#match, context), flags);
+    this.#streamId = dispatchRequest(worker, this, this.#record, this.#match, this.#context.rootPath, flags);
     this.#body.assign(worker, this.#streamId);
   }
 
   /**
-   * --timeout: a request still running at its deadline gets 504. A WSGI
-   * worker is stuck in the application, and is replaced; an ASGI worker runs
-   * its other requests on, so only this request's task is cancelled (a loop
-   * that stops answering is the heartbeat's to find). The deadline runs from
-   * the worker's STARTED, which it sends just before the application starts
-   * on the request: time spent waiting behind other requests, or moving to
-   * another worker when its first one died, is not the application's.
+   * --timeout, from the worker's STARTED (time spent queued is not the
+   * application's): 504. A WSGI worker is stuck in the application and is
+   * replaced; an ASGI worker runs its other requests on, so only this
+   * request's task is cancelled (a stuck loop is the heartbeat's to find).
    */
   onDeadline(): void {
     const worker = this.#worker;
@@ -196,25 +194,23 @@ export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
     this.#body.grant(bytes);
   }
 
-  /** 103 Early Hints (RFC 8297), before the response head: an ASGI application's http.response.early_hint. */
-  onEarlyHints(fields: readonly string[]): void {
-    if (this.#responseClosed || this.#res.headersSent || this.#req.httpVersionMinor === 0) return;
-    const links = earlyHintLinks(fields);
-    if (links.length > 0) this.#res.writeEarlyHints({ link: links });
+  /** The application accepted the WebSocket: the connection and the stream are its session's from now on. */
+  onWebSocketAccept(accept: WebSocketAccept): void {
+    const worker = this.#worker;
+    if (worker === null || this.#responseClosed || this.#workerDone) return;
+    this.#settleWorkerSide();
+    this.#responseClosed = true;
+    this.#context.websockets.open(this.#record, worker, this.#streamId, accept, this.#what);
   }
 
-  /**
-   * Trailer fields after the body (ASGI http.response.trailers). HTTP/1.1
-   * carries them only in a chunked body (RFC 9112 §7.1.2); elsewhere they
-   * are dropped, as the spec allows a server that cannot send them.
-   */
+  onEarlyHints(fields: readonly string[]): void {
+    if (!this.#responseClosed) writeEarlyHints(this.#req, this.#res, fields);
+  }
+
   onTrailers(fields: readonly string[]): void {
-    if (this.#responseClosed || !this.#res.headersSent || this.#declaredLength !== null) return;
-    try {
-      this.#res.addTrailers(fieldPairs(fields));
-    } catch (error) {
-      this.#log.error(`application sent invalid trailers for ${this.#what}: ${(error as Error).message}`);
-    }
+    if (this.#responseClosed || this.#declaredLength !== null) return;
+    const fault = writeTrailers(this.#res, fields);
+    if (fault !== null) this.#log.error(`application sent invalid trailers for ${this.#what}: ${fault}`);
   }
 
   onResponseHead(head: ResponseHead): void {

@@ -25,6 +25,7 @@ import {
   logLevel,
   nonEmpty,
   oneOf,
+  onOff,
   parseMountArgument,
   positiveSeconds,
   rootPath,
@@ -273,6 +274,41 @@ export const SETTINGS = {
     section: 'Request limits', scope: 'server', env: 'PORTICO_BODY_TIMEOUT',
     defaultValue: () => 30, defaultText: '30',
     help: 'Longest pause while a request body arrives; then 408, or the connection closed if the response has begun. 0 for none.',
+  }),
+  /** Largest WebSocket message in bytes, after permessage-deflate inflates it; a larger one closes the connection with 1009. */
+  wsMaxSize: setting({
+    flags: ['--ws-max-size'], metavar: 'BYTES', parse: integer(1),
+    section: 'WebSockets', scope: 'server', env: 'PORTICO_WS_MAX_SIZE',
+    defaultValue: () => 16 * 1024 * 1024, defaultText: '16777216 (16 MiB)',
+    help: 'Largest WebSocket message, counted after permessage-deflate inflates it (so a compression bomb is stopped); a larger one closes the connection with 1009.',
+  }),
+  /** Messages from a client that may wait for the application; past them the front stops reading that socket. */
+  wsMaxQueue: setting({
+    flags: ['--ws-max-queue'], metavar: 'INT', parse: integer(1),
+    section: 'WebSockets', scope: 'server', env: 'PORTICO_WS_MAX_QUEUE',
+    defaultValue: () => 32, defaultText: '32',
+    help: "Messages from one client that may wait for the application to receive them; past this the front stops reading that client's socket.",
+  }),
+  /** Seconds between pings to an idle WebSocket client; 0 for none. */
+  wsPingInterval: setting({
+    flags: ['--ws-ping-interval'], metavar: 'SECONDS', parse: seconds,
+    section: 'WebSockets', scope: 'server', env: 'PORTICO_WS_PING_INTERVAL',
+    defaultValue: () => 20, defaultText: '20',
+    help: 'Seconds between pings the front sends each WebSocket client; 0 sends none.',
+  }),
+  /** Seconds a WebSocket client has to answer a ping. */
+  wsPingTimeout: setting({
+    flags: ['--ws-ping-timeout'], metavar: 'SECONDS', parse: seconds,
+    section: 'WebSockets', scope: 'server', env: 'PORTICO_WS_PING_TIMEOUT',
+    defaultValue: () => 20, defaultText: '20',
+    help: 'Seconds a WebSocket client has to answer a ping with a pong; then the connection is closed with 1011.',
+  }),
+  /** Offer permessage-deflate (RFC 7692) to WebSocket clients. */
+  wsPerMessageDeflate: setting({
+    flags: ['--ws-per-message-deflate'], metavar: 'BOOL', parse: onOff,
+    section: 'WebSockets', scope: 'server', env: 'PORTICO_WS_PER_MESSAGE_DEFLATE',
+    defaultValue: () => true, defaultText: 'true',
+    help: 'Accept permessage-deflate compression (RFC 7692) from WebSocket clients that offer it: true or false.',
   }),
   /** Peers trusted to set X-Forwarded-* and Forwarded: addresses and CIDR ranges, comma-separated, or '*'. */
   forwardedAllowIps: setting({

@@ -5,9 +5,9 @@
  * headers from untrusted peers (proxy-headers.ts), clients that trickle.
  * A request reaches the handler only once its head is complete and valid.
  */
-import { RequestRecord, type RequestContext } from './request-record.js';
+import { RequestRecord, type RequestContext, type Upgrade } from './request-record.js';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Bind } from './bind.js';
@@ -94,6 +94,7 @@ export class Listener {
       const refused = answerClientError(error, socket);
       if (refused !== null) this.#onRefuse(null, refused);
     });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#admitUpgrade(req, socket, head, handler));
     this.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
       const refused = checkConnect(req.url ?? '');
       this.#onRefuse(req, refused);
@@ -104,7 +105,24 @@ export class Listener {
     }
   }
 
-  #admit(req: IncomingMessage, res: ServerResponse, handler: RequestHandler): void {
+  /**
+   * An Upgrade request (RFC 9110 §7.8) is an ordinary request until a mount
+   * switches protocols: only an ASGI application's WebSocket does. Node
+   * hands it over with the raw socket, so it gets a response of its own on
+   * that socket, through the same checks and the same router as any
+   * request; whoever answers it as plain HTTP closes the connection after.
+   */
+  #admitUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, handler: RequestHandler): void {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.shouldKeepAlive = false;
+    res.once('finish', () => socket.end());
+    // Node parses no body for an upgrade: the request is complete as it is.
+    req.resume();
+    this.#admit(req, res, handler, { socket, head });
+  }
+
+  #admit(req: IncomingMessage, res: ServerResponse, handler: RequestHandler, upgrade: Upgrade | null = null): void {
     // Node may already have parsed requests pipelined behind a refused one;
     // they are dropped unanswered and the connection closes after the refusal.
     if (isClosing(req.socket)) return;
@@ -132,7 +150,7 @@ export class Listener {
     });
     if (!this.#keepAlive) res.shouldKeepAlive = false;
     else res.on('finish', this.#keepAliveExactly);
-    handler(new RequestRecord(req, res, context));
+    handler(new RequestRecord(req, res, context, upgrade));
   }
 
   #refuse(req: IncomingMessage, res: ServerResponse, refused: Refusal): void {

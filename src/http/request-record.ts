@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 
 /**
  * Who is asking and how, as the server established it: from the socket, or
@@ -22,6 +23,12 @@ export interface RequestContext {
   remotePort: string;
   /** A trusted proxy's X-Forwarded-Host / Forwarded host, which replaces the Host header; null for none. */
   forwardedHost: string | null;
+}
+
+/** What Node handed over with an Upgrade request: the connection itself, and the bytes read past the head. */
+export interface Upgrade {
+  readonly socket: Duplex;
+  readonly head: Buffer;
 }
 
 export class RequestRecord {
@@ -40,12 +47,15 @@ export class RequestRecord {
   bodyBytes = 0;
   /** Local redirects followed so far (RFC 3875 §6.2.2), to bound a loop of them. */
   redirects = 0;
+  /** An Upgrade request's socket; null for any other. `res` answers it as plain HTTP unless a mount switches protocols. */
+  readonly upgrade: Upgrade | null;
 
-  constructor(req: IncomingMessage, res: ServerResponse, context: RequestContext, startedAt: number = performance.now()) {
+  constructor(req: IncomingMessage, res: ServerResponse, context: RequestContext, upgrade: Upgrade | null = null) {
     this.req = req;
     this.res = res;
     this.context = context;
-    this.startedAt = startedAt;
+    this.upgrade = upgrade;
+    this.startedAt = performance.now();
   }
 
   /** The status sent, or about to be sent. */

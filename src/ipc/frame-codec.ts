@@ -104,9 +104,11 @@ export const Capability = { WSGI: 0x01, ASGI: 0x02, WEBSOCKET: 0x04 } as const;
  * SHARED_ENVIRON: the REQUEST payload begins with a block of the variables
  * that many requests share (see RequestEnviron), which the worker may decode
  * once and reuse for every REQUEST that carries the same bytes. HAS_HEAD: a
- * protocol-neutral head block follows it (request-head.ts).
+ * protocol-neutral head block follows it (request-head.ts). WEBSOCKET: the
+ * request asks to open a WebSocket (RFC 6455 §4.1), for an ASGI websocket
+ * scope; it has a head and no body.
  */
-export const RequestFlag = { HAS_BODY: 0x01, EXPECT_CONTINUE: 0x02, SHARED_ENVIRON: 0x04, HAS_HEAD: 0x08 } as const;
+export const RequestFlag = { HAS_BODY: 0x01, EXPECT_CONTINUE: 0x02, SHARED_ENVIRON: 0x04, HAS_HEAD: 0x08, WEBSOCKET: 0x10 } as const;
 export const RequestEndFlag = { ABORTED: 0x01 } as const;
 /**
  * TIMED_OUT: the front gave up on the request (--timeout) and answered 504

@@ -4,7 +4,7 @@
  *     %h - %u [%d/%b/%Y:%H:%M:%S +0000] "%r" %s %b "%{Referer}i" "%{User-Agent}i"
  */
 import type { Writable } from 'node:stream';
-import type { RequestRecord } from '../http/request-record.js';
+import type { IncomingMessage } from 'node:http';
 import { quoteForLog } from './quote-for-log.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -40,6 +40,13 @@ export function wantsColour(stream: Writable, env: NodeJS.ProcessEnv = process.e
   return Boolean(env.FORCE_COLOR) || (stream as Writable & { isTTY?: boolean }).isTTY === true;
 }
 
+/** What one line needs of a request that is over: the per-request record (src/http/request-record.ts) has it. */
+export interface AccessEntry {
+  readonly req: IncomingMessage;
+  readonly status: number;
+  readonly bodyBytes: number;
+}
+
 export class AccessLog {
   readonly #stream: Writable;
   readonly #colour: boolean;
@@ -49,7 +56,7 @@ export class AccessLog {
     this.#colour = colour;
   }
 
-  record(request: RequestRecord): void {
+  record(request: AccessEntry): void {
     const { req, status, bodyBytes } = request;
     const remote = req.socket.remoteAddress ?? '-';
     const user = '-';

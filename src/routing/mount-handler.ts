@@ -35,6 +35,8 @@ export interface MountHandler {
   handle(request: RequestRecord, match: MountMatch): void;
   /** Prepares the mount (spawns workers, checks directories); resolves when it can serve. */
   start?(): Promise<void>;
+  /** The server begins to stop: long-lived connections (WebSockets) are told to end now. */
+  drain?(): void;
   /** Stops the mount, letting in-flight work finish for up to `graceMs`. */
   close?(graceMs: number): Promise<void>;
   /** Present on mounts that run worker processes. */

@@ -128,6 +128,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   async stop(graceMs: number = this.#options.gracefulTimeout * 1000): Promise<void> {
     const graceEnds = Date.now() + graceMs;
     for (const watcher of this.#watchers) watcher.close();
+    for (const mount of this.#mounts) mount.drain?.();
     for (const { server } of this.#listeners) {
       server.close();
       server.closeIdleConnections();

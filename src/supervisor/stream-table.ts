@@ -39,6 +39,11 @@ export class StreamTable<T> {
     return this.#byId[id];
   }
 
+  /** Another value for an id in the table. */
+  replace(id: number, value: T): void {
+    if (this.#byId[id] !== undefined) this.#byId[id] = value;
+  }
+
   has(id: number): boolean {
     return this.#byId[id] !== undefined;
   }

@@ -78,10 +78,16 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   readonly #retiredZygotes = new WeakSet<Zygote>();
   #stopping = false;
   #youngDeaths = 0;
+  readonly #onRetire: (worker: WorkerProcess) => void;
 
-  constructor(config: PoolConfig, log: ErrorLog) {
+  /**
+   * `onRetire` hears of each worker told to finish what it holds and go (a
+   * reload, its --max-requests), while it still serves its open streams.
+   */
+  constructor(config: PoolConfig, log: ErrorLog, onRetire: (worker: WorkerProcess) => void = () => {}) {
     super();
     this.#config = config;
+    this.#onRetire = onRetire;
     this.#capacity = threadCapacity(config.threads);
     this.#log = log;
     this.#target = config.workers;
@@ -258,6 +264,7 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   #retire(worker: WorkerProcess): void {
     this.#retiring.add(worker);
     worker.stop();
+    this.#onRetire(worker);
   }
 
   /**

@@ -13,51 +13,30 @@ import {
   MAX_CHUNK,
   ReadyFlag,
   RequestEndFlag,
-  ResponseEndFlag,
   decodeCount,
-  decodeTrailers,
-  decodeError,
-  decodeFile,
   decodeReady,
-  decodeResponseHead,
   encodeCount,
   encodeFrame,
   encodeFrameHeader,
   encodeRequest,
   PROTOCOL_VERSION,
-  type FileRegion,
   type FrameTypeCode,
   type RequestEnviron,
   type RequestHead,
-  type ResponseHead,
-  type StatusText,
 } from '../ipc/frame-codec.js';
+import {
+  WebSocketMessageFlag,
+  encodeWebSocketClose,
+  type WebSocketClose,
+} from '../ipc/websocket-payloads.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { describeExit } from './exit-description.js';
+import { deliverStreamFrame, type WorkerStream } from './stream-frames.js';
 import { StreamTable } from './stream-table.js';
+
+export type { WorkerStream } from './stream-frames.js';
 import type { WorkerHandle } from './worker-handle.js';
 
-/** What a worker reports about one request, as the frames arrive. */
-export interface WorkerStream {
-  /** The worker started the application on it (STARTED). */
-  onStarted(): void;
-  onResponseHead(head: ResponseHead): void;
-  onResponseBody(data: Buffer): void;
-  onFile(region: FileRegion): void;
-  onResponseEnd(abort: boolean): void;
-  onWantBody(bytes: number): void;
-  /** 103 Early Hints' fields (EARLY_HINTS), before the head: flat name, value pairs. */
-  onEarlyHints(fields: readonly string[]): void;
-  /** Trailer fields (RESPONSE_TRAILERS), after the body. */
-  onTrailers(fields: readonly string[]): void;
-  onError(error: StatusText, workerPid: number): void;
-  /**
-   * The worker died before the stream ended; `reason` is for the log.
-   * `mayHaveStarted` is false only when the worker cannot have begun the
-   * request, so that it is safe to give it to another worker.
-   */
-  onWorkerLost(reason: string, mayHaveStarted: boolean): void;
-}
 
 export type WorkerState = 'booting' | 'ready' | 'stopping' | 'exited';
 
@@ -233,6 +212,22 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     if (this.#streams.has(id)) this.#send(encodeFrame(FrameType.CANCEL, timedOut ? CancelFlag.TIMED_OUT : 0, id));
   }
 
+  /** Stream `id` is served by `stream` from now on: a WebSocket's session takes over from its handshake. */
+  adopt(id: number, stream: WorkerStream): void {
+    this.#streams.replace(id, stream);
+  }
+
+  /** A whole message from a WebSocket's client (RFC 6455 §6.2), sent as it is. */
+  sendWebSocketMessage(id: number, data: Buffer, text: boolean): void {
+    if (!this.#streams.has(id)) return;
+    this.#send(encodeFrameHeader(FrameType.WEBSOCKET_MESSAGE, text ? WebSocketMessageFlag.TEXT : 0, id, data.length));
+    this.#send(data);
+  }
+
+  sendWebSocketClose(id: number, close: WebSocketClose): void {
+    if (this.#streams.has(id)) this.#send(encodeWebSocketClose(id, close));
+  }
+
   /** The heartbeat of an ASGI worker's event loop: answered with PONG(nonce) while the loop runs. */
   ping(nonce: number): void {
     if (this.#state !== 'exited') this.#send(encodeCount(FrameType.PING, 0, nonce));
@@ -313,38 +308,8 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     }
     const stream = this.#streams.get(id);
     if (stream === undefined) return; // a stream we already finished or took back
-    switch (type) {
-      case FrameType.STARTED:
-        stream.onStarted();
-        break;
-      case FrameType.RESPONSE_HEAD:
-        stream.onResponseHead(decodeResponseHead(payload));
-        break;
-      case FrameType.RESPONSE_BODY:
-        stream.onResponseBody(payload);
-        break;
-      case FrameType.FILE:
-        stream.onFile(decodeFile(payload));
-        break;
-      case FrameType.WANT_BODY:
-        stream.onWantBody(decodeCount(payload));
-        break;
-      case FrameType.EARLY_HINTS:
-        stream.onEarlyHints(decodeTrailers(payload));
-        break;
-      case FrameType.RESPONSE_TRAILERS:
-        stream.onTrailers(decodeTrailers(payload));
-        break;
-      case FrameType.RESPONSE_END:
-        this.#endStream(id);
-        stream.onResponseEnd((flags & ResponseEndFlag.ABORT) !== 0);
-        break;
-      case FrameType.ERROR:
-        this.#endStream(id);
-        stream.onError(decodeError(payload), this.#pid);
-        break;
-      default:
-        this.#log.warning(`worker sent an unexpected frame type 0x${type.toString(16)} on stream ${id}`, this.#pid);
+    if (!deliverStreamFrame(stream, type, flags, payload, this.#pid, () => this.#endStream(id))) {
+      this.#log.warning(`worker sent an unexpected frame type 0x${type.toString(16)} on stream ${id}`, this.#pid);
     }
   };
 

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
+import { WebSocketSessions } from '../../src/asgi/websocket-sessions.js';
 import { RequestRecord } from '../../src/http/request-record.js';
 import { ErrorLog } from '../../src/observability/error-log.js';
 import type { WorkerPool } from '../../src/supervisor/worker-pool.js';
@@ -19,6 +20,7 @@ import { WorkerExchange } from '../../src/app/worker-exchange.js';
 import { exchangeRaw, rawRequest } from '../helpers/raw-connection.js';
 import { parseResponses } from '../helpers/raw-response.js';
 
+const WEBSOCKET_SETTINGS = { maxSize: 1 << 20, perMessageDeflate: false, maxQueue: 32, pingIntervalMs: 0, pingTimeoutMs: 0, gracefulTimeoutMs: 1000 };
 const CONTEXT = { scheme: 'http', serverName: '127.0.0.1', serverPort: '80', remoteAddr: '127.0.0.1', remotePort: '1', forwardedHost: null } as const;
 
 describe('WorkerExchange response head', () => {
@@ -31,7 +33,7 @@ describe('WorkerExchange response head', () => {
     const worker = { dispatch: () => 7, cancel: (id: number) => cancelled.push(id), pid: 1234 } as unknown as WorkerProcess;
     const pool = { submit: (job: WorkerExchange) => job.startOn(worker), withdraw: () => {} } as unknown as WorkerPool;
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const exchange = new WorkerExchange(new RequestRecord(req, res, CONTEXT), { scriptName: '', pathInfo: '/', query: '' }, { pool, log, timeoutSeconds: 0, deadlines: null, limitRequestBody: 0, rootPath: '' });
+      const exchange = new WorkerExchange(new RequestRecord(req, res, CONTEXT), { scriptName: '', pathInfo: '/', query: '' }, { pool, log, timeoutSeconds: 0, deadlines: null, limitRequestBody: 0, rootPath: '', websockets: new WebSocketSessions(WEBSOCKET_SETTINGS, log) });
       exchange.start();
       exchange.onStarted();
       // DEL is not a field-vchar (RFC 9110 §5.5); Node's writeHead throws on it.

@@ -75,6 +75,7 @@ const CASES: Case[] = [
           limitRequestBody: 0,
           rootPath: '',
           workerConnections: 1000,
+          websocket: { maxSize: 1 << 20, perMessageDeflate: false, maxQueue: 32, pingIntervalMs: 0, pingTimeoutMs: 0, gracefulTimeoutMs: 1000 },
         },
         log,
         { directories: [root], files: [] },
