@@ -1,5 +1,7 @@
 // The peers come from Debian packages. Install only what is missing, and run
-// apt-get update once, before the first install.
+// apt-get update once, before the first install. A package this release of
+// Debian does not have is skipped with a log line: the peers that need it
+// are then "not available" in the report, not a failed run.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 export const PACKAGES = [
@@ -15,6 +17,14 @@ export const PACKAGES = [
   'python3-flask',
   'python3-django',
   'curl',
+  // ASGI (issue #13): uvicorn as most users install it, uvicorn[standard],
+  // is uvicorn on uvloop and httptools; FastAPI for its workload.
+  'python3-uvicorn',
+  'python3-uvloop',
+  'python3-httptools',
+  'python3-hypercorn',
+  'python3-daphne',
+  'python3-fastapi',
 ];
 
 export function isInstalled(name) {
@@ -29,13 +39,24 @@ export function ensurePackages(log) {
   if (process.getuid?.() !== 0) {
     throw new Error(`missing Debian packages (run as root to install): ${missing.join(' ')}`);
   }
-  log(`installing ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const installable = missing.filter(hasCandidate);
+  const absent = missing.filter((name) => !installable.includes(name));
+  if (absent.length) log(`not in this system's package lists, skipped: ${absent.join(' ')}`);
+  if (installable.length === 0) return [];
+  log(`installing ${installable.join(' ')}`);
   // Debian starts apache2 and nginx on install where it can; the bench never
   // uses those system services, only its own instances on loopback ports.
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
-  return missing;
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...installable], { stdio: 'inherit', env });
+  return installable;
+}
+
+/** Whether apt knows a version of the package it could install. */
+function hasCandidate(name) {
+  const result = spawnSync('apt-cache', ['policy', name], { encoding: 'utf8' });
+  const candidate = /Candidate: (\S+)/.exec(result.stdout ?? '')?.[1];
+  return candidate !== undefined && candidate !== '(none)';
 }
 
 /** The installed version of a Debian package. */

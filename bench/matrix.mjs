@@ -9,6 +9,8 @@ import { treeMemory, sampleWhile, peakOf } from './memory.mjs';
 import { freePort, probe } from './process-group.mjs';
 import { peers } from './peers/index.mjs';
 import { NotAvailableError } from './peers/server.mjs';
+import { targetPeers } from './targets.mjs';
+import { connectionsOf } from './workloads.mjs';
 import { runWrk } from './wrk.mjs';
 
 function rotate(list, by) {
@@ -16,14 +18,21 @@ function rotate(list, by) {
   return [...list.slice(n), ...list.slice(0, n)];
 }
 
+/**
+ * The servers of one group: those --peers names, or in a quick run those
+ * the targets compare the workload with (or its quickPeers), so that a quick
+ * run gives every target a verdict in a few minutes; portico always.
+ */
 function peersFor(workload, workers, plan) {
+  const wanted = plan.peers ?? (plan.quickPeers ? workload.quickPeers ?? targetPeers(workload.id) : null);
   return workload.peers
-    .filter((id) => !plan.peers || plan.peers.includes(id) || id === 'portico')
+    .filter((id) => !wanted || wanted.includes(id) || id === 'portico')
     .filter((id) => !(workers > 1 && peers[id].onlyAtOneWorker));
 }
 
 async function startServer(peer, ctx) {
   const cell = { peer: peer.id, label: peer.label, status: 'ok', runs: [] };
+  if (peer.closesConnections) cell.closesConnections = true;
   const missing = peer.missing();
   if (missing) return { cell: { ...cell, status: 'not available', reason: missing } };
   try {
@@ -81,11 +90,12 @@ export async function runGroup({ workload, workers, plan, work, log }) {
       timeoutSeconds: plan.wrkTimeout,
       script: workload.script,
     });
+    const counts = connectionsOf(workload, plan);
     for (const { server } of live) {
-      if (plan.warmupSeconds > 0) await runWrk(wrkOptions(server, plan.connections[0], plan.warmupSeconds)).catch(() => {});
+      if (plan.warmupSeconds > 0) await runWrk(wrkOptions(server, counts[0], plan.warmupSeconds)).catch(() => {});
     }
     for (let round = 0; round < plan.rounds; round++) {
-      for (const [index, connections] of plan.connections.entries()) {
+      for (const [index, connections] of counts.entries()) {
         for (const { cell, server } of rotate(live, round + index)) {
           if (cell.status !== 'ok') continue;
           const sampler = sampleWhile(() => server.pids(), Math.max(300, (seconds * 1000) / 4));

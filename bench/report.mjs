@@ -8,7 +8,7 @@ import { MiB } from './memory.mjs';
 import { findRow, summarize, workloadById } from './summary.mjs';
 import { barChart, formatNumber } from './svg-chart.mjs';
 import { evaluateTargets, formatBytes } from './targets.mjs';
-import { METRICS, workloads } from './workloads.mjs';
+import { METRICS, connectionsOf, workloads } from './workloads.mjs';
 import { wrkArgv } from './wrk.mjs';
 
 const mib = (bytes) => (bytes / MiB).toFixed(1);
@@ -34,6 +34,18 @@ function table(header, rows) {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** The worker and connection counts a workload's rows were measured at, in plan order. */
+function cellsOf(rows, workloadId) {
+  const seen = new Map();
+  for (const row of rows.filter((r) => r.workload === workloadId)) seen.set(`${row.workers}/${row.connections}`, [row.workers, row.connections]);
+  return [...seen.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+}
+
+function errorsText(row) {
+  const errors = Math.round(row.errors).toLocaleString('en-US');
+  return !row.reconnects ? errors : `${errors} (${Math.round(row.reconnects).toLocaleString('en-US')} reconnects)`;
+}
+
 function unavailable(row) {
   return row.status === 'not available' ? `not available: ${row.reason}` : `${row.status}: ${row.reason ?? ''}`;
 }
@@ -42,41 +54,60 @@ function workloadSection(results, rows, workload, chartPath) {
   const metric = METRICS[workload.metric];
   const out = [`### ${workload.title}`, '', `Requests: \`${workload.script ? 'POST' : 'GET'} ${workload.path}\`${workload.script ? ' with a 10 MiB body' : ''}.`, ''];
   out.push(`![${workload.title}](${chartPath})`, '');
+  if (workload.ideal) out.push(`At best ${formatNumber(workload.ideal)} req/s: every connection waits 100 ms for each answer.`, '');
   const body = [];
-  for (const workers of results.plan.workers) {
-    for (const connections of results.plan.connections) {
-      for (const row of rows.filter((r) => r.workload === workload.id && r.workers === workers && r.connections === connections)) {
-        const label = row.peer === 'portico' ? `**${row.label}**` : row.label;
-        if (row.value === undefined) {
-          body.push([label, workers, connections, unavailable(row), '', '', '', '', '', '']);
-          continue;
-        }
-        const rate = workload.metric === 'rps' ? formatNumber(row.value) : `${formatNumber(row.value)} (${formatNumber(row.rps)} req/s)`;
-        const relative = row.relative === undefined ? '–' : `${row.relative.toFixed(2)}×`;
-        body.push([label, workers, connections, rate, relative, ms(row.p50), ms(row.p99), Math.round(row.errors).toLocaleString('en-US'), cpuTime(row.serverCpu), cpuTime(row.machineCpu)]);
+  const shown = [];
+  for (const [workers, connections] of cellsOf(rows, workload.id)) {
+    for (const row of rows.filter((r) => r.workload === workload.id && r.workers === workers && r.connections === connections)) {
+      shown.push(row);
+      const label = row.peer === 'portico' ? `**${row.label}**` : row.label;
+      if (row.value === undefined) {
+        body.push([label, workers, connections, unavailable(row), '', '', '', '', '', '']);
+        continue;
       }
+      const rate = workload.metric === 'rps' ? formatNumber(row.value) : `${formatNumber(row.value)} (${formatNumber(row.rps)} req/s)`;
+      const relative = row.relative === undefined ? '–' : `${row.relative.toFixed(2)}×`;
+      body.push([label, workers, connections, rate, relative, ms(row.p50), ms(row.p99), errorsText(row), cpuTime(row.serverCpu), cpuTime(row.machineCpu)]);
     }
   }
   out.push(table(['Server', 'Workers', 'Conns', metric.label, 'vs portico', 'p50', 'p99', 'errors', 'server CPU/req', 'machine CPU/req'], body), '');
+  const closers = [...new Set(shown.filter((r) => r.reconnects > 0).map((r) => r.label))];
+  if (closers.length) out.push(closersNote(closers), '');
   return out.join('\n');
+}
+
+/** How to read the rows of a server that closes every connection without saying so. */
+function closersNote(labels) {
+  const names = labels.join(' and ');
+  return `${names} closed connections after responses without \`Connection: close\`: wrk sends its next request on the closed connection, counts a read error, reconnects and sends it again. Those read errors are shown as reconnects, not as errors, and req/s counts answered requests only. The time a connection spends reconnecting is not in wrk's latencies, so ${names}'s p50 and p99 describe only the connections with a request in flight, and are not comparable with those of servers that keep their connections.`;
 }
 
 function chartFor(results, rows, workload) {
   const metric = METRICS[workload.metric];
   const panels = [];
-  for (const workers of results.plan.workers) {
-    for (const connections of results.plan.connections) {
-      const bars = rows
-        .filter((r) => r.workload === workload.id && r.workers === workers && r.connections === connections)
-        .map((r) => ({ label: r.label, value: r.value, relative: r.relative, highlight: r.peer === 'portico', note: r.status }));
-      if (bars.length) panels.push({ title: cellName(workers, connections), bars });
-    }
+  for (const [workers, connections] of cellsOf(rows, workload.id)) {
+    const bars = rows
+      .filter((r) => r.workload === workload.id && r.workers === workers && r.connections === connections)
+      .map((r) => ({ label: r.label, value: r.value, relative: r.relative, highlight: r.peer === 'portico', note: r.status }));
+    if (bars.length) panels.push({ title: cellName(workers, connections), bars });
   }
   return barChart({ title: `${workload.title}: ${metric.label}, median of ${results.plan.rounds} round${results.plan.rounds > 1 ? 's' : ''} (higher is better)`, unit: metric.label, panels });
 }
 
+// Issue #15: what the uWSGI ratios are, and are not, evidence of.
+const UWSGI_NOTE = [
+  'Read the uWSGI rows with care. uWSGI\'s `--http-socket` closes the connection after every response, without `Connection: close`, so each of its requests also pays for a new loopback connection, and wrk counts a read error for each (the tables show those as reconnects). A ratio against it then depends on how cheaply the machine opens loopback connections, not only on the two servers: issue #15 reports ratios against it swinging from 0.94× to 1.6× between machines with portico unchanged.',
+  'Nobody deploys uWSGI that way: behind nginx, over `uwsgi_pass`, the client keeps its connection and uWSGI speaks its own protocol on a UNIX socket. That is the row *nginx → uWSGI (uwsgi_pass)*, beside *nginx → gunicorn gthread (proxy_pass, keepalive)* and bare Node sending the same bytes: what a user compares portico with when choosing. The targets still name `--http-socket`, as their issue does.',
+].join('\n\n');
+
+function idealText(cell) {
+  const where = `${cell.workers} w · ${cell.connections} c`;
+  if (cell.ratio === undefined) return `${where}: n/a (${cell.missing})`;
+  return `${where}: ${formatNumber(cell.value)} req/s, ${cell.ratio.toFixed(2)}× ${cell.met ? '✓' : '✗'}`;
+}
+
 function targetsSection(results, rows) {
-  const { ratios, memory } = evaluateTargets(results, rows);
+  const { ratios, ideals, memory } = evaluateTargets(results, rows);
   const cells = results.plan.workers.flatMap((w) => results.plan.connections.map((c) => [w, c]));
   const body = ratios.map((t) => [
     t.text,
@@ -90,10 +121,14 @@ function targetsSection(results, rows) {
     '',
     table(['Target', ...cells.map(([w, c]) => `${w} w · ${c} c`), 'Verdict'], body),
     '',
+    UWSGI_NOTE,
+    '',
+    table(['Target', 'Measured', 'Verdict'], ideals.map((t) => [t.text, t.cells.map(idealText).join('; '), `**${t.verdict}**`])),
+    '',
     table(['Memory target', 'Measured', 'Verdict'], memory.map((t) => [t.text, t.measured, `**${t.verdict}**`])),
     '',
   ];
-  return { text: out.join('\n'), ratios, memory };
+  return { text: out.join('\n'), ratios, ideals, memory };
 }
 
 function machineSection(results) {
@@ -119,8 +154,11 @@ function methodSection(results) {
     '',
     `- Mode: ${p.mode}. ${p.rounds} round${p.rounds > 1 ? 's' : ''}; each run is \`wrk -t ${p.wrkThreads}\` for ${p.seconds} s (${p.longSeconds} s for the 10 MiB echo and the CGI scripts, whose requests are slow), with \`--latency\` and a ${p.wrkTimeout} s timeout; connections ${p.connections.join(' and ')}; worker processes ${p.workers.join(' and ')}.`,
     '- For each workload and worker count, every server is started on its own loopback port, its answer is checked (status 200 and the expected body length), its idle memory is read, and each gets a warm-up run. Then, in every round and for each connection count, the servers take turns in an order rotated by one each time, so that no server gets its runs back to back.',
-    '- Every server gets the same worker process count: portico `-w N`, gunicorn `-w N`, uWSGI `--processes N`, mod_wsgi `processes=N threads=1`, fcgiwrap `-c N`. waitress is one process with 4 threads whatever N is, so it only runs in the 1-worker cells; bare Node http is one process; nginx has one worker; Apache mod_cgid forks one process per request.',
-    '- Peer settings changed from their defaults only where the default would refuse the 256-connection load: uWSGI `--listen 1024`, waitress `--connection-limit=1024 --backlog=1024`, mod_wsgi `listen-backlog=1024`, Apache with enough event-MPM threads for 256 connections. gunicorn\'s sync worker closes the connection after every response (with `Connection: close`); uWSGI\'s `--http-socket` closes it too, but without saying so, so wrk sends its next request on the closed connection, counts a read error and reconnects: uWSGI\'s error counts are that, and its req/s counts only answered requests.',
+    `- ${p.quickPeers ? 'Peers: this quick run starts, beside portico, only the servers the targets compare it with (and uvicorn for the 100 KiB ASGI response), so that every target gets a verdict in a few minutes; `npm run bench` runs them all.' : 'Peers: every server of each workload; `npm run bench:quick` runs only those the targets name.'}`,
+    '- Every server gets the same worker process count: portico `-w N`, gunicorn `-w N` (sync, gthread, or `-k uvicorn.workers.UvicornWorker`), uWSGI `--processes N`, mod_wsgi `processes=N threads=1`, fcgiwrap `-c N`, uvicorn `--workers N`, Hypercorn `--workers N`. waitress is one process with 4 threads whatever N is, and Daphne one Twisted process, so they only run in the 1-worker cells; bare Node http is one process; nginx has one worker, also in front of uWSGI and gunicorn, whose N workers listen on a UNIX socket; Apache mod_cgid forks one process per request. The 1,000-connection ASGI workload runs at 1 worker only.',
+    '- The production peers (issue #15): nginx → uWSGI over `uwsgi_pass` (uWSGI `--socket`, its own protocol), and nginx → gunicorn\'s gthread worker over `proxy_pass` with an upstream `keepalive 64` (`proxy_http_version 1.1`, an empty `Connection` header), gthread because the sync worker closes every connection and the upstream keepalive would then keep nothing. nginx\'s settings are its defaults, response buffering included, except `client_max_body_size 16m`, without which it refuses the 10 MiB echo with a 413. Their configurations are under Commands.',
+    '- The ASGI servers (issue #13) are Debian\'s: uvicorn as most users install it (`uvicorn[standard]`: `--loop uvloop --http httptools`, named so that a missing package makes the cell "not available" rather than silently pure Python), uvicorn in pure Python (`--loop asyncio --http h11`), Hypercorn (its default asyncio worker), Daphne, and gunicorn with uvicorn\'s worker class (which picks uvloop and httptools itself). portico runs the same apps with `--interface asgi`.',
+    '- Peer settings changed from their defaults only where the default would refuse the load (256 connections; 1,000 for the ASGI awaits): uWSGI `--listen 1024`, waitress `--connection-limit=1024 --backlog=1024`, mod_wsgi `listen-backlog=1024`, Apache with enough event-MPM threads for 256 connections, Hypercorn `--backlog 2048` (its default is 100) and Daphne\'s endpoint `backlog=2048` (its default is 50); 2048 is uvicorn\'s, gunicorn\'s and portico\'s default. gunicorn\'s sync worker closes the connection after every response (with `Connection: close`); uWSGI\'s `--http-socket` closes it too, but without saying so, and so does Debian 12\'s Hypercorn in the cells whose table says so: wrk sends its next request on the closed connection, counts a read error and reconnects. For these two servers the tables show read errors as reconnects, not errors, and req/s counts only answered requests.',
     '- req/s counts only responses with a 2xx or 3xx status (wrk\'s total minus its "Non-2xx or 3xx responses"): an error answered fast is not throughput. The errors column adds those responses to wrk\'s socket errors (connect, read, write, timeout).',
     `- The 10 MiB echo and the CGI scripts are slow per request: at 256 connections a ${p.longSeconds} s run completes only a few requests per connection, so their latency percentiles are bounded by the run length. Their throughput still counts every byte wrk read, partial responses included.`,
     '- Memory: RSS and PSS (from `/proc/PID/smaps_rollup`) summed over every process of the server (the process group it was started in and all descendants, including fcgiwrap for nginx + fcgiwrap); idle after start-up, and the peak of samples taken during the runs at the highest connection count.',
@@ -131,9 +169,9 @@ function methodSection(results) {
 }
 
 function memorySection(results) {
-  const top = Math.max(...results.plan.connections);
   const body = [];
   for (const group of results.groups) {
+    const top = Math.max(...connectionsOf(workloadById(group.workload), results.plan));
     for (const cell of group.cells) {
       if (!cell.idle) continue;
       const load = cell.load?.[top];
@@ -153,7 +191,7 @@ function memorySection(results) {
   const out = [
     '## Memory',
     '',
-    `MiB, whole process tree. "Load" is the peak sample during the ${top}-connection runs.`,
+    `MiB, whole process tree. "Load" is the peak sample during the runs at the workload's highest connection count (${Math.max(...results.plan.connections)}; 1,000 for the ASGI awaits).`,
     '',
     table(['Workload', 'Server', 'Workers', 'Procs idle', 'Idle RSS', 'Idle PSS', 'Procs load', 'Load RSS', 'Load PSS'], body),
     '',
@@ -165,7 +203,7 @@ function memorySection(results) {
   const rows = [];
   const oneWorker = Math.min(...results.plan.workers);
   for (const baseline of results.baselines ?? []) {
-    const group = results.groups.find((g) => g.workload === baseline.app && g.workers === oneWorker);
+    const group = results.groups.find((g) => g.workload === (baseline.workload ?? baseline.app) && g.workers === oneWorker);
     const cell = group?.cells.find((c) => c.peer === 'portico' && c.idle);
     if (!cell) continue;
     const front = cell.idle.processes.find((p) => p.pid === cell.leaderPid);
@@ -200,15 +238,19 @@ function commandsSection(results) {
   const p = results.plan;
   const out = ['## Commands', '', 'Ports and the scratch directory (`$WORK`, created by `bench/workdir.mjs` with the apps, the CGI scripts, the static file and the Django project) change from run to run.', ''];
   out.push('wrk, per run:', '', '```sh');
-  for (const workload of workloads) {
+  for (const workload of workloads.filter((w) => results.groups.some((g) => g.workload === w.id))) {
     out.push(`# ${workload.title}`);
-    out.push(wrkArgv({ url: `http://127.0.0.1:$PORT${workload.path}`, connections: '$CONNS', seconds: workload.long ? p.longSeconds : p.seconds, threads: p.wrkThreads, timeoutSeconds: p.wrkTimeout, script: workload.script ? `bench/wrk/${basename(workload.script)}` : undefined }).join(' '));
+    out.push(wrkArgv({ url: `http://127.0.0.1:$PORT${workload.path}`, connections: workload.connections ? connectionsOf(workload, p).join(',') : '$CONNS', seconds: workload.long ? p.longSeconds : p.seconds, threads: p.wrkThreads, timeoutSeconds: p.wrkTimeout, script: workload.script ? `bench/wrk/${basename(workload.script)}` : undefined }).join(' '));
   }
   out.push('```', '');
-  const maxWorkers = Math.max(...p.workers);
   const seenConfigs = new Set();
-  for (const group of results.groups.filter((g) => g.workers === maxWorkers)) {
-    out.push(`${workloadById(group.workload).title}, ${maxWorkers} workers:`, '', '```sh');
+  // Each workload's group at its highest worker count.
+  const shown = new Map();
+  for (const group of results.groups) {
+    if ((shown.get(group.workload)?.workers ?? 0) < group.workers) shown.set(group.workload, group);
+  }
+  for (const group of shown.values()) {
+    out.push(`${workloadById(group.workload).title}, ${group.workers} worker${group.workers > 1 ? 's' : ''}:`, '', '```sh');
     for (const cell of group.cells) {
       for (const command of cell.commands ?? []) out.push(command);
       if (!cell.commands) out.push(`# ${cell.label}: ${cell.status}${cell.reason ? ` (${cell.reason})` : ''}`);
@@ -216,7 +258,7 @@ function commandsSection(results) {
     out.push('```', '');
     for (const cell of group.cells) {
       for (const file of cell.configFiles ?? []) {
-        const key = `${cell.peer}-${group.workload === 'cgi-shell' || group.workload === 'cgi-python' ? 'cgi' : 'x'}`;
+        const key = `${cell.peer}-${file.name}-${group.workload === 'cgi-shell' || group.workload === 'cgi-python' ? 'cgi' : 'x'}`;
         if (seenConfigs.has(key)) continue;
         seenConfigs.add(key);
         out.push(`<details><summary>${cell.label}: ${file.name} (as written for ${workloadById(group.workload).title})</summary>`, '', file.name.startsWith('nginx') ? '```nginx' : '```apache', file.text.trim(), '```', '', '</details>', '');
@@ -292,7 +334,7 @@ export function writeReport(rawResults, outDir) {
     '',
     `<!-- Generated by bench/run.mjs; do not edit. Rebuild from the raw numbers with: node bench/report.mjs docs/benchmarks/results.json -->`,
     '',
-    `portico against the usual ways of serving the same Python WSGI apps, CGI scripts and static file, on one machine, on loopback. Run with \`npm run bench\` (\`bench/run.mjs\`, ${results.plan.mode} mode, ${new Date(results.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} minutes).`,
+    `portico against the usual ways of serving the same Python WSGI and ASGI apps, CGI scripts and static file, on one machine, on loopback. Run with \`npm run bench\` (\`bench/run.mjs\`, ${results.plan.mode} mode, ${new Date(results.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} minutes).`,
     '',
     targets.text,
     machineSection(results),

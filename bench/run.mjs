@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-// npm run bench: portico against gunicorn, uWSGI, mod_wsgi, waitress, Apache
-// mod_cgid, nginx + fcgiwrap, nginx and bare Node http, on loopback, with
-// wrk; writes docs/benchmarks.md. See docs/benchmarks.md "Method".
+// npm run bench: portico against gunicorn, uWSGI, mod_wsgi, waitress, nginx
+// in front of uWSGI and of gunicorn, Apache mod_cgid, nginx + fcgiwrap, nginx
+// and bare Node http, and for ASGI against uvicorn, Hypercorn, Daphne and
+// gunicorn's UvicornWorker, on loopback, with wrk; writes docs/benchmarks.md.
+// See docs/benchmarks.md "Method".
 //
-//   node bench/run.mjs            full run (~25 min), writes docs/
-//   node bench/run.mjs --quick    1 round, short runs, 1 worker, 64 connections;
+//   node bench/run.mjs            full run, every peer, writes docs/
+//   node bench/run.mjs --quick    1 round, short runs, 1 worker, 64 connections,
+//                                 and only the peers the targets name, so that
+//                                 every target gets a verdict in a few minutes;
 //                                 writes to $TMPDIR/portico-bench-quick/ unless --out
-//   options: --only hello,flask  --peers uwsgi,gunicorn-sync  --rounds N  --seconds N
-//            --long-seconds N  --workers 1,2  --connections 64,256  --stream-bytes N
-//            --out DIR  --no-install  --keep (keep the scratch directory)
+//   options: --only hello,flask  --peers uwsgi,gunicorn-sync (or all)  --rounds N
+//            --seconds N  --long-seconds N  --workers 1,2  --connections 64,256
+//            --stream-bytes N  --out DIR  --no-install  --keep (keep the scratch directory)
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +25,7 @@ import { runGroup } from './matrix.mjs';
 import { liveGroups } from './process-group.mjs';
 import { writeReport } from './report.mjs';
 import { streamTest } from './stream-test.mjs';
-import { workloads } from './workloads.mjs';
+import { workersOf, workloads } from './workloads.mjs';
 import { porticoRevision, prepareWorkdir } from './workdir.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -61,7 +65,9 @@ function makePlan() {
     wrkTimeout: 30,
     streamBytes: quick ? 256 * 2 ** 20 : 2 ** 30,
     only: args.only ? list(args.only) : null,
-    peers: args.peers ? list(args.peers) : null,
+    peers: args.peers && args.peers !== 'all' ? list(args.peers) : null,
+    // A quick run without --peers takes only the peers the targets name.
+    quickPeers: quick && args.peers === undefined,
   };
   if (args.rounds) plan.rounds = Number(args.rounds);
   if (args.seconds) plan.seconds = Number(args.seconds);
@@ -70,6 +76,21 @@ function makePlan() {
   if (args.connections) plan.connections = numbers(args.connections);
   if (args['stream-bytes']) plan.streamBytes = Number(args['stream-bytes']);
   return plan;
+}
+
+/**
+ * The groups to run, in order: each workload at each worker count, except
+ * that a workload with counts of its own runs at those, once, with the first.
+ */
+function groupsOf(plan, chosen) {
+  const groups = [];
+  for (const [index, workers] of plan.workers.entries()) {
+    for (const workload of chosen) {
+      if (!workload.workers) groups.push({ workload, workers });
+      else if (index === 0) groups.push(...workersOf(workload, plan).map((own) => ({ workload, workers: own })));
+    }
+  }
+  return groups;
 }
 
 function log(line) {
@@ -96,19 +117,18 @@ async function main() {
   results.workdir = work.paths.root;
   log(`${plan.mode} run: ${chosen.length} workloads, workers ${plan.workers}, connections ${plan.connections}, ${plan.rounds} round(s); scratch ${work.paths.root}`);
   try {
-    for (const workers of plan.workers) {
-      for (const workload of chosen) {
-        log(`${workload.title}, ${workers} worker(s)`);
-        results.groups.push(await runGroup({ workload, workers, plan, work, log }));
-      }
+    for (const { workload, workers } of groupsOf(plan, chosen)) {
+      log(`${workload.title}, ${workers} worker(s)`);
+      results.groups.push(await runGroup({ workload, workers, plan, work, log }));
     }
-    for (const name of ['hello', 'flask', 'django']) {
-      if (!chosen.some((w) => w.app === name)) continue;
-      results.baselines.push(await bareInterpreter(work.apps[name], work));
+    for (const workload of chosen.filter((w) => w.baseline)) {
+      results.baselines.push({ ...(await bareInterpreter(work.apps[workload.app], work)), workload: workload.id });
     }
     if (!plan.only || plan.only.includes('stream')) {
       const workers = Math.max(...plan.workers);
-      for (const peerId of ['portico', 'uwsgi']) {
+      // uWSGI is there to compare with; no target names it.
+      const streamPeers = plan.quickPeers ? ['portico'] : ['portico', 'uwsgi'].filter((id) => !plan.peers || id === 'portico' || plan.peers.includes(id));
+      for (const peerId of streamPeers) {
         log(`streaming ${plan.streamBytes} bytes up and down through ${peerId}`);
         try {
           results.streams.push(await streamTest({ peerId, workers, bytes: plan.streamBytes, work, log }));
@@ -123,7 +143,7 @@ async function main() {
   }
   const { page, targets } = writeReport(results, outDir);
   log(`wrote ${page}`);
-  for (const t of [...targets.ratios, ...targets.memory]) log(`  ${t.verdict.padEnd(22)} ${t.text}`);
+  for (const t of [...targets.ratios, ...targets.ideals, ...targets.memory]) log(`  ${t.verdict.padEnd(22)} ${t.text}`);
 }
 
 main().catch(async (error) => {

@@ -1,19 +1,31 @@
 // Medians over the rounds, per workload, worker count, connection count and
 // server; each server's throughput relative to portico's in the same cell.
-import { METRICS, workloads } from './workloads.mjs';
+import { METRICS, connectionsOf, workloads } from './workloads.mjs';
+import { peers } from './peers/index.mjs';
 import { median } from './stats.mjs';
 
 export function workloadById(id) {
   return workloads.find((w) => w.id === id);
 }
 
-/** rows[]: { workload, workers, connections, peer, label, status, value, p50, p99, errors, serverCpu, machineCpu, rounds, relative } */
+/**
+ * Whether a server closes the connection after every response without
+ * Connection: close. wrk then sends its next request on a closed connection,
+ * counts a read error and reconnects: for such a server its read errors are
+ * reconnections, not failed requests. Results written before cells recorded
+ * it are read by the peer's id.
+ */
+function closesConnections(cell) {
+  return cell.closesConnections ?? peers[cell.peer]?.closesConnections ?? false;
+}
+
+/** rows[]: { workload, workers, connections, peer, label, status, value, p50, p99, errors, reconnects, serverCpu, machineCpu, rounds, relative } */
 export function summarize(results) {
   const rows = [];
   for (const group of results.groups) {
     const workload = workloadById(group.workload);
     const metric = METRICS[workload.metric];
-    for (const connections of results.plan.connections) {
+    for (const connections of connectionsOf(workload, results.plan)) {
       const cellRows = group.cells.map((cell) => {
         const runs = cell.runs.filter((run) => run.connections === connections && !run.error);
         const row = {
@@ -33,7 +45,10 @@ export function summarize(results) {
           const answered = runs.filter((r) => r.requests > 0);
           row.p50 = median(answered.map((r) => r.latency.p50));
           row.p99 = median(answered.map((r) => r.latency.p99));
-          row.errors = median(runs.map((r) => Object.values(r.errors).reduce((a, b) => a + b, 0) + r.non2xx));
+          const closes = closesConnections(cell);
+          const socketErrors = (r) => Object.entries(r.errors).reduce((sum, [kind, n]) => sum + (closes && kind === 'read' ? 0 : n), 0);
+          row.errors = median(runs.map((r) => socketErrors(r) + r.non2xx));
+          if (closes) row.reconnects = median(runs.map((r) => r.errors.read));
           row.requests = median(runs.map((r) => r.requests));
           // CPU seconds per answered request, server's processes and whole machine (wrk included).
           const measured = runs.filter((r) => r.cpu && r.requests > r.non2xx);

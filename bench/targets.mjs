@@ -2,8 +2,9 @@
 // A throughput target compares portico with a peer in the same cell (same
 // worker and connection counts, same run) and is met when the ratio is met
 // in every cell; the table also shows each cell's ratio.
-import { findRow } from './summary.mjs';
+import { findRow, workloadById } from './summary.mjs';
 import { MiB } from './memory.mjs';
+import { connectionsOf, workersOf } from './workloads.mjs';
 
 export const RATIO_TARGETS = [
   { workload: 'hello', peer: 'uwsgi', min: 2.0, text: 'Hello world ≥ 2.0× uWSGI req/s' },
@@ -18,7 +19,21 @@ export const RATIO_TARGETS = [
   { workload: 'static', peer: 'nginx-static', min: 0.7, text: 'Static 10 KiB ≥ 0.7× nginx (1 worker) req/s' },
   { workload: 'echo', peer: 'uwsgi', min: 1.0, text: '10 MiB POST echo ≥ 1.0× uWSGI MiB/s' },
   { workload: 'big', peer: 'uwsgi', min: 1.0, text: '100 KiB response ≥ 1.0× uWSGI MiB/s' },
+  // Issue #13.
+  { workload: 'asgi-hello', peer: 'uvicorn', min: 0.8, text: 'ASGI hello world ≥ 0.8× uvicorn (uvloop, httptools) req/s' },
+  { workload: 'asgi-hello', peer: 'uvicorn-h11', min: 3.0, text: 'ASGI hello world ≥ 3× pure-Python uvicorn (asyncio, h11) req/s' },
+  { workload: 'fastapi', peer: 'uvicorn', min: 1.2, text: 'FastAPI JSON ≥ 1.2× uvicorn (uvloop, httptools) req/s' },
 ];
+
+// Against what the workload could do at best (its `ideal`), not against a peer.
+export const IDEAL_TARGETS = [
+  { workload: 'asgi-sleep', min: 0.9, text: '1,000 × 100 ms awaits, 1 worker ≥ 0.9× the ideal 10,000 req/s' },
+];
+
+/** The peers the targets compare a workload with: what a quick run needs. */
+export function targetPeers(workloadId) {
+  return RATIO_TARGETS.filter((t) => t.workload === workloadId).map((t) => t.peer);
+}
 
 const FRONT_IDLE_MAX = 70 * MiB;
 const STREAM_PEAK_MAX = 150 * MiB;
@@ -35,8 +50,9 @@ function verdict(cells) {
 
 function ratioTarget(target, rows, plan) {
   const cells = [];
-  for (const workers of plan.workers) {
-    for (const connections of plan.connections) {
+  const workload = workloadById(target.workload);
+  for (const workers of workersOf(workload, plan)) {
+    for (const connections of connectionsOf(workload, plan)) {
       const key = { workload: target.workload, workers, connections };
       const ours = findRow(rows, { ...key, peer: 'portico' });
       const theirs = findRow(rows, { ...key, peer: target.peer });
@@ -54,6 +70,26 @@ function ratioTarget(target, rows, plan) {
     }
   }
   return { text: target.text, kind: target.p99 ? 'p99' : 'ratio', cells, verdict: verdict(cells) };
+}
+
+function idealTarget(target, rows, plan) {
+  const workload = workloadById(target.workload);
+  const cells = [];
+  for (const workers of workersOf(workload, plan)) {
+    for (const connections of connectionsOf(workload, plan)) {
+      const ours = findRow(rows, { workload: workload.id, workers, connections, peer: 'portico' });
+      const cell = { workers, connections };
+      if (ours?.value === undefined) {
+        cell.missing = `portico ${ours?.status ?? 'not run'}${ours?.reason ? ` (${ours.reason})` : ''}`;
+      } else {
+        cell.value = ours.value;
+        cell.ratio = ours.value / workload.ideal;
+        cell.met = cell.ratio >= target.min;
+      }
+      cells.push(cell);
+    }
+  }
+  return { text: target.text, ideal: workload.ideal, cells, verdict: verdict(cells) };
 }
 
 function porticoCell(results, workload, workers) {
@@ -76,8 +112,12 @@ function memoryTargets(results) {
     targets.push({ text: 'Idle front ≤ 70 MiB RSS', measured: 'portico did not run', verdict: 'not measured' });
   }
   for (const baseline of results.baselines ?? []) {
-    const cell = porticoCell(results, baseline.app === 'hello' ? 'hello' : baseline.app, oneWorker);
-    const text = `Each ${baseline.app} worker within 10% of a bare python importing the app`;
+    // Results written before baselines named their workload: hello, flask and django, whose ids are their apps'.
+    const workload = workloadById(baseline.workload ?? baseline.app);
+    const cell = porticoCell(results, workload.id, oneWorker);
+    const text = workload.kind === 'asgi'
+      ? `Idle ASGI worker (${workload.title}) RSS within 10% of a bare python importing the same app`
+      : `Each ${baseline.app} worker within 10% of a bare python importing the app`;
     if (!cell) {
       targets.push({ text, measured: 'portico did not run', verdict: 'not measured' });
       continue;
@@ -116,6 +156,7 @@ export function formatBytes(bytes) {
 export function evaluateTargets(results, rows) {
   return {
     ratios: RATIO_TARGETS.map((target) => ratioTarget(target, rows, results.plan)),
+    ideals: IDEAL_TARGETS.map((target) => idealTarget(target, rows, results.plan)),
     memory: memoryTargets(results),
   };
 }

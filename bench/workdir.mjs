@@ -89,6 +89,10 @@ export function prepareWorkdir() {
     big: py('big'),
     echo: py('echo'),
     stream: py('stream'),
+    asgi_hello: py('asgi_hello'),
+    fastapi: py('fastapi_app'),
+    asgi_big: py('asgi_big'),
+    asgi_sleep: py('asgi_sleep'),
     django: {
       module: 'benchsite.wsgi:application',
       file: join(paths.django, 'benchsite', 'wsgi.py'),

@@ -1,4 +1,6 @@
-// Node's http module answering from memory: the ceiling for portico's front (hello world, and the static file).
+// Node's http module answering with the same bytes as the Python apps, from
+// memory: the ceiling for portico's front (hello world, the 100 KiB
+// response, the echo, the static file).
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunningServer, shellLine, startGroup } from './server.mjs';
@@ -12,7 +14,8 @@ export default {
   async start(ctx) {
     const argv = [process.execPath, script, '127.0.0.1', String(ctx.port)];
     // The static workload's file, served from memory (see the script).
-    if (ctx.workload.kind === 'static') argv.push(join(ctx.work.static, basename(ctx.workload.path)));
+    if (ctx.workload.kind === 'static') argv.push('file', join(ctx.work.static, basename(ctx.workload.path)));
+    else if (ctx.workload.bareNode) argv.push(ctx.workload.bareNode);
     const group = await startGroup(ctx, this.id, argv);
     return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv)] });
   },

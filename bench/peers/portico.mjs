@@ -3,10 +3,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ServerStartError } from '../process-group.mjs';
-import { NotAvailableError, RunningServer, shellLine, startGroup } from './server.mjs';
+import { NotAvailableError, PYTHON, RunningServer, shellLine, startGroup } from './server.mjs';
 
 const bin = fileURLToPath(new URL('../../bin/portico.js', import.meta.url));
-const PYTHON = '/usr/bin/python3';
 
 export default {
   id: 'portico',
@@ -19,6 +18,8 @@ export default {
     argv.push('--chdir', ctx.app.pythonpath, '--pythonpath', ctx.app.pythonpath);
     if (ctx.workload.kind === 'cgi') argv.push('--cgi', `/cgi-bin/=${ctx.work.cgiBin}`);
     if (ctx.workload.kind === 'static') argv.push('--static', `/static/=${ctx.work.static}`);
+    // auto would find ASGI too; named, a runtime without it fails rather than guesses.
+    if (ctx.workload.kind === 'asgi') argv.push('--interface', 'asgi');
     argv.push(ctx.app.module);
     return argv;
   },
@@ -28,9 +29,10 @@ export default {
       const group = await startGroup(ctx, this.id, argv);
       return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv)] });
     } catch (error) {
-      // The CGI mount may not be wired yet; that cell is then "not available".
+      // A mount or interface this build does not have yet (the CGI mount, the
+      // ASGI runtime) makes the cell "not available" rather than failed.
       const log = error instanceof ServerStartError ? error.log : '';
-      const refusal = /error: (.*not available.*)/.exec(log);
+      const refusal = /error: (.*not available.*)/.exec(log) ?? /(does not serve the "asgi" interface[^\n]*)/.exec(log);
       if (refusal) throw new NotAvailableError(refusal[1].trim());
       throw error;
     }

@@ -1,8 +1,9 @@
 // What every peer's start() returns: the process groups it created, the
 // commands that started them, and a way to stop them all.
-import { mkdirSync, chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnGroup, waitReady } from '../process-group.mjs';
+import { ServerStartError, spawnGroup, waitReady } from '../process-group.mjs';
 
 /** A cell's server cannot run here (say, a feature portico does not have yet). */
 export class NotAvailableError extends Error {
@@ -34,6 +35,36 @@ export class RunningServer {
 
   async stop() {
     await Promise.all(this.groups.map((group) => group.stop()));
+  }
+}
+
+/** Debian's Python, which every Python server runs on. */
+export const PYTHON = '/usr/bin/python3';
+
+const importable = new Map();
+
+/**
+ * Why a peer cannot run, or null: the first of `needs` ({ module, package })
+ * that Debian's Python cannot import, named by the package that brings it.
+ */
+export function missingModules(needs) {
+  for (const { module, package: name } of needs) {
+    if (!importable.has(module)) {
+      const result = existsSync(PYTHON) ? spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }) : { status: 1 };
+      importable.set(module, result.status === 0);
+    }
+    if (!importable.get(module)) return `${name} not installed`;
+  }
+  return null;
+}
+
+/** Waits for a UNIX socket (or any file) a backend creates. */
+export async function waitForFile(path, group, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (group?.exited) throw new ServerStartError(`${group.argv[0]} exited (${group.exitCode}) before creating ${path}`, group.log());
+    if (Date.now() > deadline) throw new ServerStartError(`${path} never appeared`, group?.log() ?? '');
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

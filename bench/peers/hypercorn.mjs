@@ -1,0 +1,23 @@
+// Hypercorn, Debian's python3-hypercorn, with its default asyncio worker.
+// Its listen backlog defaults to 100, which would turn away part of the
+// 1,000-connection load; 2048 is uvicorn's, gunicorn's and portico's default.
+import { existsSync } from 'node:fs';
+import { RunningServer, shellLine, startGroup } from './server.mjs';
+
+const HYPERCORN = '/usr/bin/hypercorn';
+
+export default {
+  id: 'hypercorn',
+  label: 'Hypercorn',
+  // Observed with Debian 12's hypercorn 0.13 and h11 0.14: in some workloads
+  // the connection is closed after every response, without Connection: close
+  // (see summary.mjs); wrk's read errors are then reconnections.
+  closesConnections: true,
+  missing: () => (existsSync(HYPERCORN) ? null : 'python3-hypercorn not installed'),
+  async start(ctx) {
+    const argv = [HYPERCORN, '--bind', `127.0.0.1:${ctx.port}`, '--workers', String(ctx.workers), '--backlog', '2048', ctx.app.module];
+    const env = { PYTHONPATH: ctx.app.pythonpath };
+    const group = await startGroup(ctx, this.id, argv, { cwd: ctx.app.pythonpath, env });
+    return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv, env)] });
+  },
+};
