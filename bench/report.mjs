@@ -95,10 +95,21 @@ function chartFor(results, rows, workload) {
 }
 
 // Issue #15: what the uWSGI ratios are, and are not, evidence of.
-const UWSGI_NOTE = [
+const UWSGI_NOTES = [
   'Read the uWSGI rows with care. uWSGI\'s `--http-socket` closes the connection after every response, without `Connection: close`, so each of its requests also pays for a new loopback connection, and wrk counts a read error for each (the tables show those as reconnects). A ratio against it then depends on how cheaply the machine opens loopback connections, not only on the two servers: issue #15 reports ratios against it swinging from 0.94× to 1.6× between machines with portico unchanged.',
   'Nobody deploys uWSGI that way: behind nginx, over `uwsgi_pass`, the client keeps its connection and uWSGI speaks its own protocol on a UNIX socket. That is the row *nginx → uWSGI (uwsgi_pass)*, beside *nginx → gunicorn gthread (proxy_pass, keepalive)* and bare Node sending the same bytes: what a user compares portico with when choosing. The targets still name `--http-socket`, as their issue does.',
-].join('\n\n');
+];
+
+/** The peers that ran in at least one cell of the results. */
+function peersRun(results) {
+  return new Set(results.groups.flatMap((g) => g.cells.filter((c) => c.runs?.length).map((c) => c.peer)));
+}
+
+function uwsgiNote(results) {
+  const ran = peersRun(results);
+  if (!ran.has('uwsgi')) return '';
+  return `${(ran.has('nginx-uwsgi') ? UWSGI_NOTES : UWSGI_NOTES.slice(0, 1)).join('\n\n')}\n`;
+}
 
 function idealText(cell) {
   const where = `${cell.workers} w · ${cell.connections} c`;
@@ -121,8 +132,7 @@ function targetsSection(results, rows) {
     '',
     table(['Target', ...cells.map(([w, c]) => `${w} w · ${c} c`), 'Verdict'], body),
     '',
-    UWSGI_NOTE,
-    '',
+    uwsgiNote(results),
     table(['Target', 'Measured', 'Verdict'], ideals.map((t) => [t.text, t.cells.map(idealText).join('; '), `**${t.verdict}**`])),
     '',
     table(['Memory target', 'Measured', 'Verdict'], memory.map((t) => [t.text, t.measured, `**${t.verdict}**`])),
@@ -149,6 +159,8 @@ function machineSection(results) {
 
 function methodSection(results) {
   const p = results.plan;
+  const ran = peersRun(results);
+  const when = (peer, line) => (ran.has(peer) ? [line] : []);
   return [
     '## Method',
     '',
@@ -156,8 +168,8 @@ function methodSection(results) {
     '- For each workload and worker count, every server is started on its own loopback port, its answer is checked (status 200 and the expected body length), its idle memory is read, and each gets a warm-up run. Then, in every round and for each connection count, the servers take turns in an order rotated by one each time, so that no server gets its runs back to back.',
     `- ${p.quickPeers ? 'Peers: this quick run starts, beside portico, only the servers the targets compare it with (and uvicorn for the 100 KiB ASGI response), so that every target gets a verdict in a few minutes; `npm run bench` runs them all.' : 'Peers: every server of each workload; `npm run bench:quick` runs only those the targets name.'}`,
     '- Every server gets the same worker process count: portico `-w N`, gunicorn `-w N` (sync, gthread, or `-k uvicorn.workers.UvicornWorker`), uWSGI `--processes N`, mod_wsgi `processes=N threads=1`, fcgiwrap `-c N`, uvicorn `--workers N`, Hypercorn `--workers N`. waitress is one process with 4 threads whatever N is, and Daphne one Twisted process, so they only run in the 1-worker cells; bare Node http is one process; nginx has one worker, also in front of uWSGI and gunicorn, whose N workers listen on a UNIX socket; Apache mod_cgid forks one process per request. The 1,000-connection ASGI workload runs at 1 worker only.',
-    '- The production peers (issue #15): nginx → uWSGI over `uwsgi_pass` (uWSGI `--socket`, its own protocol), and nginx → gunicorn\'s gthread worker over `proxy_pass` with an upstream `keepalive 64` (`proxy_http_version 1.1`, an empty `Connection` header), gthread because the sync worker closes every connection and the upstream keepalive would then keep nothing. nginx\'s settings are its defaults, response buffering included, except `client_max_body_size 16m`, without which it refuses the 10 MiB echo with a 413. Their configurations are under Commands.',
-    '- The ASGI servers (issue #13) are Debian\'s: uvicorn as most users install it (`uvicorn[standard]`: `--loop uvloop --http httptools`, named so that a missing package makes the cell "not available" rather than silently pure Python), uvicorn in pure Python (`--loop asyncio --http h11`), Hypercorn (its default asyncio worker), Daphne, and gunicorn with uvicorn\'s worker class (which picks uvloop and httptools itself). portico runs the same apps with `--interface asgi`.',
+    ...when('nginx-uwsgi', '- The production peers (issue #15): nginx → uWSGI over `uwsgi_pass` (uWSGI `--socket`, its own protocol), and nginx → gunicorn\'s gthread worker over `proxy_pass` with an upstream `keepalive 64` (`proxy_http_version 1.1`, an empty `Connection` header), gthread because the sync worker closes every connection and the upstream keepalive would then keep nothing. nginx\'s settings are its defaults, response buffering included, except `client_max_body_size 16m`, without which it refuses the 10 MiB echo with a 413. Their temporary files (request bodies over 16 KiB, responses over its buffers) are in the scratch directory, on the machine\'s disk, so the echo through them also measures that disk. Their configurations are under Commands.'),
+    ...when('uvicorn', '- The ASGI servers (issue #13) are Debian\'s: uvicorn as most users install it (`uvicorn[standard]`: `--loop uvloop --http httptools`, named so that a missing package makes the cell "not available" rather than silently pure Python), uvicorn in pure Python (`--loop asyncio --http h11`), Hypercorn (its default asyncio worker), Daphne, and gunicorn with uvicorn\'s worker class (which picks uvloop and httptools itself). portico runs the same apps with `--interface asgi`. The 1,000-connection awaits make at best 10,000 req/s; wrk\'s own work for 1,000 connections is in the machine column.'),
     '- Peer settings changed from their defaults only where the default would refuse the load (256 connections; 1,000 for the ASGI awaits): uWSGI `--listen 1024`, waitress `--connection-limit=1024 --backlog=1024`, mod_wsgi `listen-backlog=1024`, Apache with enough event-MPM threads for 256 connections, Hypercorn `--backlog 2048` (its default is 100) and Daphne\'s endpoint `backlog=2048` (its default is 50); 2048 is uvicorn\'s, gunicorn\'s and portico\'s default. gunicorn\'s sync worker closes the connection after every response (with `Connection: close`); uWSGI\'s `--http-socket` closes it too, but without saying so, and so does Debian 12\'s Hypercorn in the cells whose table says so: wrk sends its next request on the closed connection, counts a read error and reconnects. For these two servers the tables show read errors as reconnects, not errors, and req/s counts only answered requests.',
     '- req/s counts only responses with a 2xx or 3xx status (wrk\'s total minus its "Non-2xx or 3xx responses"): an error answered fast is not throughput. The errors column adds those responses to wrk\'s socket errors (connect, read, write, timeout).',
     `- The 10 MiB echo and the CGI scripts are slow per request: at 256 connections a ${p.longSeconds} s run completes only a few requests per connection, so their latency percentiles are bounded by the run length. Their throughput still counts every byte wrk read, partial responses included.`,

@@ -57,7 +57,9 @@ function ratioTarget(target, rows, plan) {
       const ours = findRow(rows, { ...key, peer: 'portico' });
       const theirs = findRow(rows, { ...key, peer: target.peer });
       const cell = { workers, connections };
-      if (ours?.value === undefined || theirs?.value === undefined) {
+      if (!ours) {
+        cell.missing = 'not in this run';
+      } else if (ours.value === undefined || theirs?.value === undefined) {
         cell.missing = ours?.value === undefined ? `portico ${ours?.status ?? 'not run'}` : `${target.peer} ${theirs?.status ?? 'not run'}`;
       } else if (target.p99) {
         cell.ratio = ours.p99 / theirs.p99;
@@ -79,8 +81,10 @@ function idealTarget(target, rows, plan) {
     for (const connections of connectionsOf(workload, plan)) {
       const ours = findRow(rows, { workload: workload.id, workers, connections, peer: 'portico' });
       const cell = { workers, connections };
-      if (ours?.value === undefined) {
-        cell.missing = `portico ${ours?.status ?? 'not run'}${ours?.reason ? ` (${ours.reason})` : ''}`;
+      if (!ours) {
+        cell.missing = 'not in this run';
+      } else if (ours.value === undefined) {
+        cell.missing = `portico ${ours.status}${ours.reason ? ` (${ours.reason})` : ''}`;
       } else {
         cell.value = ours.value;
         cell.ratio = ours.value / workload.ideal;

@@ -26,7 +26,7 @@ export function uwsgiArgv(ctx, listen) {
 export default {
   id: 'uwsgi',
   label: 'uWSGI --http-socket',
-  // It answers HTTP/1.1 requests as HTTP/1.0 ones and closes, without saying so (see report.mjs).
+  // It answers HTTP/1.1 and closes the connection, without Connection: close (see summary.mjs).
   closesConnections: true,
   missing: missingUwsgi,
   async start(ctx) {
