@@ -78,8 +78,9 @@ export class AppMount implements MountHandler, SupervisedMount {
     return this.pool.start();
   }
 
-  close(): Promise<void> {
-    return this.pool.stop();
+  async close(): Promise<void> {
+    await this.pool.stop();
+    this.#context.websockets.terminateAll();
   }
 
   get events(): WorkerPool {
@@ -104,6 +105,7 @@ export class AppMount implements MountHandler, SupervisedMount {
 
   kill(): void {
     this.pool.kill();
+    this.#context.websockets.terminateAll();
   }
 
   async reloadChangedCode(): Promise<boolean> {

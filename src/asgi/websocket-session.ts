@@ -75,6 +75,12 @@ export class WebSocketSession implements WorkerStream {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.close(code, reason);
   }
 
+  /** Drops the connection without a close handshake: for a stop whose grace is over. */
+  terminate(): void {
+    this.#stopPings();
+    this.#ws.terminate();
+  }
+
   #fromClient(data: Buffer, isBinary: boolean): void {
     if (this.#workerDone) return;
     this.worker.sendWebSocketMessage(this.#id, data, !isBinary);

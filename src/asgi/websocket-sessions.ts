@@ -72,6 +72,12 @@ export class WebSocketSessions {
     for (const session of this.#open) session.close(CloseCode.GOING_AWAY, 'server stopping');
   }
 
+  /** The stop's grace is over: whatever is still open is dropped, so that nothing outlives the server. */
+  terminateAll(): void {
+    for (const session of this.#open) session.terminate();
+    this.#open.clear();
+  }
+
   /**
    * `worker` is being replaced (SIGHUP, --max-requests): its sessions run on
    * for --graceful-timeout, new ones going to its successors, then get 1012.
