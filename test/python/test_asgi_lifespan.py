@@ -109,7 +109,7 @@ class LifespanTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(error.code, "ASGI_LIFESPAN_UNSUPPORTED")
         self.assertIsInstance(error, AppLoadError)  # the worker sends BOOT_ERROR for it
         self.assertIn("Traceback", error.text)
-        self.assertIn("--lifespan on", error.text)
+        self.assertIn("--asgi-lifespan on", error.text)
         self.assertIn("ValueError", error.message)
 
     async def test_on_mode_refuses_an_app_that_returns(self):

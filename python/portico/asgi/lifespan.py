@@ -89,8 +89,8 @@ class Lifespan:
                else "returned without answering lifespan.startup")
         if self.mode == ON:
             raise LifespanFailed("ASGI_LIFESPAN_UNSUPPORTED", how, _format(detail) if what == _RAISED else "",
-                                 "portico: --lifespan on, but the ASGI application %s on the lifespan "
-                                 "scope; use --lifespan auto or off if it does not support lifespan" % how)
+                                 "portico: --asgi-lifespan on, but the ASGI application %s on the lifespan "
+                                 "scope; use --asgi-lifespan auto or off if it does not support lifespan" % how)
         self.log("debug", "portico: the ASGI application does not support lifespan (it %s); "
                           "carrying on without it" % how)
 
