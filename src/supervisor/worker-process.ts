@@ -8,7 +8,6 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   CancelFlag,
-  FrameDecoder,
   FrameType,
   MAX_CHUNK,
   ReadyFlag,
@@ -24,6 +23,7 @@ import {
   type RequestEnviron,
   type RequestHead,
 } from '../ipc/frame-codec.js';
+import { FrameDecoder } from '../ipc/frame-decoder.js';
 import {
   WebSocketMessageFlag,
   encodeWebSocketClose,

@@ -12,7 +12,8 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { AppLoadError, WorkerBootError } from '../errors.js';
-import { FrameDecoder, FrameType, HEADER_SIZE, decodeCount, decodeWorkerExit, encodeFrame, type FrameTypeCode } from '../ipc/frame-codec.js';
+import { FrameDecoder } from '../ipc/frame-decoder.js';
+import { FrameType, HEADER_SIZE, decodeCount, decodeWorkerExit, encodeFrame, type FrameTypeCode } from '../ipc/frame-codec.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { describeExit } from './exit-description.js';
 import { PrivateSocketDir } from './private-socket-dir.js';

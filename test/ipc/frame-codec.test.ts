@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
-  FrameDecoder,
   FrameType,
   HEADER_SIZE,
   MAX_CHUNK,
@@ -35,6 +34,7 @@ import {
   encodeEarlyHints,
   type FrameTypeCode,
 } from '../../src/ipc/frame-codec.js';
+import { FrameDecoder } from '../../src/ipc/frame-decoder.js';
 import { decodeRequestHead, encodeRequestHead, type Address, type RequestHead } from '../../src/ipc/request-head.js';
 import {
   decodeWebSocketAccept,
