@@ -77,6 +77,8 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   #exitDescription: string | null = null;
   /** Why we killed it, when we did: replaces the generic reason in the log. */
   #killReason: string | null = null;
+  /** Ended by terminateStuck: see `stuck`. */
+  #stuck = false;
   /** Why we refused it at READY, when we did: its whole exit description. */
   #refusal: string | null = null;
   /** READY's capability bits (Capability in frame-codec.ts); 0 until READY. */
@@ -174,6 +176,16 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     return this.#exitDescription;
   }
 
+  /** Why the front killed it, when it did (a stuck request, a corrupt channel); null otherwise. */
+  get killReason(): string | null {
+    return this.#killReason;
+  }
+
+  /** It was ended for being stuck past --timeout (terminateStuck). */
+  get stuck(): boolean {
+    return this.#stuck;
+  }
+
   /**
    * Sends a request; returns its stream id for the follow-up frames. `head`
    * (the protocol-neutral request head) is for mounts whose runtime needs
@@ -258,6 +270,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     if (this.#state === 'exited' || this.#killReason !== null) return;
     this.#state = 'stopping';
     this.#killReason = reason;
+    this.#stuck = true;
     this.#os.kill('SIGUSR1');
     setTimeout(() => this.kill(), STUCK_KILL_GRACE_MS).unref();
   }
