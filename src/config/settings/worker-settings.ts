@@ -1,0 +1,75 @@
+/** The settings table's entries (settings.ts) for the workers: how many, of what capacity, and how they are replaced and stopped (Workers). */
+import { setting, type Env } from '../setting.js';
+import { integer, seconds } from '../value-parsers.js';
+
+function positiveFromEnv(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return integer(1)(raw, `$${name}`);
+}
+
+export const WORKER_SETTINGS = {
+  /** Number of Python worker processes. */
+  workers: setting({
+    flags: ['-w', '--workers'], metavar: 'INT', parse: integer(1),
+    section: 'Workers', scope: 'mount', env: 'PORTICO_WORKERS', defaultEnv: ['WEB_CONCURRENCY'],
+    defaultValue: (env) => positiveFromEnv(env, 'WEB_CONCURRENCY', 1), defaultText: '$WEB_CONCURRENCY, or 1',
+    help: 'Number of Python worker processes.',
+  }),
+  /** Requests each worker runs at once, on a thread pool. */
+  threads: setting({
+    flags: ['--threads'], metavar: 'INT', parse: integer(1),
+    section: 'Workers', scope: 'mount', worker: true, env: 'PORTICO_THREADS',
+    defaultValue: () => 1, defaultText: '1',
+    help: 'Requests each worker runs at once, on a thread pool (wsgi.multithread is then True).',
+  }),
+  /** Requests one ASGI worker runs at once; past it they wait in the pool's queue. */
+  workerConnections: setting({
+    flags: ['--worker-connections'], metavar: 'INT', parse: integer(1),
+    section: 'Workers', scope: 'mount', env: 'PORTICO_WORKER_CONNECTIONS',
+    defaultValue: () => 1000, defaultText: '1000',
+    help: 'Requests (and WebSockets) one ASGI worker runs at once; past it they wait in the pool\'s queue, and past --backlog they get 503.',
+  }),
+  /** Requests that may wait for a busy worker; past this the client gets 503. */
+  backlog: setting({
+    flags: ['--backlog'], metavar: 'INT', parse: integer(1),
+    section: 'Workers', scope: 'mount', env: 'PORTICO_BACKLOG',
+    defaultValue: () => 2048, defaultText: '2048',
+    help: 'Requests that may wait for a busy worker; past this the client gets 503.',
+  }),
+  /** Seconds a request may run before it gets 504 and its worker is replaced; 0 for no limit. */
+  timeout: setting({
+    flags: ['-t', '--timeout'], metavar: 'SECONDS', parse: seconds,
+    section: 'Workers', scope: 'mount', env: 'PORTICO_TIMEOUT',
+    defaultValue: () => 30, defaultText: '30',
+    help: 'A request still running after this long gets 504 and its worker is replaced (a traceback of where it was stuck goes to the log). 0 turns it off.',
+  }),
+  /** Import the application once, in a zygote, and fork the workers from it. */
+  preload: setting({
+    flags: ['--preload'],
+    section: 'Workers', scope: 'mount', env: 'PORTICO_PRELOAD',
+    defaultValue: () => false, defaultText: 'off',
+    help: 'Import the application once, in a zygote process, and fork the workers from it: memory is shared copy-on-write and respawns are fast.',
+  }),
+  /** Seconds in-flight requests may take to finish on SIGTERM, SIGINT, a reload or close(). */
+  gracefulTimeout: setting({
+    flags: ['--graceful-timeout'], metavar: 'SECONDS', parse: seconds,
+    section: 'Workers', scope: 'server', env: 'PORTICO_GRACEFUL_TIMEOUT',
+    defaultValue: () => 30, defaultText: '30',
+    help: 'On SIGTERM, SIGINT or a reload, how long in-flight requests may take to finish before they are cut.',
+  }),
+  /** Replace a worker after it has served this many requests; 0 for never. It may serve more while its replacement boots. */
+  maxRequests: setting({
+    flags: ['--max-requests'], metavar: 'INT', parse: integer(0),
+    section: 'Workers', scope: 'mount', env: 'PORTICO_MAX_REQUESTS',
+    defaultValue: () => 0, defaultText: '0 (never)',
+    help: 'Replace a worker after it has served this many requests. Its replacement is ready before it stops, so it may serve more: those that arrive while the replacement boots and no other worker can take.',
+  }),
+  /** A random 0..N added to each worker's maxRequests. */
+  maxRequestsJitter: setting({
+    flags: ['--max-requests-jitter'], metavar: 'INT', parse: integer(0),
+    section: 'Workers', scope: 'mount', env: 'PORTICO_MAX_REQUESTS_JITTER',
+    defaultValue: () => 0, defaultText: '0',
+    help: "Add a random 0..INT to each worker's --max-requests, so that workers are not all replaced at once.",
+  }),
+};
