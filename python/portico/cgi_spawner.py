@@ -38,7 +38,7 @@ and its connections are all here the script starts: in a session and process
 group of its own (the front kills the group by -pid), in directory D, with
 exactly the environment given, its signal mask empty and every disposition
 this interpreter changed (SIGPIPE, SIGXFSZ ignored by CPython; SIGINT,
-SIGCHLD here) back at the default.
+SIGTERM, SIGCHLD here) back at the default.
 
 A path outside ROOT is refused even though the front has already checked:
 nothing outside a CGI directory ever runs. Input on stdin ending means the
@@ -226,9 +226,12 @@ def main(argv):
     if len(argv) != 3:
         sys.stderr.write("usage: cgi_spawner.py CGI_ROOT SOCKET_PATH\n")
         return 2
-    # Ctrl-C in a terminal reaches the whole foreground group; the front
-    # decides what a SIGINT means, and this process follows its stdin.
+    # SIGINT (Ctrl-C) and SIGTERM (systemctl stop, kill -- -PGID) may reach
+    # the whole process group or cgroup at once; the front decides what they
+    # mean, drains, and then ends this process's stdin. Scripts get both
+    # back at the default (RESET_SIGNALS).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     Spawner(argv[1], argv[2], sys.stdin.buffer, sys.stdout.buffer).serve()
     return 0
 

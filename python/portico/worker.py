@@ -9,6 +9,13 @@ executor and the request loop from interfaces.py ("auto": by the
 application). An ASGI worker runs lifespan startup before READY, and READY
 carries the ASGI flag.
 
+Stopping is the front's alone. SIGTERM and SIGINT may reach every process
+of the tree at once (systemd's control-group stop, `kill -- -PGID`, a
+terminal's Ctrl-C); the worker ignores them and serves on while the front
+drains, and stops only at STOP, or when the front is gone: EOF on fd 3 where
+a loop reads it, or else the channel watch (watch_channel), which sees the
+hang-up even while a request keeps the worker busy.
+
 Exit status: 0 after STOP or when the front is gone (EOF on fd 3), 2 when not
 started by the front (no channel on fd 3), 3 when the front broke the frame
 protocol, 4 when the application cannot be loaded or its ASGI lifespan
@@ -18,9 +25,12 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import select
 import signal
 import socket
 import sys
+import threading
+import time
 
 from .errors import AppLoadError, ChannelClosed, ChannelCorrupt
 from .frame_link import FrameLink
@@ -35,6 +45,10 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_PROTOCOL_ERROR = 3
 EXIT_BOOT_ERROR = 4
+# Once the front is gone, how long the worker has to end by itself (an idle
+# loop reads EOF at once; an ASGI loop cancels its tasks) before the channel
+# watch ends it: well within the second in which no worker may outlive it.
+ORPHAN_GRACE = 0.5
 
 
 def configure_sys_path(pythonpath) -> None:
@@ -53,22 +67,49 @@ def install_boot_signals() -> None:
     faulthandler.enable()
     if hasattr(signal, "SIGUSR1"):
         faulthandler.register(signal.SIGUSR1, all_threads=True)
-    # Ctrl-C reaches the whole process group; the front handles it and
-    # sends STOP, so the worker finishes what it is doing instead of dying.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM and SIGINT reach the whole process group or cgroup at once
+    # (systemctl stop, Ctrl-C); the front handles them and sends STOP once
+    # its drain is over, so the worker finishes what it is doing, and what
+    # the drain still brings, instead of dying. A handler that does nothing
+    # rather than SIG_IGN: an ignored disposition would be inherited across
+    # exec by the application's own subprocesses, whose terminate() would
+    # then do nothing.
+    signal.signal(signal.SIGTERM, _front_decides)
+    signal.signal(signal.SIGINT, _front_decides)
 
 
-def install_serve_signals() -> None:
-    # Only once the app is loaded: a SystemExit raised inside a slow import
-    # would be reported as the app failing to load. Until then SIGTERM keeps
-    # its default action, which is just as much an exit.
-    signal.signal(signal.SIGTERM, _exit_now)
+def _front_decides(signum, frame):
+    pass
 
 
-def _exit_now(signum, frame):
-    # SystemExit unwinds through the running request, so its iterable is
-    # still closed (PEP 3333) and atexit handlers run.
-    raise SystemExit(EXIT_OK)
+def watch_channel(sock) -> None:
+    """Ends this process ORPHAN_GRACE after the front's end of ``sock``
+    hangs up, if it has not ended by itself. A loop notices EOF only when
+    it reads the channel, and a worker busy in a long request, or an event
+    loop blocked by synchronous code, does not: after a SIGKILL of the
+    front nobody would ever read its answer. Not PR_SET_PDEATHSIG: a
+    --preload worker's parent is the zygote, which a reload replaces while
+    its workers serve on; the channel is what ties a worker to the front.
+    One watch per process; a forked worker starts its own."""
+    global _watched
+    if _watched:
+        return
+    _watched = True
+    threading.Thread(target=_await_hang_up, args=(sock.fileno(),), name="portico-channel-watch", daemon=True).start()
+
+
+_watched = False
+
+
+def _await_hang_up(fd: int) -> None:
+    poller = select.poll()
+    # No events asked for: POLLHUP (the peer closed), POLLERR and POLLNVAL
+    # are always reported, and nothing the loop reads is consumed.
+    poller.register(fd, 0)
+    while not poller.poll():
+        pass
+    time.sleep(ORPHAN_GRACE)
+    os._exit(EXIT_OK)
 
 
 def main(argv=None) -> int:
@@ -92,6 +133,9 @@ def main(argv=None) -> int:
         return _boot_failed(link, "portico worker: %s" % exc)
     configure_sys_path(config.pythonpath)
     install_boot_signals()
+    if FORK_SOCKET_ENV not in os.environ:
+        # A zygote starts no thread: it forks. Its workers watch their own channels.
+        watch_channel(sock)
     try:
         app = load_app(config.app)
         interface = interface_for(config.interface, app)
@@ -109,7 +153,7 @@ def serve(sock, config: WorkerConfig, interface, app) -> int:
     """Serves requests on ``sock`` until STOP or the front is gone. Under
     --preload this runs in each forked worker, so whatever the loop
     creates (an event loop, the ASGI lifespan) is the worker's own."""
-    install_serve_signals()
+    watch_channel(sock)
     loop = interface.make_loop(sock, config)
     executor = interface.make_executor(app, config)
     try:

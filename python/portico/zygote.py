@@ -11,6 +11,10 @@ A forked worker shares the zygote's memory pages copy-on-write, so the
 application's code and import-time data are in memory once, and a respawn
 costs a fork instead of an import. Each forked worker then speaks the usual
 protocol on its own connection, starting with READY(pid, protocol version, capabilities).
+
+Like a worker, the zygote leaves SIGTERM and SIGINT to the front
+(worker.install_boot_signals, whose handlers its forks inherit): it ends at
+STOP, or at the end of its channel, which it checks every REAP_INTERVAL.
 """
 from __future__ import annotations
 

@@ -176,7 +176,8 @@ export class Zygote {
       this.#forked.set(pid, worker);
       const waiting = this.#waitingForks.shift();
       if (waiting === undefined) {
-        worker.kill('SIGTERM'); // nobody asked for it
+        // Nobody asked for it. Workers leave SIGTERM to the front; the end of its channel ends it.
+        socket.destroy();
         return;
       }
       waiting(worker); // still paused: WorkerProcess resumes it once it listens

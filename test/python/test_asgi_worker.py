@@ -58,16 +58,32 @@ class ServeTest(AsgiWorkerCase):
         self.assertEqual(int(served_by), self.proc.pid)
         self.assertIn("lifespan shutdown ran in %d" % self.proc.pid, self.stop())
 
-    def test_sigterm_ends_the_worker_and_unwinds_its_tasks(self):
+    def test_sigterm_is_left_to_the_front_and_its_end_unwinds_the_tasks(self):
         front = self.start("app")
         self.ready()
         front.send(asgi_request(1, b"/wait"))
         front.read_until(lambda f: f[0] == "STARTED")
         time.sleep(0.1)
+        # Sent to every process at once by systemctl stop: the front drains first.
         self.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        self.assertIsNone(self.proc.poll())
+        hung_up = time.monotonic()
+        front.sock.close()
         _, err = self.proc.communicate(timeout=10)
         self.assertEqual(self.proc.returncode, 0, err.decode())
+        self.assertLess(time.monotonic() - hung_up, 1.0)
         self.assertIn("the waiting request unwound", err.decode())
+
+    def test_a_blocked_loop_ends_when_the_front_hangs_up(self):
+        front = self.start("app")
+        self.ready()
+        front.send(asgi_request(1, b"/block"))  # blocks the loop for 3 s
+        front.read_until(lambda f: f[0] == "RESPONSE_END")
+        hung_up = time.monotonic()
+        front.sock.close()
+        self.assertEqual(self.proc.wait(5), 0)
+        self.assertLess(time.monotonic() - hung_up, 1.0)
 
 
 class BootErrorTest(AsgiWorkerCase):

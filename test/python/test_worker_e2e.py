@@ -248,17 +248,52 @@ class LifecycleTest(WorkerCase):
         self.assertEqual(self.proc.returncode, 3)
         self.assertIn(b"frame protocol error", err)
 
-    def test_sigterm_exits(self):
-        self.start("hello_app")
+    def sigterm_and_sigint_are_left_to_the_front(self, threads):
+        # systemctl stop and kill -- -PGID signal every process at once:
+        # the worker serves on until the front's STOP.
+        front = self.start("sleepy_app", threads=threads)
         self.ready()
+        front.send(front.request(1, path="/sleep", query="s=0.5"))
+        self.assertEqual(front.read_frame()[0], "STARTED")
         self.proc.send_signal(signal.SIGTERM)
-        self.assertEqual(self.proc.wait(10), 0)
+        self.proc.send_signal(signal.SIGINT)
+        self.assertEqual(front.response(1)[-1][0], "RESPONSE_END")
+        front.send(front.request(2, path="/pid"))
+        self.assertEqual(support.body_of(front.response(2)), str(self.proc.pid).encode())
+        self.stop()
 
-    def test_sigterm_exits_with_threads(self):
-        self.start("hello_app", threads=3)
+    def test_sigterm_and_sigint_are_left_to_the_front(self):
+        self.sigterm_and_sigint_are_left_to_the_front(1)
+
+    def test_sigterm_and_sigint_are_left_to_the_front_with_threads(self):
+        self.sigterm_and_sigint_are_left_to_the_front(3)
+
+    def busy_worker_ends_when_the_front_hangs_up(self, threads):
+        # The front was SIGKILLed while the worker runs a request that never
+        # ends: nobody reads the channel, and yet the worker is gone within a second.
+        front = self.start("sleepy_app", threads=threads)
         self.ready()
-        self.proc.send_signal(signal.SIGTERM)
-        self.assertEqual(self.proc.wait(10), 0)
+        front.send(front.request(1, path="/forever"))
+        self.assertEqual(front.read_frame()[0], "STARTED")
+        hung_up = time.monotonic()
+        front.sock.close()
+        self.assertEqual(self.proc.wait(5), 0)
+        self.assertLess(time.monotonic() - hung_up, 1.0)
+
+    def test_busy_worker_ends_when_the_front_hangs_up(self):
+        self.busy_worker_ends_when_the_front_hangs_up(1)
+
+    def test_busy_worker_ends_when_the_front_hangs_up_with_threads(self):
+        self.busy_worker_ends_when_the_front_hangs_up(3)
+
+    def test_a_worker_ends_when_the_front_hangs_up_while_it_imports(self):
+        self.proc, self.front = spawn({"app": "slow_import_app", "pythonpath": []}, env={"IMPORT_DELAY": "30"})
+        self.addCleanup(self.cleanup)
+        time.sleep(0.5)
+        hung_up = time.monotonic()
+        self.front.sock.close()
+        self.proc.wait(5)
+        self.assertLess(time.monotonic() - hung_up, 1.0)
 
     def test_eof_exits_quietly_with_threads(self):
         front = self.start("hello_app", threads=3)
