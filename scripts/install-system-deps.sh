@@ -8,7 +8,8 @@ PACKAGES=(
   python3-django  # test/integration/django.test.ts
   python3-fastapi    # test/python/test_asgi_frameworks.py: FastAPI and Starlette through the ASGI core
   python3-starlette  # the same test; FastAPI stands on it
-  python3-uvicorn    # the reference ASGI server (no test uses it yet)
+  python3-uvicorn    # test/integration/asgi-uvicorn.test.ts: the reference ASGI server, compared response for response
+  python3-multipart  # FastAPI's and Starlette's form and file parsing (test/integration/asgi-fastapi.test.ts)
   nginx           # test/conformance/nginx-corpus.test.ts: the corpus through a real proxy
   wrk             # test/http/soak.test.ts: load on the side while connections are held
   perl            # test/cgi: a Perl CGI script
