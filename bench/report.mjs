@@ -157,6 +157,36 @@ function machineSection(results) {
   ].join('\n');
 }
 
+/** How each server's process count is matched to portico's -w N, for the servers that ran. */
+function workersLine(ran) {
+  const asgi = ran.has('uvicorn') || ran.has('uvicorn-h11') || ran.has('hypercorn') || ran.has('gunicorn-uvicorn');
+  const parts = [
+    `- Every server gets the same worker process count: portico \`-w N\`, gunicorn \`-w N\`${ran.has('gunicorn-uvicorn') ? ' (sync, gthread, or `-k uvicorn.workers.UvicornWorker`)' : ''}, uWSGI \`--processes N\`, mod_wsgi \`processes=N threads=1\`, fcgiwrap \`-c N\`${asgi ? ', uvicorn `--workers N`, Hypercorn `--workers N`' : ''}.`,
+    ran.has('daphne')
+      ? 'waitress is one process with 4 threads whatever N is, and Daphne one Twisted process, so they only run in the 1-worker cells;'
+      : 'waitress is one process with 4 threads whatever N is, so it only runs in the 1-worker cells;',
+    ran.has('nginx-uwsgi') || ran.has('nginx-gunicorn')
+      ? 'bare Node http is one process; nginx has one worker, also in front of uWSGI and gunicorn, whose N workers listen on a UNIX socket; Apache mod_cgid forks one process per request.'
+      : 'bare Node http is one process; nginx has one worker; Apache mod_cgid forks one process per request.',
+  ];
+  if (ran.has('portico') && asgi) parts.push('The 1,000-connection ASGI workload runs at 1 worker only.');
+  return parts.join(' ');
+}
+
+/** The peer settings changed from their defaults, for the servers that ran. */
+function settingsLine(ran) {
+  const changed = ['uWSGI `--listen 1024`', 'waitress `--connection-limit=1024 --backlog=1024`', 'mod_wsgi `listen-backlog=1024`', 'Apache with enough event-MPM threads for 256 connections'];
+  if (ran.has('hypercorn')) changed.push('Hypercorn `--backlog 2048` (its default is 100)');
+  if (ran.has('daphne')) changed.push('Daphne\'s endpoint `backlog=2048` (its default is 50)');
+  const asgi = ran.has('hypercorn') || ran.has('daphne');
+  return [
+    `- Peer settings changed from their defaults only where the default would refuse the load (256 connections${asgi ? '; 1,000 for the ASGI awaits' : ''}): ${changed.join(', ')}${asgi ? '; 2048 is uvicorn\'s, gunicorn\'s and portico\'s default' : ''}.`,
+    ran.has('hypercorn')
+      ? 'gunicorn\'s sync worker closes the connection after every response (with `Connection: close`); uWSGI\'s `--http-socket` closes it too, but without saying so, and so does Debian 12\'s Hypercorn in the cells whose table says so: wrk sends its next request on the closed connection, counts a read error and reconnects. For these two servers the tables show read errors as reconnects, not errors, and req/s counts only answered requests.'
+      : 'gunicorn\'s sync worker closes the connection after every response (with `Connection: close`); uWSGI\'s `--http-socket` closes it too, but without saying so, so wrk sends its next request on the closed connection, counts a read error and reconnects: the tables show uWSGI\'s read errors as reconnects, not errors, and its req/s counts only answered requests.',
+  ].join(' ');
+}
+
 function methodSection(results) {
   const p = results.plan;
   const ran = peersRun(results);
@@ -167,10 +197,10 @@ function methodSection(results) {
     `- Mode: ${p.mode}. ${p.rounds} round${p.rounds > 1 ? 's' : ''}; each run is \`wrk -t ${p.wrkThreads}\` for ${p.seconds} s (${p.longSeconds} s for the 10 MiB echo and the CGI scripts, whose requests are slow), with \`--latency\` and a ${p.wrkTimeout} s timeout; connections ${p.connections.join(' and ')}; worker processes ${p.workers.join(' and ')}.`,
     '- For each workload and worker count, every server is started on its own loopback port, its answer is checked (status 200 and the expected body length), its idle memory is read, and each gets a warm-up run. Then, in every round and for each connection count, the servers take turns in an order rotated by one each time, so that no server gets its runs back to back.',
     `- ${p.quickPeers ? 'Peers: this quick run starts, beside portico, only the servers the targets compare it with (and uvicorn for the 100 KiB ASGI response), so that every target gets a verdict in a few minutes; `npm run bench` runs them all.' : 'Peers: every server of each workload; `npm run bench:quick` runs only those the targets name.'}`,
-    '- Every server gets the same worker process count: portico `-w N`, gunicorn `-w N` (sync, gthread, or `-k uvicorn.workers.UvicornWorker`), uWSGI `--processes N`, mod_wsgi `processes=N threads=1`, fcgiwrap `-c N`, uvicorn `--workers N`, Hypercorn `--workers N`. waitress is one process with 4 threads whatever N is, and Daphne one Twisted process, so they only run in the 1-worker cells; bare Node http is one process; nginx has one worker, also in front of uWSGI and gunicorn, whose N workers listen on a UNIX socket; Apache mod_cgid forks one process per request. The 1,000-connection ASGI workload runs at 1 worker only.',
+    workersLine(ran),
     ...when('nginx-uwsgi', '- The production peers (issue #15): nginx → uWSGI over `uwsgi_pass` (uWSGI `--socket`, its own protocol), and nginx → gunicorn\'s gthread worker over `proxy_pass` with an upstream `keepalive 64` (`proxy_http_version 1.1`, an empty `Connection` header), gthread because the sync worker closes every connection and the upstream keepalive would then keep nothing. nginx\'s settings are its defaults, response buffering included, except `client_max_body_size 16m`, without which it refuses the 10 MiB echo with a 413. Their temporary files (request bodies over 16 KiB, responses over its buffers) are in the scratch directory, on the machine\'s disk, so the echo through them also measures that disk. Their configurations are under Commands.'),
     ...when('uvicorn', '- The ASGI servers (issue #13) are Debian\'s: uvicorn as most users install it (`uvicorn[standard]`: `--loop uvloop --http httptools`, named so that a missing package makes the cell "not available" rather than silently pure Python), uvicorn in pure Python (`--loop asyncio --http h11`), Hypercorn (its default asyncio worker), Daphne, and gunicorn with uvicorn\'s worker class (which picks uvloop and httptools itself). portico runs the same apps with `--interface asgi`. The 1,000-connection awaits make at best 10,000 req/s; wrk\'s own work for 1,000 connections is in the machine column.'),
-    '- Peer settings changed from their defaults only where the default would refuse the load (256 connections; 1,000 for the ASGI awaits): uWSGI `--listen 1024`, waitress `--connection-limit=1024 --backlog=1024`, mod_wsgi `listen-backlog=1024`, Apache with enough event-MPM threads for 256 connections, Hypercorn `--backlog 2048` (its default is 100) and Daphne\'s endpoint `backlog=2048` (its default is 50); 2048 is uvicorn\'s, gunicorn\'s and portico\'s default. gunicorn\'s sync worker closes the connection after every response (with `Connection: close`); uWSGI\'s `--http-socket` closes it too, but without saying so, and so does Debian 12\'s Hypercorn in the cells whose table says so: wrk sends its next request on the closed connection, counts a read error and reconnects. For these two servers the tables show read errors as reconnects, not errors, and req/s counts only answered requests.',
+    settingsLine(ran),
     '- req/s counts only responses with a 2xx or 3xx status (wrk\'s total minus its "Non-2xx or 3xx responses"): an error answered fast is not throughput. The errors column adds those responses to wrk\'s socket errors (connect, read, write, timeout).',
     `- The 10 MiB echo and the CGI scripts are slow per request: at 256 connections a ${p.longSeconds} s run completes only a few requests per connection, so their latency percentiles are bounded by the run length. Their throughput still counts every byte wrk read, partial responses included.`,
     '- Memory: RSS and PSS (from `/proc/PID/smaps_rollup`) summed over every process of the server (the process group it was started in and all descendants, including fcgiwrap for nginx + fcgiwrap); idle after start-up, and the peak of samples taken during the runs at the highest connection count.',
@@ -346,7 +376,7 @@ export function writeReport(rawResults, outDir) {
     '',
     `<!-- Generated by bench/run.mjs; do not edit. Rebuild from the raw numbers with: node bench/report.mjs docs/benchmarks/results.json -->`,
     '',
-    `portico against the usual ways of serving the same Python WSGI and ASGI apps, CGI scripts and static file, on one machine, on loopback. Run with \`npm run bench\` (\`bench/run.mjs\`, ${results.plan.mode} mode, ${new Date(results.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} minutes).`,
+    `portico against the usual ways of serving the same Python WSGI${present.some((w) => w.kind === 'asgi') ? ' and ASGI' : ''} apps, CGI scripts and static file, on one machine, on loopback. Run with \`npm run bench\` (\`bench/run.mjs\`, ${results.plan.mode} mode, ${new Date(results.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} minutes).`,
     '',
     targets.text,
     machineSection(results),
