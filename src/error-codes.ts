@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   PORTICO_ERR_HEADERS_TIMEOUT: '408: the whole request head did not arrive within --headers-timeout.',
   PORTICO_ERR_CHUNK_EXTENSIONS_TOO_LARGE: "413: chunk extensions over Node's bound (HPE_CHUNK_EXTENSIONS_OVERFLOW).",
   PORTICO_ERR_PROXY_PROTOCOL: 'No answer, connection closed: --proxy-protocol is on and the connection did not start with a valid PROXY header.',
+  PORTICO_ERR_UWSGI: 'No answer, connection closed: --protocol uwsgi is on and the connection came from a peer --uwsgi-allow-from does not name, or did not start with a valid uwsgi packet.',
   PORTICO_ERR_REQUEST_LINE_TOO_LONG: '414: the request line is over --limit-request-line.',
   PORTICO_ERR_TOO_MANY_FIELDS: '431: more header fields than --limit-request-fields.',
   PORTICO_ERR_FIELD_TOO_LARGE: '431: a header field is over --limit-request-field_size.',

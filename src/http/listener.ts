@@ -16,7 +16,9 @@ import { watchBodyIdle } from './body-timeout.js';
 import { answerClientError, closingResponse } from './client-error.js';
 import { checkDeclaredBody, checkHeadLimits, DEFAULT_LIMITS, maxHeaderSize, type RequestLimits } from './limits.js';
 import { compileTrust, resolveClient, type Trust } from './proxy-headers.js';
-import { proxiedPeer, requireProxyProtocol } from './proxy-protocol.js';
+import { prefacePeer, requirePreface } from './connection-preface.js';
+import { uwsgiReader } from './uwsgi-protocol.js';
+import { requireProxyProtocol } from './proxy-protocol.js';
 import { isClosing, refusal, type Refusal } from './refusal.js';
 import { checkConnect, checkRequest } from './request-validation.js';
 
@@ -35,6 +37,8 @@ export interface ListenerOptions {
   maxConnections?: number;
   /** --proxy-protocol: every connection starts with a PROXY v1 or v2 header. */
   proxyProtocol?: boolean;
+  /** --protocol uwsgi: who may speak it (--uwsgi-allow-from); null or absent for HTTP. */
+  uwsgiAllowFrom?: Trust | null;
   /** --forwarded-allow-ips, compiled; loopback only when absent. */
   trust?: Trust;
   /** Told of every request refused at the door (req is null for a parse error or a bad PROXY header). */
@@ -102,6 +106,8 @@ export class Listener {
     });
     if (options.proxyProtocol) {
       requireProxyProtocol(this.server, headersTimeoutMs, (reason) => this.#onRefuse(null, refusal(0, 'PORTICO_ERR_PROXY_PROTOCOL', reason)));
+    } else if (options.uwsgiAllowFrom) {
+      requirePreface(this.server, uwsgiReader(options.uwsgiAllowFrom), headersTimeoutMs, (reason) => this.#onRefuse(null, refusal(0, 'PORTICO_ERR_UWSGI', reason)));
     }
   }
 
@@ -130,7 +136,7 @@ export class Listener {
     const refused =
       checkHeadLimits(req, this.#limits) ?? ('refuse' in facts ? facts : null) ?? checkDeclaredBody(req, this.#limits);
     if (refused !== null) return this.#refuse(req, res, refused);
-    const peer = proxiedPeer(req.socket as Socket) ?? undefined;
+    const peer = prefacePeer(req.socket as Socket) ?? undefined;
     const client = resolveClient(req, this.#trust, peer);
     if ('refuse' in client) return this.#refuse(req, res, client);
     const targetAuthority = 'refuse' in facts ? null : facts.targetAuthority;

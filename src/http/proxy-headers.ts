@@ -28,6 +28,8 @@ export interface ClientInfo {
 export interface Peer {
   address: string;
   port: number | null;
+  /** The client's connection was TLS, ended before us (a uwsgi HTTPS=on): the scheme is https. */
+  tls?: boolean;
 }
 
 /**
@@ -66,7 +68,7 @@ const bad = (code: ErrorCode, reason: string): Refusal => refusal(400, code, rea
  * that differ are a chain and the client's element is the one taken.
  */
 export function resolveClient(req: IncomingMessage, trust: Trust, peer: Peer = socketPeer(req)): ClientInfo | Refusal {
-  const own: ClientInfo = { remoteAddr: peer.address, remotePort: peer.port === null ? '' : String(peer.port), scheme: 'http', forwardedHost: null };
+  const own: ClientInfo = { remoteAddr: peer.address, remotePort: peer.port === null ? '' : String(peer.port), scheme: peer.tls === true ? 'https' : 'http', forwardedHost: null };
   const forwarded = header(req, 'forwarded');
   const xff = header(req, 'x-forwarded-for');
   const xfProto = header(req, 'x-forwarded-proto');

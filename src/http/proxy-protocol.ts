@@ -13,8 +13,8 @@
  *        | \r\n\r\n\0\r\nQUIT\n  (12 bytes) |ver|cmd|fam|prt| len u16| addresses, TLVs
  *        +----------------------------------+-------+-------+--------+--------
  */
-import { isIP, type Server, type Socket } from 'node:net';
-import type { Peer } from './proxy-headers.js';
+import { isIP, type Server } from 'node:net';
+import { requirePreface, type PrefaceResult } from './connection-preface.js';
 import { quoteForLog } from '../observability/quote-for-log.js';
 
 const V1_PREFIX = Buffer.from('PROXY ', 'latin1');
@@ -24,14 +24,10 @@ const V1_LINE = /^PROXY (?:(TCP4|TCP6) ([0-9A-Fa-f:.]+) ([0-9A-Fa-f:.]+) (0|[1-9
 const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 const V2_HEADER_LENGTH = 16;
 
-export type PrefaceResult =
-  /** More bytes are needed. */
-  | { kind: 'incomplete' }
-  | { kind: 'invalid'; reason: string }
-  /** `peer` is null for LOCAL, UNKNOWN and non-IP families: the socket's own address stands. */
-  | { kind: 'done'; peer: Peer | null; length: number };
-
-/** Parses a PROXY preface at the start of `buf`. */
+/**
+ * Parses a PROXY preface at the start of `buf`. A done preface's peer is
+ * null for LOCAL, UNKNOWN and non-IP families: the socket's own address stands.
+ */
 export function parsePreface(buf: Buffer): PrefaceResult {
   if (startsWithPartially(buf, V2_SIGNATURE)) return parseV2(buf);
   if (startsWithPartially(buf, V1_PREFIX)) return parseV1(buf);
@@ -108,53 +104,7 @@ function compressIpv6(groups: string[]): string {
   return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
 }
 
-const peers = new WeakMap<Socket, Peer>();
-
-/** The client address a PROXY header gave for `socket`, or null if none did. */
-export function proxiedPeer(socket: Socket): Peer | null {
-  return peers.get(socket) ?? null;
-}
-
-/**
- * Puts a PROXY preface reader in front of the HTTP parser of `server`: the
- * http.Server's own 'connection' listener is called only once the preface
- * has been read, with whatever followed it pushed back onto the socket. A
- * malformed preface, or none within `timeoutMs`, closes the connection.
- */
+/** With --proxy-protocol every connection must start with a PROXY header. */
 export function requireProxyProtocol(server: Server, timeoutMs: number, onInvalid: (reason: string) => void = () => {}): void {
-  const httpListeners = server.listeners('connection') as Array<(socket: Socket) => void>;
-  server.removeAllListeners('connection');
-  server.on('connection', (socket: Socket) => {
-    let received: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => fail('no PROXY protocol header in time'), timeoutMs);
-    const fail = (reason: string): void => {
-      cleanup();
-      onInvalid(reason);
-      socket.destroy();
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('error', onError);
-    };
-    const onError = (): void => {
-      cleanup();
-      socket.destroy();
-    };
-    const onData = (chunk: Buffer): void => {
-      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
-      const result = parsePreface(received);
-      if (result.kind === 'incomplete') return;
-      if (result.kind === 'invalid') return fail(result.reason);
-      cleanup();
-      socket.pause();
-      if (result.peer !== null) peers.set(socket, result.peer);
-      const rest = received.subarray(result.length);
-      if (rest.length > 0) socket.unshift(rest);
-      for (const listener of httpListeners) listener.call(server, socket);
-      socket.resume();
-    };
-    socket.on('data', onData);
-    socket.on('error', onError);
-  });
+  requirePreface(server, { name: 'PROXY protocol header', parse: parsePreface }, timeoutMs, onInvalid);
 }

@@ -40,7 +40,12 @@ export function missingNginxPolicy(): { skip: string | false; message: string } 
   return { skip: process.env.CI ? false : `${NGINX_BIN} is missing; run scripts/install-system-deps.sh`, message };
 }
 
-export async function startNginx(upstreamPort: number): Promise<Nginx> {
+/**
+ * `via`: how nginx passes requests on: proxy_pass over HTTP/1.1 with
+ * keep-alive (the default), or uwsgi_pass with Debian's uwsgi_params, to a
+ * portico run with --protocol uwsgi.
+ */
+export async function startNginx(upstreamPort: number, via: 'proxy' | 'uwsgi' = 'proxy'): Promise<Nginx> {
   const temp = makeTempDir('portico-nginx-');
   const port = await freePort();
   const dir = temp.path;
@@ -62,9 +67,11 @@ http {
   server {
     listen 127.0.0.1:${port};
     location / {
-      proxy_pass http://${UPSTREAM_NAME};
+${via === 'uwsgi' ? `      client_max_body_size 64m;
+      include /etc/nginx/uwsgi_params;
+      uwsgi_pass ${UPSTREAM_NAME};` : `      proxy_pass http://${UPSTREAM_NAME};
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection "";`}
     }
   }
 }

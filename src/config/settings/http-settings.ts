@@ -1,7 +1,7 @@
 /** The settings table's entries (settings.ts) for where the front listens and what it admits: Listening, Request limits, WebSockets, Proxies. */
 import { parseBind } from '../parse-bind.js';
 import { setting } from '../setting.js';
-import { forwardedAllowIps, integer, onOff, positiveSeconds, seconds } from '../value-parsers.js';
+import { forwardedAllowIps, integer, oneOf, onOff, positiveSeconds, seconds } from '../value-parsers.js';
 
 /** Checked by the one bind parser, kept as written: `ServerOptions.bind` is what a user gives. */
 function bindText(raw: string, flag: string): string {
@@ -81,6 +81,20 @@ export const HTTP_SETTINGS = {
     defaultValue: (env) => (env.FORWARDED_ALLOW_IPS !== undefined ? forwardedAllowIps(env.FORWARDED_ALLOW_IPS, '$FORWARDED_ALLOW_IPS') : '127.0.0.1,::1'),
     defaultText: "$FORWARDED_ALLOW_IPS, or '127.0.0.1,::1'",
     help: "Peers whose X-Forwarded-For, -Proto, -Host and Forwarded headers are believed: comma-separated addresses and CIDR ranges, or '*' for all.",
+  }),
+  /** What the listeners speak: HTTP, or the uwsgi protocol for an nginx uwsgi_pass in front. */
+  protocol: setting({
+    flags: ['--protocol'], metavar: 'NAME', parse: oneOf('http', 'uwsgi'),
+    section: 'Proxies', scope: 'server', env: 'PORTICO_PROTOCOL',
+    defaultValue: (): 'http' | 'uwsgi' => 'http', defaultText: 'http',
+    help: "http, or uwsgi: the listeners speak the uwsgi protocol, for nginx's uwsgi_pass or Apache's mod_proxy_uwsgi in front.",
+  }),
+  /** Peers that may speak the uwsgi protocol: addresses and CIDR ranges, comma-separated, or '*'. */
+  uwsgiAllowFrom: setting({
+    flags: ['--uwsgi-allow-from'], metavar: 'ADDRESSES', parse: forwardedAllowIps,
+    section: 'Proxies', scope: 'server', env: 'PORTICO_UWSGI_ALLOW_FROM',
+    defaultValue: () => '127.0.0.1,::1', defaultText: "'127.0.0.1,::1'",
+    help: "With --protocol uwsgi, the peers that may connect (a UNIX socket's file permissions say it for unix: binds): comma-separated addresses and CIDR ranges, or '*'. Anyone else is refused at once.",
   }),
   /** Every connection starts with a HAProxy PROXY protocol v1 or v2 header. */
   proxyProtocol: setting({

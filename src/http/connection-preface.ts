@@ -1,0 +1,88 @@
+/**
+ * Something a connection says before its first HTTP request: a PROXY
+ * protocol header (proxy-protocol.ts), or a uwsgi packet (uwsgi-protocol.ts)
+ * that stands for the request itself. The preface is read off the socket
+ * before the HTTP parser sees it; the parser is then handed the socket with
+ * whatever the preface leaves for it (the bytes that followed, or a request
+ * head rebuilt from it) pushed back in front. The address the preface names
+ * becomes the connection's peer, as --forwarded-allow-ips then judges it.
+ */
+import type { Server, Socket } from 'node:net';
+import type { Peer } from './proxy-headers.js';
+
+export type PrefaceResult =
+  /** More bytes are needed. */
+  | { kind: 'incomplete' }
+  | { kind: 'invalid'; reason: string }
+  /**
+   * The preface is `length` bytes long. `peer`: the client it names, or
+   * null for the socket's own. `replacement`: bytes the HTTP parser reads in
+   * its place, before what followed it.
+   */
+  | { kind: 'done'; peer: Peer | null; length: number; replacement?: Buffer };
+
+export interface PrefaceReader {
+  /** What the preface is, for the log: 'PROXY protocol header'. */
+  name: string;
+  parse(received: Buffer): PrefaceResult;
+  /** Why a peer may not speak this at all (checked before a byte is read), or null. */
+  refuse?(socket: Socket): string | null;
+}
+
+const peers = new WeakMap<Socket, Peer>();
+
+/** The client address a preface gave for `socket`, or null if none did. */
+export function prefacePeer(socket: Socket): Peer | null {
+  return peers.get(socket) ?? null;
+}
+
+/**
+ * Puts `reader` in front of the HTTP parser of `server`: the http.Server's
+ * own 'connection' listener is called only once the preface has been read.
+ * A malformed preface, a refused peer, or no preface within `timeoutMs`
+ * closes the connection.
+ */
+export function requirePreface(server: Server, reader: PrefaceReader, timeoutMs: number, onInvalid: (reason: string) => void): void {
+  const httpListeners = server.listeners('connection') as Array<(socket: Socket) => void>;
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    const refused = reader.refuse?.(socket) ?? null;
+    if (refused !== null) {
+      onInvalid(refused);
+      socket.destroy();
+      return;
+    }
+    let received: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => fail(`no ${reader.name} in time`), timeoutMs);
+    const fail = (reason: string): void => {
+      cleanup();
+      onInvalid(reason);
+      socket.destroy();
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('error', onError);
+    };
+    const onError = (): void => {
+      cleanup();
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer): void => {
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      const result = reader.parse(received);
+      if (result.kind === 'incomplete') return;
+      if (result.kind === 'invalid') return fail(result.reason);
+      cleanup();
+      socket.pause();
+      if (result.peer !== null) peers.set(socket, result.peer);
+      const rest = received.subarray(result.length);
+      const pushBack = result.replacement === undefined ? rest : Buffer.concat([result.replacement, rest]);
+      if (pushBack.length > 0) socket.unshift(pushBack);
+      for (const listener of httpListeners) listener.call(server, socket);
+      socket.resume();
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+  });
+}
