@@ -159,9 +159,12 @@ def _load_script(spec: str, target: str):
                        "check the path and --chdir")
     # mod_wsgi names a script's module after its path, so two apps with the
     # same file name never share a sys.modules entry.
-    import hashlib  # only script files need it; it loads OpenSSL into the worker
-    digest = hashlib.md5(os.fsencode(path), usedforsecurity=False).hexdigest()
-    name = "_portico_script_" + digest
+    # A name, not a secret: the path itself, spelled as an identifier, and a
+    # CRC of its bytes to tell apart paths that spell alike (/a-b, /a_b).
+    # No hash from OpenSSL, which md5(usedforsecurity=False) needs 3.9 for.
+    import zlib
+    spelled = "".join(c if c.isalnum() else "_" for c in path)
+    name = "_portico_script_%s_%08x" % (spelled, zlib.crc32(os.fsencode(path)))
     loader_class = importlib.machinery.SourceFileLoader if path.endswith(".py") else _ScriptLoader
     loader = loader_class(name, path)
     module_spec = importlib.util.spec_from_file_location(name, path, loader=loader)
