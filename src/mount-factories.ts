@@ -37,6 +37,7 @@ export const MOUNT_FACTORIES: { readonly [K in MountSpec['kind']]: MountFactory<
       timeoutSeconds: options.timeout,
       debug: options.debug,
       python: options.python,
+      limitRequestBody: options.limitRequestBody,
       internalRedirect: redirect,
     }),
 

@@ -39,10 +39,12 @@ export interface CgiEnvironmentInput {
   script: LocatedScript;
   /** The CGI directory as configured: PATH_TRANSLATED maps PATH_INFO below it. */
   root: string;
+  /** The length of a body that came without Content-Length and was spooled (request-body-spool.ts); absent otherwise. */
+  spooledLength?: number;
 }
 
 /** The complete environment for one script run. */
-export function buildCgiEnvironment({ req, match, context, script, root }: CgiEnvironmentInput): Record<string, string> {
+export function buildCgiEnvironment({ req, match, context, script, root, spooledLength }: CgiEnvironmentInput): Record<string, string> {
   const headers = headerVariables(req.rawHeaders, CGI_WITHHELD_HEADERS);
   const env: Record<string, string> = { PATH: SAFE_PATH };
 
@@ -51,8 +53,9 @@ export function buildCgiEnvironment({ req, match, context, script, root }: CgiEn
   const authorization = req.headers.authorization;
   if (authorization) env.AUTH_TYPE = authorization.trim().split(/\s+/, 1)[0] as string;
 
-  // §4.1.2, §4.1.3: set if and only if the request has a body / a type.
-  const contentLength = req.headers['content-length'];
+  // §4.1.2, §4.1.3: set if and only if the request has a body / a type. A
+  // chunked body is counted once it is whole, so that the script knows it too.
+  const contentLength = spooledLength === undefined ? req.headers['content-length'] : String(spooledLength);
   if (contentLength !== undefined) env.CONTENT_LENGTH = contentLength;
   const contentType = req.headers['content-type'];
   if (contentType !== undefined) env.CONTENT_TYPE = contentType;

@@ -36,10 +36,14 @@ export class CgiBadPathError extends CgiError {
   }
 }
 
-/** RFC 3875 §4.1.2: CONTENT_LENGTH must give the body length, which a chunked body does not have up front. */
-export class CgiLengthRequiredError extends CgiError {
-  constructor() {
-    super('PORTICO_ERR_CGI_LENGTH_REQUIRED', 411, 'a request body without Content-Length cannot be given to a CGI script');
+/**
+ * A request body of undeclared length (chunked) grew past
+ * --limit-request-body while it was spooled: no script was started. The
+ * code is the listener's for a declared length over the limit.
+ */
+export class CgiBodyTooLargeError extends CgiError {
+  constructor(received: number, limit: number) {
+    super('PORTICO_ERR_BODY_TOO_LARGE', 413, `request body of ${received} bytes so far is over --limit-request-body ${limit}`);
   }
 }
 

@@ -14,6 +14,7 @@
  *   awaiting-head, streaming, raw ──client gone──▶ abandoned (script killed, nothing logged against it)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { closeAfterBody, fitToDeclaredLength } from '../http/response-length.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { CgiBadHeaderError, CgiError, CgiNoHeaderError, CgiRedirectError, CgiSpawnError, CgiTimeoutError } from './cgi-errors.js';
@@ -37,6 +38,8 @@ export interface ExchangeOptions {
   internalRedirect: InternalRedirect | undefined;
   /** Counts response body bytes, for the access log. */
   countBody: (bytes: number) => void;
+  /** What the script's stdin is fed from: a spooled body (request-body-spool.ts); the request itself when absent. */
+  body?: Readable;
 }
 
 type State = 'awaiting-head' | 'streaming' | 'raw' | 'redirected' | 'failed' | 'abandoned' | 'done';
@@ -88,8 +91,16 @@ export class CgiExchange {
       for (const listener of this.#whenClosed.splice(0)) listener();
     });
 
-    // Request body to stdin; pipe() pauses `req` while the pipe is full.
-    this.#req.pipe(proc.stdin);
+    // Request body to stdin; pipe() pauses the source while the pipe is full.
+    const spooled = this.#options.body;
+    if (spooled !== undefined) {
+      // The spool's file unreadable: the script gets a short stdin, which it can tell from CONTENT_LENGTH.
+      spooled.once('error', (error) => {
+        this.#options.log.error(`CGI script '${this.#script.filename}': reading the spooled request body: ${error.message}`, proc.pid);
+        proc.stdin.destroy();
+      });
+    }
+    (spooled ?? this.#req).pipe(proc.stdin);
     // Once the script stops reading (done, exited, killed), the rest of the
     // body is read and dropped: a paused request would stall the connection.
     proc.stdin.once('close', () => this.#discardRequestBody());
@@ -281,6 +292,12 @@ export class CgiExchange {
   }
 
   #discardRequestBody(): void {
+    const spooled = this.#options.body;
+    if (spooled !== undefined) {
+      spooled.unpipe(this.#process.stdin);
+      spooled.destroy();
+      return;
+    }
     this.#req.unpipe(this.#process.stdin);
     this.#req.resume();
   }

@@ -4,8 +4,10 @@
  * malformed Content-Length, chunked not last, bad chunk sizes, bare CR and
  * bare LF, obs-fold, whitespace before the colon, CTLs in names and values,
  * and HTTP/1.1 without Host. What it lets through, and this module refuses,
- * is listed in checkRequest(). Everything here reads the parsed request
- * (method, url, httpVersion, rawHeaders): nothing needs the wire bytes.
+ * is listed in checkRequest() for the head and checkTrailers() for the
+ * trailer section of a chunked body. Everything here reads the parsed
+ * request (method, url, httpVersion, rawHeaders, rawTrailers): nothing needs
+ * the wire bytes.
  */
 import type { IncomingMessage } from 'node:http';
 import {
@@ -45,6 +47,8 @@ export function checkRequest(req: IncomingMessage): Refusal | RequestFacts {
   if (fields !== null) return fields;
   const framing = checkFraming(req);
   if (framing !== null) return framing;
+  const contentType = checkContentType(req.rawHeaders);
+  if (contentType !== null) return contentType;
   const target = checkTarget(req.method ?? '', req.url ?? '');
   if ('refuse' in target) return target;
   const host = checkHost(req);
@@ -67,7 +71,7 @@ function checkVersion(httpVersion: string): Refusal | null {
 }
 
 /** Defence in depth: llhttp refuses these already, but a parser option or upgrade must not let them in. */
-function checkFields(raw: string[]): Refusal | null {
+function checkFields(raw: readonly string[]): Refusal | null {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (!FIELD_NAME.test(name)) return bad('PORTICO_ERR_BAD_FIELD_NAME', `header name '${quoteForLog(name)}' is not a token`);
@@ -106,6 +110,18 @@ function checkFraming(req: IncomingMessage): Refusal | null {
   if (cl.length > 1) return bad('PORTICO_ERR_BAD_CONTENT_LENGTH', `${cl.length} Content-Length fields`);
   if (cl.length === 1 && !CONTENT_LENGTH.test(cl[0] as string)) return bad('PORTICO_ERR_BAD_CONTENT_LENGTH', `Content-Length '${quoteForLog(cl[0] as string)}'`);
   return null;
+}
+
+/**
+ * RFC 9110 §5.3: a field whose value is one item cannot be combined from
+ * several lines. Content-Type (§8.3) is one media type, and two of them
+ * leave the body's meaning to whichever one a reader picks: Node keeps the
+ * first, a proxy or framework in front may have kept the last. Host is
+ * checked with its own rule (checkHost), Content-Length with the framing.
+ */
+function checkContentType(raw: string[]): Refusal | null {
+  const types = valuesOf(raw, 'content-type');
+  return types.length > 1 ? bad('PORTICO_ERR_MANY_CONTENT_TYPES', `${types.length} Content-Type fields`) : null;
 }
 
 /** RFC 9112 §3.2: the four forms of request-target and the methods each belongs to. */
@@ -152,4 +168,49 @@ export function checkConnect(target: string): Refusal {
   return AUTHORITY_FORM.test(target)
     ? refusal(501, 'PORTICO_ERR_CONNECT_NOT_IMPLEMENTED', `CONNECT ${quoteForLog(target)}`)
     : bad('PORTICO_ERR_BAD_TARGET', `CONNECT with target '${quoteForLog(target)}'`);
+}
+
+/**
+ * RFC 9110 §6.5.1: "Many fields cannot be processed outside the header
+ * section because their evaluation is necessary prior to receiving the
+ * message content, such as those that describe message framing, routing,
+ * authentication, request modifiers, response controls, or content format."
+ * A recipient that merged these into the head after the body (as some do)
+ * would see a different request from the one that was routed and framed.
+ * The ones refused here are those a server acts on before the body: framing
+ * (Content-Length, Transfer-Encoding, Trailer, TE, and the connection
+ * options), routing (Host), authentication, and Expect. gunicorn refuses
+ * the same, bar the connection options, Proxy-Authorization and Expect.
+ */
+export const FORBIDDEN_TRAILER_FIELDS: ReadonlySet<string> = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'trailer',
+  'te',
+  'connection',
+  'upgrade',
+  'authorization',
+  'proxy-authorization',
+  'expect',
+]);
+
+/**
+ * The trailer section of a chunked request (RFC 9112 §7.1.2), once the body
+ * has ended: Node hands trailers over only then (`req.rawTrailers`). Every
+ * gateway that reads a body calls this at its end, and a refused request
+ * must not reach its application as complete. Names and values are held to
+ * the same grammar as the head's.
+ */
+export function checkTrailers(rawTrailers: readonly string[]): Refusal | null {
+  if (rawTrailers.length === 0) return null;
+  const fields = checkFields(rawTrailers);
+  if (fields !== null) return fields;
+  for (let i = 0; i < rawTrailers.length; i += 2) {
+    const name = rawTrailers[i] as string;
+    if (FORBIDDEN_TRAILER_FIELDS.has(name.toLowerCase())) {
+      return bad('PORTICO_ERR_FORBIDDEN_TRAILER', `'${quoteForLog(name)}' in the trailer section of a chunked body`);
+    }
+  }
+  return null;
 }

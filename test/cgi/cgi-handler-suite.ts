@@ -256,9 +256,14 @@ export function cgiHandlerSuite(python: string | null): void {
       assert.equal(reply.text, String(body.length));
     });
 
-    it('refuses a chunked request body with 411 (CONTENT_LENGTH must be known, §4.1.2)', async () => {
-      const reply = await request(server.port, '/cgi-bin/echo-stdin.sh', { method: 'POST', headers: { 'Transfer-Encoding': 'chunked' }, body: 'abc' });
-      assert.equal(reply.status, 411);
+    it('gives a chunked request body to stdin whole, in memory or spooled to a file (§4.1.2: CONTENT_LENGTH is then known)', async () => {
+      const small = await request(server.port, '/cgi-bin/echo-stdin.sh', { method: 'POST', headers: { 'Transfer-Encoding': 'chunked' }, body: 'abc' });
+      assert.equal(small.status, 200);
+      assert.equal(small.text, '3');
+      const body = Buffer.alloc(3 * 1024 * 1024, 'c');
+      const large = await request(server.port, '/cgi-bin/echo-stdin.sh', { method: 'POST', headers: { 'Transfer-Encoding': 'chunked' }, body });
+      assert.equal(large.status, 200);
+      assert.equal(large.text, String(body.length));
     });
 
     it('logs stderr lines tagged with the script pid', async () => {

@@ -85,6 +85,7 @@ export async function startCgiServer(
     timeoutSeconds: options.timeoutSeconds ?? 10,
     debug: options.debug ?? false,
     python: options.python ?? null,
+    limitRequestBody: options.limitRequestBody,
     internalRedirect: options.followRedirects === false ? undefined : (request, path) => harness.redirect(request, path),
   });
   harness = await startMountHarness({

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ErrorCode } from '../../src/error-codes.js';
 import { isRefusal } from '../../src/http/refusal.js';
-import { checkConnect, checkRequest } from '../../src/http/request-validation.js';
+import { checkConnect, checkRequest, checkTrailers, FORBIDDEN_TRAILER_FIELDS } from '../../src/http/request-validation.js';
 import { fakeRequest, type FakeRequestOptions } from '../helpers/fake-request.js';
 
 /** A valid HTTP/1.1 GET, changed by `options`; `rawHeaders` are added after Host. */
@@ -75,6 +75,45 @@ describe('checkRequest: framing (RFC 9112 §6)', () => {
   it('refuses several Content-Length fields, even equal, and one that is not 1*DIGIT', () => {
     assertRefused(post(['Content-Length', '3', 'Content-Length', '3']), 400, 'PORTICO_ERR_BAD_CONTENT_LENGTH');
     for (const value of ['+3', '-3', '0x3', '3.0', '3 ', '', '3,3']) assertRefused(post(['Content-Length', value]), 400, 'PORTICO_ERR_BAD_CONTENT_LENGTH');
+  });
+});
+
+describe('checkRequest: Content-Type, a singleton (RFC 9110 §5.3, §8.3)', () => {
+  const post = (rawHeaders: string[]) => check({ method: 'POST', rawHeaders: ['Content-Length', '2', ...rawHeaders] });
+
+  it('serves one, whatever its parameters', () => {
+    assert.ok(!isRefusal(post(['Content-Type', 'text/plain'])));
+    assert.ok(!isRefusal(post(['Content-Type', 'multipart/form-data; boundary=x'])));
+    assert.ok(!isRefusal(post([])));
+  });
+
+  it('refuses two, equal or not, in any case and anywhere in the head', () => {
+    assertRefused(post(['Content-Type', 'text/plain', 'Content-Type', 'application/json']), 400, 'PORTICO_ERR_MANY_CONTENT_TYPES');
+    assertRefused(post(['Content-Type', 'text/plain', 'content-type', 'text/plain']), 400, 'PORTICO_ERR_MANY_CONTENT_TYPES');
+    assertRefused(post(['CONTENT-TYPE', 'a/b', 'X-Other', '1', 'Content-type', '']), 400, 'PORTICO_ERR_MANY_CONTENT_TYPES');
+  });
+});
+
+describe('checkTrailers: the trailer section of a chunked body (RFC 9110 §6.5.1)', () => {
+  it('serves none, and fields that may be trailers', () => {
+    assert.equal(checkTrailers([]), null);
+    assert.equal(checkTrailers(['X-Checksum', 'abc', 'Server-Timing', 'db;dur=53', 'Content-Type', 'text/plain']), null);
+  });
+
+  it('refuses framing, routing, authentication and Expect, in any case', () => {
+    for (const name of ['Host', 'Content-Length', 'Transfer-Encoding', 'Trailer', 'TE', 'Connection', 'Upgrade', 'Authorization', 'Proxy-Authorization', 'Expect']) {
+      for (const spelled of [name, name.toLowerCase(), name.toUpperCase()]) {
+        const refused = checkTrailers(['X-Fine', '1', spelled, 'v']);
+        assert.ok(refused !== null, `${spelled} in trailers`);
+        assert.deepEqual([refused.refuse, refused.code], [400, 'PORTICO_ERR_FORBIDDEN_TRAILER'], spelled);
+      }
+    }
+    assert.equal(FORBIDDEN_TRAILER_FIELDS.size, 10);
+  });
+
+  it("holds trailer names and values to the head's grammar", () => {
+    assert.equal(checkTrailers(['X A', 'v'])?.code, 'PORTICO_ERR_BAD_FIELD_NAME');
+    assert.equal(checkTrailers(['X-A', 'a\x00b'])?.code, 'PORTICO_ERR_BAD_FIELD_VALUE');
   });
 });
 
