@@ -67,6 +67,11 @@ export class WebSocketSessions {
     });
   }
 
+  /** Sessions open now. */
+  get size(): number {
+    return this.#open.size;
+  }
+
   /** The server is stopping: every session is told so at once (1001). */
   closeAll(): void {
     for (const session of this.#open) session.close(CloseCode.GOING_AWAY, 'server stopping');

@@ -7,6 +7,7 @@
 import type { EventEmitter } from 'node:events';
 import type { AppLoadError, WorkerBootError } from '../errors.js';
 import type { RequestContext, RequestRecord } from '../http/request-record.js';
+import type { MountSnapshot } from '../observability/mount-snapshot.js';
 
 export type { RequestContext, RequestRecord };
 
@@ -39,6 +40,8 @@ export interface MountHandler {
   drain?(): void;
   /** Stops the mount, letting in-flight work finish for up to `graceMs`. */
   close?(graceMs: number): Promise<void>;
+  /** What it is doing now (workers, queue, requests in flight), for the control listener; read-only. */
+  snapshot?(): MountSnapshot;
   /** Present on mounts that run worker processes. */
   readonly supervised?: SupervisedMount;
 }
