@@ -49,6 +49,7 @@ export class RequestBodyPump {
   #complete: boolean;
   #endSent = false;
   #continueSent = false;
+  #reading = false;
 
   constructor(req: IncomingMessage, res: ServerResponse, limit: number, events: BodyPumpEvents) {
     this.#req = req;
@@ -76,8 +77,10 @@ export class RequestBodyPump {
     return this.#received;
   }
 
-  /** Starts taking the body from the client. */
+  /** Starts taking the body from the client; once. */
   read(): void {
+    if (this.#reading) return;
+    this.#reading = true;
     this.#req.on('data', (chunk: Buffer) => {
       this.#received += chunk.length;
       if (exceedsBodyLimit(this.#received, this.#limit)) {

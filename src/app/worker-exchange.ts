@@ -117,8 +117,14 @@ export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
     return quoteForLog(`${this.#req.method} ${this.#req.url}`);
   }
 
+  /**
+   * A WSGI worker is held by a request until it has read the body, so a body
+   * is prefetched first (BODY_PREFETCH): a client that trickles it holds only
+   * its own connection. An ASGI worker awaits a body without being held, so
+   * the application starts at once, as under uvicorn, and may stream.
+   */
   start(): void {
-    if (this.#body.hasBody && !this.#body.expectContinue) this.#body.read(); // submitted once BODY_PREFETCH bytes or the end are here
+    if (this.#body.hasBody && !this.#body.expectContinue && !this.#context.pool.asgi) this.#body.read();
     else this.#submit();
   }
 
@@ -185,7 +191,7 @@ export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
     this.#accepted = true;
     this.#context.deadlines?.add(this);
     if (!this.#body.hasBody) return;
-    if (this.#body.expectContinue) this.#body.read();
+    this.#body.read();
     // Without Expect: 100-continue the client sends the body anyway, so let a window of it through.
     this.#body.open(this.#body.expectContinue ? 0 : REQUEST_WINDOW);
   }

@@ -61,6 +61,7 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   readonly #config: PoolConfig;
   /** Threads until a worker says it runs ASGI (READY), then --worker-connections. */
   #capacity: WorkerCapacity;
+  #asgi = false;
   readonly #log: ErrorLog;
   /** Every live worker: booting, serving or finishing. */
   readonly #workers = new Set<WorkerProcess>();
@@ -91,6 +92,11 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     this.#capacity = threadCapacity(config.threads);
     this.#log = log;
     this.#target = config.workers;
+  }
+
+  /** A worker said it runs its application as ASGI (READY): a request it holds runs at once, and a body it awaits holds nothing. */
+  get asgi(): boolean {
+    return this.#asgi;
   }
 
   /** Pids of the workers that take requests. */
@@ -161,6 +167,7 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
         if (worker.asgi) {
           // Every worker of a pool runs the same application: the first to say ASGI sets how many requests each runs.
           this.#capacity = connectionCapacity(this.#config.workerConnections);
+          this.#asgi = true;
           if (this.#config.timeout > 0) new LoopHeartbeat(worker, this.#config.timeout * 1000);
         }
         if (this.#config.maxRequests > 0) {
