@@ -44,6 +44,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       server.log.error(error.report);
       return ExitStatus.appLoadError;
     }
+    if (error instanceof ConfigError) {
+      // Known only once listening: a --bind fd://N that is no inherited socket.
+      server.log.error(error.message);
+      return ExitStatus.usage;
+    }
     if (error instanceof InterpreterError) {
       server.log.error(error.message);
       return ExitStatus.usage;

@@ -21,6 +21,7 @@ import { createMount } from './mount-factories.js';
 import { MountTable, normalizePrefix } from './routing/mount-table.js';
 import { Router } from './routing/router.js';
 import { Arbiter, type ArbiterEvents, type StopOutcome } from './supervisor/arbiter.js';
+import { statusLine, SystemdNotifier, takeSystemdEnvironment } from './supervisor/systemd-notifier.js';
 
 export type { ServerOptions } from './config/settings.js';
 export type { StopOutcome } from './supervisor/arbiter.js';
@@ -32,10 +33,14 @@ export class Server extends EventEmitter<ArbiterEvents> {
   readonly #router: Router;
   readonly #listeners: Listener[];
   readonly #arbiter: Arbiter;
+  /** With NOTIFY_SOCKET (systemd's Type=notify): tells systemd of each lifecycle step. */
+  readonly #notifier: SystemdNotifier | null = null;
 
   constructor(options: Partial<ServerOptions>) {
     super();
     this.options = { ...defaultOptions(), ...options };
+    // After the defaults, which take systemd's passed sockets (LISTEN_FDS) as the binds.
+    const systemd = takeSystemdEnvironment();
     const binds = this.options.bind.map((bind) => parseBind(bind));
     this.log = new ErrorLog(openLogStream(this.options.errorLogfile, process.stderr), this.options.logLevel);
     if (this.options.reloadExtraFiles.length > 0 && !this.options.reload) {
@@ -71,8 +76,12 @@ export class Server extends EventEmitter<ArbiterEvents> {
       mounts.map(({ handler }) => handler),
       this.#listeners,
       this.log,
-      { gracefulTimeout: this.options.gracefulTimeout, reload: this.options.reload },
+      { gracefulTimeout: this.options.gracefulTimeout, reload: this.options.reload, shutdownDelay: this.options.shutdownDelay },
     );
+    if (systemd.notifySocket !== null) {
+      this.#notifier = new SystemdNotifier(this.options.python, { ...systemd, notifySocket: systemd.notifySocket }, this.log);
+      this.#notifyLifecycle(this.#notifier);
+    }
     this.#arbiter.on('start', (urls) => this.emit('start', urls));
     this.#arbiter.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
     this.#arbiter.on('reload', () => this.emit('reload'));
@@ -87,6 +96,14 @@ export class Server extends EventEmitter<ArbiterEvents> {
   /** The bound addresses, with the real ports. */
   address(): string[] {
     return this.#listeners.map((listener) => listener.url);
+  }
+
+  /**
+   * Listening, every worker ready, and no stop begun: what a readiness
+   * probe reports. False from SIGTERM on, through --shutdown-delay.
+   */
+  get ready(): boolean {
+    return this.#arbiter.ready;
   }
 
   /** Pids of the live workers of every mount that runs them. */
@@ -120,12 +137,28 @@ export class Server extends EventEmitter<ArbiterEvents> {
    * stops the workers.
    */
   close(graceMs?: number): Promise<void> {
-    return this.#arbiter.stop(graceMs);
+    return this.#arbiter.stop(graceMs).finally(() => this.#notifier?.close());
   }
 
   /** Turns signals into lifecycle steps, as the CLI does; resolves how the run ended. */
   trapSignals(): Promise<StopOutcome> {
-    return this.#arbiter.trapSignals();
+    return this.#arbiter.trapSignals().finally(() => this.#notifier?.close());
+  }
+
+  /** sd_notify(3): READY=1 when serving, RELOADING=1 and READY=1 around a reload, STOPPING=1 at a stop. */
+  #notifyLifecycle(notifier: SystemdNotifier): void {
+    const serving = (): string => {
+      const workers = this.workerPids.length;
+      return `listening on ${this.address().join(', ')}, ${workers} worker${workers === 1 ? '' : 's'}`;
+    };
+    this.#arbiter.on('start', () => notifier.notify('READY=1', statusLine(serving())));
+    this.#arbiter.on('reloading', () =>
+      notifier.notify('RELOADING=1', `MONOTONIC_USEC=${SystemdNotifier.monotonicUsec()}`, statusLine('reloading: starting new workers')),
+    );
+    this.#arbiter.on('reload', () => notifier.notify('READY=1', statusLine(`reloaded; ${serving()}`)));
+    this.#arbiter.on('reloadFailed', () => notifier.notify('READY=1', statusLine(`reload failed; the previous workers serve on; ${serving()}`)));
+    this.#arbiter.on('stopping', () => notifier.notify('STOPPING=1', statusLine('stopping: draining')));
+    this.#arbiter.on('fatal', (error) => notifier.notify(statusLine(`stopping: ${error.message}`)));
   }
 
   #admit(request: RequestRecord): void {

@@ -53,9 +53,13 @@ export class AppMount implements MountHandler, SupervisedMount {
     };
   }
 
-  /** The server is stopping: open WebSockets are told at once (1001), so that their applications can finish. */
+  /**
+   * The server is stopping: open WebSockets are told at once (1001), so
+   * that their applications can finish; workers serve on, none replaced.
+   */
   drain(): void {
     this.#context.websockets.closeAll();
+    this.pool.drain();
   }
 
   get supervised(): SupervisedMount {

@@ -2,7 +2,7 @@
  * Where a listener listens, as config has parsed it (config/parse-bind.ts):
  * the listener never reads the text of a --bind itself.
  */
-export type Bind = TcpBind | UnixBind;
+export type Bind = TcpBind | UnixBind | FdBind;
 
 export interface TcpBind extends BindCommon {
   kind: 'tcp';
@@ -17,8 +17,14 @@ export interface UnixBind extends BindCommon {
   path: string;
 }
 
+/** A listening socket inherited as a file descriptor: systemd socket activation, or a supervisor that bound it. */
+export interface FdBind extends BindCommon {
+  kind: 'fd';
+  fd: number;
+}
+
 interface BindCommon {
-  /** As written: 127.0.0.1:8000, [::1]:8000, :8000, 8000, unix:/run/portico.sock. */
+  /** As written: 127.0.0.1:8000, [::1]:8000, :8000, 8000, unix:/run/portico.sock, fd://3. */
   text: string;
   /** Reserved for TLS (certificate, key); always null until portico speaks TLS. */
   tls: null;

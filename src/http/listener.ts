@@ -11,6 +11,7 @@ import { createServer, ServerResponse, type IncomingMessage, type Server as Http
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Bind } from './bind.js';
+import { ConfigError } from '../errors.js';
 import { sendErrorResponse } from './error-response.js';
 import { watchBodyIdle } from './body-timeout.js';
 import { answerClientError, closingResponse } from './client-error.js';
@@ -166,36 +167,56 @@ export class Listener {
 
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      const bind = this.bind;
+      const failed = (error: NodeJS.ErrnoException): void => {
+        if (bind.kind !== 'fd') return reject(error);
+        reject(new ConfigError(`--bind ${bind.text}: file descriptor ${bind.fd} is not a socket this process inherited (${error.code ?? error.message})`));
+      };
+      this.server.once('error', failed);
       const done = (): void => {
         this.server.off('error', reject);
         resolve();
       };
-      if (this.bind.kind === 'unix') {
-        removeStaleSocket(this.bind.path);
-        this.server.listen(this.bind.path, done);
+      if (bind.kind === 'unix') {
+        removeStaleSocket(bind.path);
+        this.server.listen(bind.path, done);
+      } else if (bind.kind === 'fd') {
+        // Already bound, and usually listening, by whoever passed it (systemd): TCP or UNIX, as it is.
+        this.server.listen({ fd: bind.fd }, done);
       } else {
-        this.server.listen({ host: this.bind.host, port: this.bind.port }, done);
+        this.server.listen({ host: bind.host, port: bind.port }, done);
       }
     });
   }
 
-  /** `http://host:port` or `unix:path`, with the real port once listening. */
+  /** `http://host:port` or `unix:path`, with the real port once listening; an inherited socket (fd://N) as what it turned out to be. */
   get url(): string {
     if (this.bind.kind === 'unix') return `unix:${this.bind.path}`;
-    const address = this.server.address() as AddressInfo | null;
-    const host = address?.address ?? this.bind.host;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${address?.port ?? this.bind.port}`;
+    const address = this.#address();
+    if (typeof address === 'string') return `unix:${address}`;
+    if (address === null) return this.bind.text;
+    const host = address.address;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   }
 
   /** SERVER_NAME and SERVER_PORT for requests without a Host header; fixed once listening. */
   get serverNameAndPort(): { serverName: string; serverPort: string } {
     if (this.#serverNameAndPort !== null) return this.#serverNameAndPort;
-    if (this.bind.kind === 'unix') return (this.#serverNameAndPort = { serverName: 'localhost', serverPort: '' });
-    const address = this.server.address() as AddressInfo | null;
-    const found = { serverName: address?.address ?? this.bind.host, serverPort: String(address?.port ?? this.bind.port) };
-    if (address !== null) this.#serverNameAndPort = found;
+    const address = this.#address();
+    const found =
+      address === null || typeof address === 'string'
+        ? { serverName: 'localhost', serverPort: '' }
+        : { serverName: address.address, serverPort: String(address.port) };
+    if (this.bind.kind === 'unix' || this.server.address() !== null) this.#serverNameAndPort = found;
     return found;
+  }
+
+  /** Where it listens: the socket's own address once listening, else the bind's; a string for a UNIX socket. */
+  #address(): AddressInfo | string | null {
+    if (this.bind.kind === 'unix') return this.bind.path;
+    const address = this.server.address();
+    if (address !== null || this.bind.kind === 'fd') return address;
+    return { address: this.bind.host, port: this.bind.port, family: '' };
   }
 }
 

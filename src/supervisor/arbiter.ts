@@ -5,6 +5,17 @@
  * removes workers (SIGTTIN, SIGTTOU), and stops everything within one grace
  * (SIGTERM, SIGINT; SIGQUIT at once). It knows mounts only through the
  * MountHandler and SupervisedMount contracts.
+ *
+ * Stopping is the front's alone. SIGTERM and SIGINT may reach every process
+ * of the tree at once (systemd's control-group stop, `kill -- -PGID`,
+ * Ctrl-C): workers, the zygote and the CGI spawner ignore them and go when
+ * told (STOP, the end of their channel), so a stop runs the same however
+ * the signal came:
+ *
+ *   ready ──SIGTERM──▶ not ready, still serving (--shutdown-delay; a second SIGTERM ends it)
+ *         ──────────▶ drain: listeners closed, idle keep-alive connections closed,
+ *                     every later response Connection: close, no worker replaced
+ *         ──────────▶ in-flight requests done (or --graceful-timeout up) ▶ mounts closed
  */
 import { EventEmitter } from 'node:events';
 import { AppLoadError, type WorkerBootError } from '../errors.js';
@@ -18,8 +29,14 @@ export interface ArbiterEvents {
   /** Every listener is bound and every worker has imported the application. */
   start: [urls: string[]];
   workerExit: [pid: number, description: string];
+  /** A reload (SIGHUP) begins: new workers are starting. */
+  reloading: [];
   /** A new generation of workers took over. */
   reload: [];
+  /** A reload failed; the current workers keep serving. */
+  reloadFailed: [error: Error];
+  /** A stop begins: the server is no longer ready, and drains after --shutdown-delay. */
+  stopping: [];
   /** The application can no longer be loaded; the server has stopped its workers. */
   fatal: [error: AppLoadError | WorkerBootError];
 }
@@ -32,6 +49,8 @@ export interface ArbiterOptions {
   gracefulTimeout: number;
   /** --reload: watch each supervised mount's sources. */
   reload: boolean;
+  /** --shutdown-delay, seconds: how long a SIGTERM or SIGINT leaves the server serving before the drain. */
+  shutdownDelay?: number;
 }
 
 export class Arbiter extends EventEmitter<ArbiterEvents> {
@@ -41,8 +60,14 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   readonly #log: ErrorLog;
   readonly #options: ArbiterOptions;
   readonly #watchers: CodeWatcher[] = [];
-  #inflight = 0;
+  /** Requests whose responses are not over yet. */
+  readonly #inflight = new Set<RequestRecord>();
   #whenIdle: Array<() => void> = [];
+  #ready = false;
+  #stopping = false;
+  #draining = false;
+  /** Ends the --shutdown-delay early: a second SIGTERM, or SIGQUIT. */
+  #endDelay: (() => void) | null = null;
 
   constructor(mounts: readonly MountHandler[], listeners: readonly Listener[], log: ErrorLog, options: ArbiterOptions) {
     super();
@@ -76,7 +101,22 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     // A site of CGI and static mounts alone has no workers to count.
     const ready = this.#supervised.length === 0 ? '' : `, ${workers} worker${workers === 1 ? '' : 's'} ready`;
     this.#log.info(`listening on ${urls.join(', ')}${ready}`);
+    this.#ready = !this.#stopping;
     this.emit('start', urls);
+  }
+
+  /**
+   * Every worker is ready and no stop has begun: what a readiness probe
+   * (/readyz) reports. False from the first SIGTERM on, through
+   * --shutdown-delay, so that a load balancer stops sending first.
+   */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** A stop has begun (it may still be serving, in --shutdown-delay). */
+  get stopping(): boolean {
+    return this.#stopping;
   }
 
   /** Pids of the live workers of every supervised mount. */
@@ -89,10 +129,13 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
    * for it. One listener per request: it is the request's own end.
    */
   track(request: RequestRecord, onEnd: (request: RequestRecord) => void): void {
-    this.#inflight++;
+    this.#inflight.add(request);
+    // Draining: the client is told to take its next request elsewhere (RFC 9112 §9.6).
+    if (this.#draining) request.res.shouldKeepAlive = false;
     request.res.once('close', () => {
       onEnd(request);
-      if (--this.#inflight === 0) for (const done of this.#whenIdle.splice(0)) done();
+      this.#inflight.delete(request);
+      if (this.#inflight.size === 0) for (const done of this.#whenIdle.splice(0)) done();
     });
   }
 
@@ -103,14 +146,22 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
    * when new code cannot be loaded.
    */
   async reload(): Promise<void> {
+    if (this.#stopping) throw new Error('the server is stopping; no reload');
     this.#log.info('reloading: starting new workers');
-    await Promise.all(this.#supervised.map((mount) => mount.reload()));
+    this.emit('reloading');
+    try {
+      await Promise.all(this.#supervised.map((mount) => mount.reload()));
+    } catch (error) {
+      this.emit('reloadFailed', error as Error);
+      throw error;
+    }
     this.#log.info('reloaded: new workers ready');
     this.emit('reload');
   }
 
-  /** One worker more for every supervised mount (SIGTTIN). */
+  /** One worker more for every supervised mount (SIGTTIN); none while stopping. */
   grow(): void {
+    if (this.#stopping) return;
     for (const mount of this.#supervised) mount.grow();
   }
 
@@ -120,43 +171,96 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   }
 
   /**
-   * Stops accepting connections, lets in-flight requests finish for up to
-   * `graceMs`, then cuts what is left and stops the workers. One grace for
-   * everything: whatever is still running when it ends is killed, so the
-   * whole stop takes at most `graceMs`. Leaves no timer behind.
+   * Serves on, not ready, for `delayMs` (--shutdown-delay); then stops
+   * accepting connections, closes the idle ones, lets in-flight requests
+   * finish for up to `graceMs`, cuts what is left and stops the workers.
+   * One grace for everything: whatever is still running when it ends is
+   * killed, so the drain takes at most `graceMs`. Leaves no timer behind.
    */
-  async stop(graceMs: number = this.#options.gracefulTimeout * 1000): Promise<void> {
-    const graceEnds = Date.now() + graceMs;
+  async stop(graceMs: number = this.#options.gracefulTimeout * 1000, delayMs = 0): Promise<void> {
+    this.#ready = false;
+    this.#stopping = true;
+    this.emit('stopping');
     for (const watcher of this.#watchers) watcher.close();
+    if (delayMs > 0) await this.#serveOn(delayMs);
+    const graceEnds = Date.now() + graceMs;
+    this.#draining = true;
     for (const mount of this.#mounts) mount.drain?.();
     for (const { server } of this.#listeners) {
       server.close();
       server.closeIdleConnections();
     }
-    if (this.#inflight > 0) await withinGrace(new Promise<void>((done) => this.#whenIdle.push(done)), graceMs);
+    for (const request of this.#inflight) {
+      if (!request.res.headersSent) request.res.shouldKeepAlive = false;
+    }
+    if (this.#inflight.size > 0) await withinGrace(new Promise<void>((done) => this.#whenIdle.push(done)), graceMs);
     for (const { server } of this.#listeners) server.closeAllConnections();
     const graceLeft = Math.max(0, graceEnds - Date.now());
     const closed = await withinGrace(Promise.all(this.#mounts.map((mount) => mount.close?.(graceLeft))), graceLeft);
     if (!closed) this.#killWorkers();
   }
 
+  /** The --shutdown-delay: resolves after `delayMs`, or sooner at #endDelay. */
+  #serveOn(delayMs: number): Promise<void> {
+    this.#log.info(`serving on for --shutdown-delay ${delayMs / 1000} s before draining`);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#endDelay?.(), delayMs);
+      this.#endDelay = () => {
+        clearTimeout(timer);
+        this.#endDelay = null;
+        resolve();
+      };
+    });
+  }
+
+  /** SIGQUIT during a graceful stop: no more waiting for anyone. */
+  #cutShort(): void {
+    this.#endDelay?.();
+    for (const { server } of this.#listeners) server.closeAllConnections();
+    this.#killWorkers();
+  }
+
   /**
    * gunicorn's signals: HUP reloads, TTIN/TTOU grow and shrink, TERM and INT
-   * stop within the grace, QUIT at once. Resolves how the run ended.
+   * stop within the grace (after --shutdown-delay), QUIT at once. Once a
+   * stop has begun, another TERM or INT ends the shutdown delay (else it
+   * changes nothing), QUIT cuts the drain short, and HUP and TTIN are
+   * ignored: no worker starts while stopping. Resolves how the run ended.
    */
   trapSignals(): Promise<StopOutcome> {
     return new Promise((resolve) => {
-      const stop = (signal: NodeJS.Signals, graceMs?: number): void => {
+      const stop = (signal: NodeJS.Signals, graceMs?: number, delayMs?: number): void => {
         this.#log.info(`received ${signal}; stopping`);
-        this.stop(graceMs).then(
+        this.stop(graceMs, delayMs).then(
           () => resolve({ kind: 'stopped' }),
           () => resolve({ kind: 'failed' }),
         );
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGQUIT', () => stop('SIGQUIT', 0));
+      const graceful = (signal: NodeJS.Signals): void => {
+        if (!this.#stopping) {
+          stop(signal, undefined, (this.#options.shutdownDelay ?? 0) * 1000);
+        } else if (this.#endDelay !== null) {
+          this.#log.info(`received ${signal} again; draining now`);
+          this.#endDelay();
+        } else {
+          this.#log.info(`received ${signal}; already stopping (SIGQUIT stops at once)`);
+        }
+      };
+      process.on('SIGTERM', () => graceful('SIGTERM'));
+      process.on('SIGINT', () => graceful('SIGINT'));
+      process.on('SIGQUIT', () => {
+        if (!this.#stopping) {
+          stop('SIGQUIT', 0);
+          return;
+        }
+        this.#log.info('received SIGQUIT; stopping at once');
+        this.#cutShort();
+      });
       process.on('SIGHUP', () => {
+        if (this.#stopping) {
+          this.#log.info('received SIGHUP while stopping; not reloading');
+          return;
+        }
         this.reload().catch((error: Error) => {
           this.#log.error('reload failed; the current workers keep serving');
           this.#log.error(error instanceof AppLoadError ? error.report : error.message);

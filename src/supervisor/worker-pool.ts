@@ -78,6 +78,8 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   /** Zygotes this pool stopped itself: their end is expected, not a warning. */
   readonly #retiredZygotes = new WeakSet<Zygote>();
   #stopping = false;
+  /** The server is stopping: the workers serve on through its drain, but none is replaced or added. */
+  #draining = false;
   #youngDeaths = 0;
   readonly #onRetire: (worker: WorkerProcess) => void;
 
@@ -196,6 +198,10 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
 
   /** A serving worker died: log why, and start another, with backoff if they keep dying young. */
   #onUnplannedExit(worker: WorkerProcess, description: string, lifetimeMs: number): void {
+    if (this.#draining) {
+      this.#log.warning(`worker ${worker.pid} ${description}; not replaced, as the server is stopping`, worker.pid);
+      return;
+    }
     this.#youngDeaths = lifetimeMs < HEALTHY_LIFETIME_MS ? this.#youngDeaths + 1 : 0;
     const delay = respawnDelay(this.#youngDeaths);
     this.#log.warning(`worker ${worker.pid} ${description}; starting a new one${delay > 0 ? ` in ${delay} ms` : ''}`, worker.pid);
@@ -203,7 +209,7 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   }
 
   #fillToTarget(): void {
-    if (this.#stopping) return;
+    if (this.#stopping || this.#draining) return;
     const missing = this.#target - this.#serving().length;
     for (let i = 0; i < missing; i++) {
       this.#spawn().catch((error: AppLoadError | WorkerBootError) => {
@@ -282,7 +288,7 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
    */
   #checkQuota(worker: WorkerProcess): void {
     const quota = this.#quota.get(worker);
-    if (quota === undefined || worker.dispatched < quota || this.#stopping) return;
+    if (quota === undefined || worker.dispatched < quota || this.#stopping || this.#draining) return;
     this.#quota.delete(worker);
     this.#log.info(`worker ${worker.pid} served its ${quota} requests; replacing it`, worker.pid);
     this.#pastQuota.add(worker);
@@ -352,6 +358,14 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
       if (worker === undefined) return;
       this.#assign(this.#queue.shift() as PoolJob, worker);
     }
+  }
+
+  /**
+   * The server begins to stop: the workers keep serving what the drain
+   * brings, but from now on none is replaced, recycled or added.
+   */
+  drain(): void {
+    this.#draining = true;
   }
 
   /** Asks every worker to finish what it holds and exit; resolves when all have. */

@@ -8,14 +8,30 @@ function bindText(raw: string, flag: string): string {
   return parseBind(raw, flag).text;
 }
 
+/**
+ * sd_listen_fds(3): systemd socket activation passes listening sockets as
+ * fds 3, 4, ... with LISTEN_FDS saying how many and LISTEN_PID whose they
+ * are (a child that inherited the variables is not meant). Then they are
+ * the binds, and nothing else is bound.
+ */
+function activatedSockets(env: NodeJS.ProcessEnv): string[] | null {
+  const count = Number(env.LISTEN_FDS);
+  if (env.LISTEN_PID !== String(process.pid) || !Number.isInteger(count) || count < 1) return null;
+  return Array.from({ length: count }, (_, i) => `fd://${SD_LISTEN_FDS_START + i}`);
+}
+
+/** sd-daemon.h: the first passed file descriptor. */
+const SD_LISTEN_FDS_START = 3;
+
 export const HTTP_SETTINGS = {
   /** Addresses to listen on: HOST:PORT, [IPv6]:PORT or unix:PATH. */
   bind: setting({
     flags: ['-b', '--bind'], metavar: 'ADDRESS', multiple: true, parse: bindText,
-    section: 'Listening', scope: 'server', defaultEnv: ['PORT'],
-    defaultValue: (env): string[] => [env.PORT ? `0.0.0.0:${integer(1)(env.PORT, '$PORT')}` : '127.0.0.1:8000'],
-    defaultText: '127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set',
-    help: 'Address to listen on: HOST:PORT, [IPv6]:PORT or unix:PATH. Repeat to listen on several.',
+    section: 'Listening', scope: 'server', defaultEnv: ['LISTEN_FDS', 'PORT'],
+    defaultValue: (env): string[] =>
+      activatedSockets(env) ?? [env.PORT ? `0.0.0.0:${integer(1)(env.PORT, '$PORT')}` : '127.0.0.1:8000'],
+    defaultText: "systemd's sockets when LISTEN_FDS and LISTEN_PID pass them; else 0.0.0.0:$PORT when PORT is set; else 127.0.0.1:8000",
+    help: 'Address to listen on: HOST:PORT, [IPv6]:PORT, unix:PATH, or fd://N for a listening socket inherited as file descriptor N. Repeat to listen on several.',
   }),
   /** Seconds an idle keep-alive connection is kept open; 0 closes every connection after its response. */
   keepAlive: setting({

@@ -58,6 +58,13 @@ export const WORKER_SETTINGS = {
     defaultValue: () => 30, defaultText: '30',
     help: 'On SIGTERM, SIGINT or a reload, how long in-flight requests may take to finish before they are cut.',
   }),
+  /** Seconds a SIGTERM or SIGINT leaves the server serving, not ready, before the drain begins. */
+  shutdownDelay: setting({
+    flags: ['--shutdown-delay'], metavar: 'SECONDS', parse: seconds,
+    section: 'Workers', scope: 'server', env: 'PORTICO_SHUTDOWN_DELAY',
+    defaultValue: () => 0, defaultText: '0',
+    help: 'On SIGTERM or SIGINT, keep serving new requests this long, no longer ready, before the drain begins, so that a load balancer or Kubernetes notices first. A second SIGTERM starts the drain at once.',
+  }),
   /** Replace a worker after it has served this many requests; 0 for never. It may serve more while its replacement boots. */
   maxRequests: setting({
     flags: ['--max-requests'], metavar: 'INT', parse: integer(0),
