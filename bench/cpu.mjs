@@ -47,3 +47,26 @@ export function startCpuMeter(pidsFn) {
     },
   };
 }
+
+/**
+ * Waits until the processes have spent less than busyTicks of CPU over the
+ * last windowMs, or maxMs have passed; resolves with the ms waited. After
+ * wrk stops, a server may still be working through the requests it had
+ * queued (64 POSTs of 10 MiB keep a uWSGI worker busy for a second or
+ * more), and that must not be charged to the next server in the rotation.
+ */
+export async function waitIdle(pidsFn, { windowMs = 200, maxMs = 5000, busyTicks = 2 } = {}) {
+  const start = Date.now();
+  const total = () => {
+    let ticks = 0;
+    for (const pid of pidsFn()) ticks += readStat(pid)?.cpuTicks ?? 0;
+    return ticks;
+  };
+  let before = total();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const now = total();
+    if (now - before < busyTicks || Date.now() - start >= maxMs) return Date.now() - start;
+    before = now;
+  }
+}

@@ -4,7 +4,7 @@
 // rotated order, so that no server gets all its runs back to back while
 // the machine happens to be quiet or busy.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startCpuMeter } from './cpu.mjs';
+import { startCpuMeter, waitIdle } from './cpu.mjs';
 import { treeMemory, sampleWhile, peakOf } from './memory.mjs';
 import { freePort, probe } from './process-group.mjs';
 import { peers } from './peers/index.mjs';
@@ -92,7 +92,9 @@ export async function runGroup({ workload, workers, plan, work, log }) {
     });
     const counts = connectionsOf(workload, plan);
     for (const { server } of live) {
-      if (plan.warmupSeconds > 0) await runWrk(wrkOptions(server, counts[0], plan.warmupSeconds)).catch(() => {});
+      if (plan.warmupSeconds === 0) continue;
+      await runWrk(wrkOptions(server, counts[0], plan.warmupSeconds)).catch(() => {});
+      await waitIdle(() => server.pids());
     }
     for (let round = 0; round < plan.rounds; round++) {
       for (const [index, connections] of counts.entries()) {
@@ -107,6 +109,7 @@ export async function runGroup({ workload, workers, plan, work, log }) {
             result = { error: error.message.slice(0, 500) };
           }
           const memory = sampler.stop();
+          result.settleMs = await waitIdle(() => server.pids());
           delete result.raw;
           cell.runs.push({ round, connections, ...result });
           cell.load ??= {};

@@ -195,10 +195,10 @@ function methodSection(results) {
     '## Method',
     '',
     `- Mode: ${p.mode}. ${p.rounds} round${p.rounds > 1 ? 's' : ''}; each run is \`wrk -t ${p.wrkThreads}\` for ${p.seconds} s (${p.longSeconds} s for the 10 MiB echo and the CGI scripts, whose requests are slow), with \`--latency\` and a ${p.wrkTimeout} s timeout; connections ${p.connections.join(' and ')}; worker processes ${p.workers.join(' and ')}.`,
-    '- For each workload and worker count, every server is started on its own loopback port, its answer is checked (status 200 and the expected body length), its idle memory is read, and each gets a warm-up run. Then, in every round and for each connection count, the servers take turns in an order rotated by one each time, so that no server gets its runs back to back.',
+    '- For each workload and worker count, every server is started on its own loopback port, its answer is checked (status 200 and the expected body length), its idle memory is read, and each gets a warm-up run. Then, in every round and for each connection count, the servers take turns in an order rotated by one each time, so that no server gets its runs back to back. After each run (warm-ups included) the next waits until the server\'s processes are idle (under a tenth of a core over 200 ms, at most 5 s): a server still working through requests wrk had queued, such as 64 POSTs of 10 MiB, must not run into the next server\'s measurement.',
     `- ${p.quickPeers ? 'Peers: this quick run starts, beside portico, only the servers the targets compare it with (and uvicorn for the 100 KiB ASGI response), so that every target gets a verdict in a few minutes; `npm run bench` runs them all.' : 'Peers: every server of each workload; `npm run bench:quick` runs only those the targets name.'}`,
     workersLine(ran),
-    ...when('nginx-uwsgi', '- The production peers (issue #15): nginx → uWSGI over `uwsgi_pass` (uWSGI `--socket`, its own protocol), and nginx → gunicorn\'s gthread worker over `proxy_pass` with an upstream `keepalive 64` (`proxy_http_version 1.1`, an empty `Connection` header), gthread because the sync worker closes every connection and the upstream keepalive would then keep nothing. nginx\'s settings are its defaults, response buffering included, except `client_max_body_size 16m`, without which it refuses the 10 MiB echo with a 413. Their temporary files (request bodies over 16 KiB, responses over its buffers) are in the scratch directory, on the machine\'s disk, so the echo through them also measures that disk. Their configurations are under Commands.'),
+    ...when('nginx-uwsgi', '- The production peers (issue #15): nginx → uWSGI over `uwsgi_pass` (uWSGI `--socket`, its own protocol), and nginx → gunicorn\'s gthread worker over `proxy_pass` with an upstream `keepalive 64` (`proxy_http_version 1.1`, an empty `Connection` header), gthread because the sync worker closes every connection and the upstream keepalive would then keep nothing. nginx\'s settings are its defaults, response buffering included, except `client_max_body_size 16m`, without which it refuses the 10 MiB echo with a 413. Its temporary files (request bodies over 16 KiB, responses over its buffers) go to `$SCRATCH`, a tmpfs (`/dev/shm`) where there is one, as the page cache would hold them on a machine whose disk keeps up: on the shared VM where this was first run, buffering the 10 MiB echoes to disk stalled nginx in iowait and the cells measured the disk. Their configurations are under Commands.'),
     ...when('uvicorn', '- The ASGI servers (issue #13) are Debian\'s: uvicorn as most users install it (`uvicorn[standard]`: `--loop uvloop --http httptools`, named so that a missing package makes the cell "not available" rather than silently pure Python), uvicorn in pure Python (`--loop asyncio --http h11`), Hypercorn (its default asyncio worker), Daphne, and gunicorn with uvicorn\'s worker class (which picks uvloop and httptools itself). portico runs the same apps with `--interface asgi`. The 1,000-connection awaits make at best 10,000 req/s; wrk\'s own work for 1,000 connections is in the machine column.'),
     settingsLine(ran),
     '- req/s counts only responses with a 2xx or 3xx status (wrk\'s total minus its "Non-2xx or 3xx responses"): an error answered fast is not throughput. The errors column adds those responses to wrk\'s socket errors (connect, read, write, timeout).',
@@ -278,7 +278,7 @@ function memorySection(results) {
 
 function commandsSection(results) {
   const p = results.plan;
-  const out = ['## Commands', '', 'Ports and the scratch directory (`$WORK`, created by `bench/workdir.mjs` with the apps, the CGI scripts, the static file and the Django project) change from run to run.', ''];
+  const out = ['## Commands', '', 'Ports and the scratch directories (`$WORK`, created by `bench/workdir.mjs` with the apps, the CGI scripts, the static file and the Django project, and `$SCRATCH` for nginx\'s temporary files) change from run to run.', ''];
   out.push('wrk, per run:', '', '```sh');
   for (const workload of workloads.filter((w) => results.groups.some((g) => g.workload === w.id))) {
     out.push(`# ${workload.title}`);
@@ -355,6 +355,7 @@ function withoutMachinePaths(results) {
   const repository = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
   let text = JSON.stringify(results);
   if (results.workdir) text = text.split(results.workdir).join('$WORK');
+  if (results.scratch) text = text.split(results.scratch).join('$SCRATCH');
   return JSON.parse(text.split(repository).join('.'));
 }
 

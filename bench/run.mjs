@@ -115,6 +115,7 @@ async function main() {
   const results = { plan, machine: { ...describeMachine(), portico: porticoRevision() }, startedAt: Date.now(), groups: [], baselines: [], streams: [] };
   const work = prepareWorkdir();
   results.workdir = work.paths.root;
+  results.scratch = work.paths.scratch;
   log(`${plan.mode} run: ${chosen.length} workloads, workers ${plan.workers}, connections ${plan.connections}, ${plan.rounds} round(s); scratch ${work.paths.root}`);
   try {
     for (const { workload, workers } of groupsOf(plan, chosen)) {

@@ -69,8 +69,8 @@ export async function waitForFile(path, group, timeoutMs = 20000) {
 }
 
 /** A scratch directory for one server instance, reachable by www-data. */
-export function instanceDir(ctx, name) {
-  const dir = join(ctx.work.run, `${name}-${ctx.port}`);
+export function instanceDir(ctx, name, under = ctx.work.run) {
+  const dir = join(under, `${name}-${ctx.port}`);
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o777);
   return dir;
