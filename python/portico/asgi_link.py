@@ -14,6 +14,10 @@ blocking reads and writes.
     waking    after a frame for a stream the stream's request
               (asgi_stream.AsgiStreamTransport) is woken: its body, end,
               window credit or cancel may be what a task awaits.
+    WebSocket WEBSOCKET_MESSAGE and WEBSOCKET_CLOSE go to an accepted
+              WebSocket's stream (stream.WebSocketStream), queued there
+              for its task (asgi_websocket.py); anywhere else they break
+              the contract.
 
 A broken channel does not raise into whoever was writing: ``lost`` records
 it and ``on_lost`` tells the loop, which ends the worker.
@@ -22,8 +26,11 @@ from __future__ import annotations
 
 import select
 
-from .codec import ABORTED, CANCEL, PING, PONG, REQUEST_END, TIMED_OUT, frame_header
-from .errors import ChannelClosed
+from .codec import (
+    ABORTED, CANCEL, PING, PONG, REQUEST_END, TEXT, TIMED_OUT, TYPE_NAMES, WEBSOCKET_MESSAGE, WEBSOCKET_CLOSE,
+    decode_websocket_close, frame_header,
+)
+from .errors import ChannelClosed, FrameError
 from .frame_link import FLUSH_THRESHOLD, FrameLink
 
 # Output buffered beyond this and a task that sends body waits until the
@@ -164,3 +171,23 @@ class AsgiFrameLink(FrameLink):
                 if ftype == REQUEST_END and flags & ABORTED:
                     request.disconnected.set()
                 request.wake()
+
+    def dispatch_websocket(self, ftype: int, flags: int, stream_id: int, payload) -> None:
+        if ftype not in (WEBSOCKET_MESSAGE, WEBSOCKET_CLOSE):
+            raise FrameError("the front sent %s, a worker-to-front frame" % TYPE_NAMES[ftype])
+        stream = self._streams.get(stream_id)
+        if stream is None:
+            return  # ended on our side: ignored, as every frame for it
+        if not getattr(stream, "accepted", False):
+            # The front sends neither before our WEBSOCKET_ACCEPT.
+            raise FrameError("%s on stream %d, which is no accepted WebSocket" % (TYPE_NAMES[ftype], stream_id))
+        if ftype == WEBSOCKET_MESSAGE:
+            # Copied out of the read buffer. Text is UTF-8 the front's
+            # WebSocket library has checked (RFC 6455 8.1).
+            stream.on_message(str(payload, "utf-8", "replace") if flags & TEXT else bytes(payload))
+        else:
+            stream.on_close(*decode_websocket_close(payload))
+            request = self.requests.get(stream_id)
+            if request is not None:
+                request.disconnected.set()
+        # (dispatch wakes the stream's task after this.)

@@ -4,7 +4,9 @@ one event loop (uvloop's when the interpreter can import it).
 The frames, their codec and flow control are the WSGI workers' own
 (asgi_link.py is a FrameLink); what differs is who waits. The loop reads fd
 3 itself (add_reader), never from a thread, and each REQUEST becomes a task
-running asgi.http_cycle.run_http over an AsgiStreamTransport:
+running asgi.http_cycle.run_http over an AsgiStreamTransport, or, for a
+REQUEST with WEBSOCKET, asgi.websocket_cycle.run_websocket over an
+AsgiWebSocketTransport (asgi_websocket.py):
 
     REQUEST      STARTED, flushed, then the task is created
     CANCEL       the client left: receive() says http.disconnect, send()
@@ -12,8 +14,10 @@ running asgi.http_cycle.run_http over an AsgiStreamTransport:
                  With TIMED_OUT (the front answered 504): the task is
                  cancelled. Either way the stream ends RESPONSE_END(ABORT).
     PING         PONG, from the loop (asgi_link.py)
-    STOP         no new REQUEST; once the running tasks are done, lifespan
-                 shutdown, the output flushed, and serve() returns
+    STOP         no new REQUEST; once the running tasks are done (an open
+                 WebSocket's too: the front closes it, 1012 or 1001, and
+                 its application returns), lifespan shutdown, the output
+                 flushed, and serve() returns
     end of fd 3  every task cancelled; serve() raises ChannelClosed
 
 Lifespan startup runs on the loop before READY (``boot``), shutdown after
@@ -29,10 +33,13 @@ import sys
 from .asgi.http_cycle import run_http
 from .asgi.lifespan import Lifespan
 from .asgi.report import stderr_log
+from .asgi.websocket_cycle import run_websocket
 from .asgi_link import AsgiFrameLink
 from .asgi_stream import AsgiStreamTransport
+from .asgi_websocket import AsgiWebSocketTransport
 from .codec import STARTED
 from .errors import ChannelClosed, ChannelCorrupt
+from .stream import WebSocketStream
 from .task_dump import install_task_dump
 
 # How long the tasks a dying worker cancels (end of fd 3, SIGTERM) get to
@@ -189,7 +196,10 @@ class AsgiLoop:
         create_task = self.loop.create_task
         app = self._app
         for stream in streams:
-            transport = AsgiStreamTransport(link, stream)
+            if type(stream) is WebSocketStream:
+                transport = AsgiWebSocketTransport(link, stream)
+            else:
+                transport = AsgiStreamTransport(link, stream)
             link.requests[stream.id] = transport
             task = create_task(self._run(app, transport))
             # Named after the request for the SIGUSR1 dump; set_name, not
@@ -209,7 +219,10 @@ class AsgiLoop:
             transport.fail(500, "portico: stream %d reached the ASGI worker without a request "
                                 "head (REQUEST without HAS_HEAD)" % stream.id)
             return
-        await run_http(app.app, stream.head, transport, state=app.lifespan.state, log=app.log)
+        if type(stream) is WebSocketStream:
+            await run_websocket(app.app, stream.head, transport, state=app.lifespan.state, log=app.log)
+        else:
+            await run_http(app.app, stream.head, transport, state=app.lifespan.state, log=app.log)
 
     def _request_done(self, transport: AsgiStreamTransport, task) -> None:
         link = self.link
@@ -238,4 +251,5 @@ def _task_name(stream) -> str:
     head = stream.head
     if head is None:
         return "portico stream %d" % stream.id
-    return "portico stream %d: %s %s" % (stream.id, head.method, head.path[:200].decode("latin-1"))
+    method = "WebSocket" if type(stream) is WebSocketStream else head.method
+    return "portico stream %d: %s %s" % (stream.id, method, head.path[:200].decode("latin-1"))

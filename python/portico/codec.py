@@ -43,8 +43,9 @@ Payloads:
     WEBSOCKET_CLOSE    u16 close code, utf-8 reason
     REQUEST_END, CANCEL, STOP, SPAWN, STARTED, RESPONSE_END: empty
 
-The WebSocket types are reserved: no side sends them yet, and a worker that
-receives one treats it as a protocol error.
+The WebSocket types run an ASGI websocket scope (docs/protocol.md "WebSocket
+frames"): a REQUEST with WEBSOCKET, then whole messages both ways. A WSGI
+worker never gets them, and treats one as a protocol error.
 
 The hot path (frame_link.py) calls the payload functions directly;
 frame_messages.py turns whole frames into the message dicts of the golden
@@ -118,6 +119,9 @@ SHARED_ENVIRON = 0x04
 # environ block, for what no WSGI environ can give back (ASGI's raw_path,
 # the header list as received).
 HAS_HEAD = 0x08
+# REQUEST: the client asks to open a WebSocket (RFC 6455 4.1), for an ASGI
+# websocket scope; always with HAS_HEAD, never with HAS_BODY.
+WEBSOCKET = 0x10
 ABORTED = 0x01          # REQUEST_END: the client vanished before the whole body came
 # CANCEL: the front gave up on the request (--timeout) and has answered 504
 # itself; an ASGI worker cancels the request's task. Without it a CANCEL
@@ -382,7 +386,7 @@ def fit_text(text: str) -> str:
     return text[:_MAX_TEXT_CHARS - len(note)] + note
 
 
-# ---------------------------------------------------- WebSocket (reserved)
+# ------------------------------------------------------------- WebSocket
 
 def encode_websocket_accept(subprotocol, headers) -> bytes:
     """subprotocol None or a token (RFC 6455 4.2.2: Sec-WebSocket-Protocol),
@@ -394,6 +398,13 @@ def encode_websocket_accept(subprotocol, headers) -> bytes:
         v = value.encode("latin-1")
         parts += (_U16.pack(len(n)), n, _U32.pack(len(v)), v)
     return b"".join(parts)
+
+
+def encode_websocket_accept_fields(subprotocol, fields) -> bytes:
+    """WEBSOCKET_ACCEPT from the ASGI side: subprotocol a str or None,
+    fields (name, value) bytes pairs."""
+    s = (subprotocol or "").encode("latin-1")
+    return _U16.pack(len(s)) + s + encode_fields(fields)
 
 
 def decode_websocket_accept(payload):

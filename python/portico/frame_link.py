@@ -29,14 +29,14 @@ from collections import deque
 
 from .codec import (
     BOOT_ERROR, CANCEL, MAX_CHUNK, PING, PONG, READY, REQUEST, REQUEST_BODY, REQUEST_END, RESPONSE_BODY, STOP,
-    TYPE_NAMES, WANT_BODY, WEBSOCKET_TYPES, WINDOW, decode_u32, encode_ready, encode_u32, fit_text,
+    TYPE_NAMES, WANT_BODY, WEBSOCKET, WEBSOCKET_TYPES, WINDOW, decode_u32, encode_ready, encode_u32, fit_text,
     frame_header, split_request,
 )
 from .environ_decoder import EnvironDecoder
 from .errors import ChannelClosed, ChannelCorrupt, ClientDisconnected, FrameError
 from .frame_decoder import FrameDecoder
 from .request_head import decode_request_head
-from .stream import Stream
+from .stream import Stream, WebSocketStream
 
 FLUSH_THRESHOLD = 64 * 1024
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
@@ -185,8 +185,12 @@ class FrameLink:
             if stream_id == 0 or stream_id in self._streams:
                 raise FrameError("REQUEST on stream %d, which is the channel or already open" % stream_id)
             shared, head, own = split_request(flags, payload)
-            stream = Stream(stream_id, flags, self._decode_environ(shared, own))
-            if head is not None:
+            environ = self._decode_environ(shared, own)
+            if head is None:
+                stream = Stream(stream_id, flags, environ)
+            else:
+                # Only ASGI requests have heads, and only they may be WebSockets.
+                stream = (WebSocketStream if flags & WEBSOCKET else Stream)(stream_id, flags, environ)
                 stream.head = decode_request_head(head)
             self._streams[stream_id] = stream
             self.pending.append(stream)
@@ -214,10 +218,14 @@ class FrameLink:
             out += payload
             self.pong_due = True
         elif ftype in WEBSOCKET_TYPES:
-            # Reserved (docs/protocol.md): no request loop speaks WebSocket yet.
-            raise FrameError("the front sent %s, which this runtime does not speak yet" % TYPE_NAMES[ftype])
+            self.dispatch_websocket(ftype, flags, stream_id, payload)
         else:
             raise FrameError("the front sent %s, a worker-to-front frame" % TYPE_NAMES[ftype])
+
+    def dispatch_websocket(self, ftype: int, flags: int, stream_id: int, payload) -> None:
+        """A WebSocket frame: only the ASGI link (asgi_link.py) takes them;
+        the front never sends one to a WSGI worker."""
+        raise FrameError("the front sent %s to a worker that serves no WebSockets" % TYPE_NAMES[ftype])
 
     def forget(self, stream: Stream) -> None:
         # From here on, frames for this id are for an unknown stream: ignored.

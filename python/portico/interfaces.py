@@ -3,7 +3,7 @@ runs an application of that kind and the request loop it runs on.
 
     "wsgi"   executor.Executor (PEP 3333) on the inline loop, or on the
              thread-pool loop with --threads > 1
-    "asgi"   asgi_loop.AsgiApplication (ASGI 3, HTTP and lifespan) on the
+    "asgi"   asgi_loop.AsgiApplication (ASGI 3, HTTP, WebSocket and lifespan) on the
              asyncio loop (asgi_loop.AsgiLoop), every request a task
 
 Neither side knows the other. "auto" in the config is decided by the
@@ -13,7 +13,7 @@ imported only by a worker that serves ASGI.
 from __future__ import annotations
 
 from .asgi.detect import choose_interface
-from .codec import ASGI, CAP_ASGI, CAP_WSGI
+from .codec import ASGI, CAP_ASGI, CAP_WEBSOCKET, CAP_WSGI
 from .errors import AppLoadError
 from .executor import Executor
 from .inline_loop import InlineLoop
@@ -59,7 +59,8 @@ class Interface:
 
 INTERFACES = {
     "wsgi": Interface("wsgi", CAP_WSGI, _wsgi_executor, _blocking_loop),
-    "asgi": Interface("asgi", CAP_ASGI, _asgi_executor, _asgi_loop, ready_flags=ASGI),
+    # The ASGI loop runs the websocket scope too (asgi/websocket_cycle.py).
+    "asgi": Interface("asgi", CAP_ASGI | CAP_WEBSOCKET, _asgi_executor, _asgi_loop, ready_flags=ASGI),
 }
 
 

@@ -3,7 +3,12 @@ change it. The channel calls the ``on_*`` methods; wsgi.input and the
 response side read the fields. No I/O here."""
 from __future__ import annotations
 
+from collections import deque
+
 from .codec import ABORTED, EXPECT_CONTINUE, HAS_BODY, REQUEST_WINDOW, RESPONSE_WINDOW
+
+# RFC 6455 7.4.1: the code for a connection that ended without a close frame.
+ABNORMAL_CLOSURE = 1006
 
 
 class Stream:
@@ -48,3 +53,34 @@ class Stream:
 
     def on_cancel(self) -> None:
         self.cancelled = True
+
+
+class WebSocketStream(Stream):
+    """A stream opened by a REQUEST with WEBSOCKET (an ASGI websocket
+    scope). Beside Stream's state (``credit`` is spent by messages, as by
+    response body): the client's messages not yet received by the
+    application, and its close. Before ``accepted`` the front sends neither."""
+
+    __slots__ = ("messages", "close", "accepted")
+
+    def __init__(self, stream_id: int, flags: int, environ: dict) -> None:
+        super().__init__(stream_id, flags, environ)
+        # Each a str for a text message, bytes for a binary one (RFC 6455
+        # 5.6), whole, as the front's WebSocket library reassembled it.
+        self.messages = deque()
+        # (code, reason) once the client closed or the connection was lost
+        # (WEBSOCKET_CLOSE, RFC 6455 7.1.5), or CANCEL came (1006).
+        self.close = None
+        self.accepted = False
+
+    def on_message(self, data) -> None:
+        self.messages.append(data)
+
+    def on_close(self, code: int, reason: str) -> None:
+        if self.close is None:
+            self.close = (code, reason)
+
+    def on_cancel(self) -> None:
+        self.cancelled = True
+        # RFC 6455 7.1.5: no close frame was received, "abnormal closure".
+        self.on_close(ABNORMAL_CLOSURE, "")

@@ -327,12 +327,14 @@ class CancelTest(AsgiLoopCase):
 
     def test_timed_out_cancels_the_task_and_spares_the_others(self):
         events = []
+        sleeping = threading.Event()
 
         async def app(scope, receive, send):
             if scope["type"] != "http":
                 return
             if scope["path"] == "/slow":
                 try:
+                    sleeping.set()
                     await asyncio.sleep(30)
                 except asyncio.CancelledError:
                     events.append("cancelled")
@@ -342,6 +344,10 @@ class CancelTest(AsgiLoopCase):
         front = self.start(app, lifespan="off")
         front.send(asgi_request(1, b"/slow"), asgi_request(2, b"/quick"))
         front.read_until(lambda f: f[:3] == ("STARTED", 0, 2))
+        # The task must be in the application when the CANCEL comes: one
+        # cancelled before its first step never runs it (under uvloop the
+        # CANCEL can be read before the new tasks take their first step).
+        self.assertTrue(sleeping.wait(5))
         front.send(frame(codec.CANCEL, 1, flags=codec.TIMED_OUT))
         got = front.response(1)
         self.assertEqual(got[-1][:2], ("RESPONSE_END", codec.ABORT))

@@ -37,7 +37,7 @@ class AsgiWorkerCase(unittest.TestCase):
         got = (front or self.front).read_frame()
         self.assertIsNotNone(got, "the worker closed the channel")
         self.assertEqual(got[:3], ("READY", codec.ASGI, 0), got)
-        self.assertEqual(got[3]["capabilities"], codec.CAP_WSGI | codec.CAP_ASGI)
+        self.assertEqual(got[3]["capabilities"], codec.CAP_WSGI | codec.CAP_ASGI | codec.CAP_WEBSOCKET)
         self.assertEqual(got[3]["pid"], pid or self.proc.pid)
 
     def stop(self):

@@ -392,7 +392,7 @@ class DispatchTest(LoopCase):
         self.thread.join(5)
         self.assertIsInstance(self.outcome[0], ChannelCorrupt)
 
-    def test_a_websocket_frame_is_a_protocol_error_until_websockets_land(self):
+    def test_a_websocket_frame_is_a_protocol_error_for_a_wsgi_worker(self):
         for ftype in (codec.WEBSOCKET_MESSAGE, codec.WEBSOCKET_CLOSE):
             with self.subTest(codec.TYPE_NAMES[ftype]):
                 front = self.start(echo_app)

@@ -5,7 +5,7 @@ import unittest
 import support  # noqa: F401 - makes portico importable
 from portico.errors import AppLoadError
 from portico.interfaces import INTERFACES, capabilities, interface_for
-from portico.codec import ASGI, CAP_ASGI, CAP_WSGI
+from portico.codec import ASGI, CAP_ASGI, CAP_WEBSOCKET, CAP_WSGI
 from portico.worker_config import FIELDS, INTERFACE_NAMES, WorkerConfig
 
 
@@ -71,7 +71,8 @@ class InterfacesTest(unittest.TestCase):
         self.assertTrue(capabilities() & CAP_WSGI)
 
     def test_asgi_is_served_and_advertised_and_flagged_in_ready(self):
-        self.assertEqual(capabilities(), CAP_WSGI | CAP_ASGI)
+        # The ASGI loop serves the websocket scope too.
+        self.assertEqual(capabilities(), CAP_WSGI | CAP_ASGI | CAP_WEBSOCKET)
         self.assertEqual((INTERFACES["asgi"].ready_flags, INTERFACES["wsgi"].ready_flags), (ASGI, 0))
 
     def test_auto_tells_by_the_application(self):

@@ -61,7 +61,7 @@ class WorkerCase(unittest.TestCase):
             self.fail("the worker closed the channel: %r" % (self.proc.communicate(timeout=10),))
         self.assertEqual(frame[:3], ("READY", 0, 0), frame)
         self.assertEqual(frame[3], {"pid": self.proc.pid, "version": codec.PROTOCOL_VERSION,
-                                    "capabilities": codec.CAP_WSGI | codec.CAP_ASGI})
+                                    "capabilities": codec.CAP_WSGI | codec.CAP_ASGI | codec.CAP_WEBSOCKET})
 
     def stop(self):
         self.front.send(codec.encode_frame(codec.STOP, 0, 0))

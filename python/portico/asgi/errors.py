@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..errors import AppLoadError, ClientDisconnected, PorticoError
 
-__all__ = ["ASGIViolation", "ClientDisconnected", "LifespanFailed"]
+__all__ = ["ASGIViolation", "ClientDisconnected", "LifespanFailed", "MessageTooLarge"]
 
 
 class ASGIViolation(PorticoError):
@@ -16,6 +16,14 @@ class ASGIViolation(PorticoError):
     bug is; the response is then never sent as the application gave it."""
 
     code = "ASGI_PROTOCOL_VIOLATION"
+
+
+class MessageTooLarge(PorticoError, ValueError):
+    """A websocket.send message larger than one frame carries (the
+    transport's ``max_message``, 16 MiB): raised into the application from
+    send(); the connection goes on if the application catches it."""
+
+    code = "ASGI_MESSAGE_TOO_LARGE"
 
 
 class LifespanFailed(AppLoadError):

@@ -107,6 +107,31 @@ def _check_field(item, what: str) -> str:
     return lower
 
 
+def check_handshake_fields(headers) -> list:
+    """websocket.accept's ``headers``, added to the 101 response: checked as
+    response fields, and none of those the handshake owns. The front's
+    WebSocket library writes Upgrade, Connection and the Sec-WebSocket-*
+    fields itself (RFC 6455 4.2.2), the subprotocol from ``subprotocol``
+    (www spec, "Accept": "must not include a header named
+    sec-websocket-protocol"); a 1xx has no content, so no framing fields
+    (RFC 9110 8.6, RFC 9112 6.1)."""
+    if headers is None:
+        return []
+    try:
+        items = list(headers)
+    except TypeError:
+        raise ASGIViolation("websocket.accept headers must be an iterable of [name, value] pairs, got %s"
+                            % type(headers).__name__) from None
+    checked = []
+    for item in items:
+        lower = _check_field(item, "header")
+        if lower.startswith("sec-websocket-") or lower in ("content-length", "transfer-encoding", "trailer"):
+            raise ASGIViolation("websocket.accept header %r is the handshake's own, not the application's%s"
+                                % (item[0], " (use subprotocol)" if lower == "sec-websocket-protocol" else ""))
+        checked.append((item[0], item[1]))
+    return checked
+
+
 def check_links(links) -> list:
     """http.response.early_hint's ``links`` ("Early Hints" extension: an
     iterable of Link field values, RFC 8288) as ``link`` fields."""

@@ -15,7 +15,9 @@ def request_line(scope: dict) -> str:
     query = scope.get("query_string")
     if query:
         uri += "?" + query.decode("utf-8", "backslashreplace")
-    return "%s %s" % (scope.get("method", "?"), uri)
+    # A websocket scope has no method: its handshake is a GET, logged as what it asked for.
+    method = scope.get("method") or ("WebSocket" if scope.get("type") == "websocket" else "?")
+    return "%s %s" % (method, uri)
 
 
 def violation_text(scope: dict, message: str) -> str:

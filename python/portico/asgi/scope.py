@@ -1,6 +1,8 @@
-"""The ASGI ``http`` connection scope for one request, from its RequestHead.
+"""The ASGI ``http`` and ``websocket`` connection scopes for one request,
+from its RequestHead.
 
-ASGI 3.0, HTTP & WebSocket spec 2.4 ("HTTP Connection Scope"). The head is
+ASGI 3.0, HTTP & WebSocket spec 2.4 ("HTTP Connection Scope", "WebSocket
+Connection Scope"). The head is
 decoded by the request loop; this module only reshapes it, so the WSGI and
 ASGI sides see the same request.
 """
@@ -20,6 +22,11 @@ EARLY_HINT = "http.response.early_hint"
 # each names a message the application may then send. Zero-copy send is not
 # among them: it hands over a descriptor, and the front reads files by path.
 EXTENSIONS = (PATHSEND, TRAILERS, EARLY_HINT)
+
+# Extensions, "WebSocket Denial Response": websocket.http.response.start and
+# .body answer the handshake with any HTTP response instead of a bare 403.
+DENIAL_RESPONSE = "websocket.http.response"
+WEBSOCKET_EXTENSIONS = (DENIAL_RESPONSE,)
 
 
 def http_scope(head, state: dict | None = None, extensions=EXTENSIONS) -> dict:
@@ -51,6 +58,46 @@ def http_scope(head, state: dict | None = None, extensions=EXTENSIONS) -> dict:
         "state": {} if state is None else dict(state),
         "extensions": {name: {} for name in extensions},
     }
+
+
+def websocket_scope(head, state: dict | None = None, extensions=WEBSOCKET_EXTENSIONS) -> dict:
+    """The ``websocket`` connection scope for ``head`` (www spec,
+    "WebSocket Connection Scope"): the http scope's fields without
+    ``method``, the scheme as ws/wss, and the subprotocols the client
+    offered."""
+    headers = request_headers(head.headers)
+    return {
+        "type": "websocket",
+        "asgi": {"version": ASGI_VERSION, "spec_version": HTTP_SPEC_VERSION},
+        "http_version": head.http_version,
+        # "scheme: URL scheme portion (likely "ws" or "wss")": the head says
+        # how the handshake came, http or https (TLS).
+        "scheme": "wss" if head.scheme == "https" else "ws",
+        "path": head.path.decode("utf-8", "replace"),
+        "raw_path": head.raw_path,
+        "query_string": head.query_string,
+        "root_path": head.root_path.decode("utf-8", "replace"),
+        "headers": headers,
+        "client": head.client,
+        "server": head.server,
+        "subprotocols": offered_subprotocols(headers),
+        "state": {} if state is None else dict(state),
+        "extensions": {name: {} for name in extensions},
+    }
+
+
+def offered_subprotocols(headers) -> list:
+    """Sec-WebSocket-Protocol's tokens, in order, over every such field
+    (RFC 6455 4.1 item 10, 11.3.4: a comma-separated list, which may be
+    split across fields, RFC 9110 5.3)."""
+    offered = []
+    for name, value in headers:
+        if name == b"sec-websocket-protocol":
+            for token in value.decode("latin-1").split(","):
+                token = token.strip(" \t")
+                if token:
+                    offered.append(token)
+    return offered
 
 
 def request_headers(headers) -> list:

@@ -1,7 +1,8 @@
 """What the ASGI core needs from a request's transport.
 
 The HTTP cycle (http_cycle.py) knows nothing of fd 3 or frames: the request
-loop gives it one object per request with this shape, and the tests give it
+loop gives it one object per request with this shape (HTTPTransport; a
+WebSocket's cycle gets a WebSocketTransport, below), and the tests give it
 an in-memory one (wsgiref's split between the protocol and the transport,
 as the WSGI executor has it). In frame terms (docs/protocol.md):
 
@@ -84,3 +85,70 @@ class HTTPTransport(Protocol):
     def fail(self, status: int, text: str) -> None:
         """The request failed before anything was sent (terminal): the front
         answers ``status`` and logs ``text``."""
+
+
+class WebSocketTransport(Protocol):
+    """One WebSocket's transport, as the request loop implements it
+    (websocket_cycle.py drives it). In frame terms (docs/protocol.md
+    "WebSocket frames"):
+
+        read_message   WEBSOCKET_MESSAGE / WEBSOCKET_CLOSE in, WANT_BODY out
+        send_accept    WEBSOCKET_ACCEPT
+        send_message   WEBSOCKET_MESSAGE, spending WINDOW credit
+        send_close     WEBSOCKET_CLOSE
+        send_head      RESPONSE_HEAD (a denial response, or the 403)
+        send_body      RESPONSE_BODY (a denial response's body)
+        finish         RESPONSE_END, ABORT when abort
+        fail           ERROR
+
+    Exactly one of finish() and fail() is called per connection, and
+    nothing after it; before it, either send_accept() and then messages and
+    a close, or send_head() and body (never both)."""
+
+    #: Set once the client is gone: its close came, the connection was lost,
+    #: or the front gave the stream up (CANCEL). ``close`` then holds the
+    #: (code, reason) the application hears in websocket.disconnect.
+    disconnected: asyncio.Event
+    close: Optional[Tuple[int, str]]
+    #: The largest message send_message() takes, in bytes.
+    max_message: int
+
+    async def read_message(self):
+        """The client's next message: a str for a text one, bytes for a
+        binary one; once they are all read and the client is gone, its
+        close as a (code, reason) tuple, at once and on every call after.
+        After send_close() it returns that close at once, and after
+        finish() or fail() a close too ((1006, "") if there was none).
+        Called only after send_accept(). Returning a message is what lets
+        the front read the client again (flow control is the transport's).
+        Must lose nothing when cancelled."""
+
+    def send_accept(self, subprotocol: Optional[str], headers: Fields) -> None:
+        """Completes the handshake (RFC 6455 4.2.2) with ``subprotocol``
+        (one of the client's offers, or None) and ``headers`` added to the
+        101 response."""
+
+    async def send_message(self, data: bytes, text: bool) -> None:
+        """One whole message, UTF-8 when ``text``; waits while the client
+        has not taken what went before (window credit). Raises
+        ClientDisconnected once the client is gone."""
+
+    def send_close(self, code: int, reason: str) -> None:
+        """The application closes the connection (RFC 6455 5.5.1)."""
+
+    def send_head(self, status: int, headers: Fields) -> None:
+        """An HTTP response instead of the handshake (403, or the denial
+        response extension's); body, then finish(), follow."""
+
+    async def send_body(self, data: bytes, more: bool) -> None:
+        """The HTTP response's body bytes, never empty; as HTTPTransport's."""
+
+    def finish(self, abort: bool) -> None:
+        """The connection is over (terminal): after an accept the front
+        closes the socket with 1000 if it is still open; after an HTTP
+        response the response ends (cut, with ``abort``)."""
+
+    def fail(self, status: int, text: str) -> None:
+        """The application failed (terminal): the front logs ``text``; it
+        answers ``status`` before an accept, and closes the socket with
+        1011 after one."""
