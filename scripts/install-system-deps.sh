@@ -10,6 +10,8 @@ PACKAGES=(
   python3-starlette  # the same test; FastAPI stands on it
   python3-uvicorn    # test/integration/asgi-uvicorn.test.ts: the reference ASGI server, compared response for response
   python3-multipart  # FastAPI's and Starlette's form and file parsing (test/integration/asgi-fastapi.test.ts)
+  python3-websockets       # test/integration/websocket-clients.test.ts: a Python WebSocket client against portico
+  python3-django-channels  # test/integration/websocket-channels.test.ts: a Channels consumer over portico's WebSockets
   nginx           # test/conformance/nginx-corpus.test.ts: the corpus through a real proxy
   wrk             # test/http/soak.test.ts: load on the side while connections are held
   perl            # test/cgi: a Perl CGI script
