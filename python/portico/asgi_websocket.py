@@ -107,10 +107,15 @@ class AsgiWebSocketTransport(AsgiStreamTransport):
         self._link.send(WEBSOCKET_CLOSE, 0, self._id, encode_websocket_close(code, reason))
         self.wake()
 
+    # The terminal frame goes after the grants of this pass, so WANT_BODY
+    # counts every message the application received.
+
     def finish(self, abort: bool) -> None:
+        self._want_more()
         AsgiStreamTransport.finish(self, abort)
         self.wake()
 
     def fail(self, status: int, text: str) -> None:
+        self._want_more()
         AsgiStreamTransport.fail(self, status, text)
         self.wake()

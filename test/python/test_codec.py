@@ -64,6 +64,13 @@ class GoldenFramesTest(unittest.TestCase):
                                                    for n, v in message["headers"]])
                 elif entry["type"] in ("PING", "PONG"):
                     payload = codec.encode_u32(message["nonce"])
+                elif entry["type"] == "WEBSOCKET_ACCEPT":
+                    # The ASGI side's encoder, from bytes fields.
+                    payload = codec.encode_websocket_accept_fields(
+                        message["subprotocol"], [(n.encode("latin-1"), v.encode("latin-1"))
+                                                 for n, v in message["headers"]])
+                elif entry["type"] == "WEBSOCKET_CLOSE":
+                    payload = codec.encode_websocket_close(message["code"], message["reason"])
                 else:
                     continue
                 frame = codec.encode_frame(codec.TYPE_CODES[entry["type"]], entry["flags"], entry["stream"], payload)
@@ -196,6 +203,9 @@ class FrameDecoderTest(unittest.TestCase):
                          (1, 1, 2, 4))
         self.assertEqual((codec.PING, codec.PONG, codec.RESPONSE_TRAILERS, codec.EARLY_HINTS,
                           codec.TIMED_OUT, codec.ASGI), (0x08, 0x8C, 0x8D, 0x8E, 0x01, 0x01))
+        # REQUEST flags, as src/ipc/frame-codec.ts's RequestFlag.
+        self.assertEqual((codec.HAS_BODY, codec.EXPECT_CONTINUE, codec.SHARED_ENVIRON, codec.HAS_HEAD, codec.WEBSOCKET),
+                         (0x01, 0x02, 0x04, 0x08, 0x10))
 
     def test_response_head_from_bytes_fields_matches_the_str_encoder(self):
         self.assertEqual(codec.encode_response_head_fields(200, [(b"content-type", b"caf\xe9")]),
