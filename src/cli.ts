@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { formatHelp } from './config/help-text.js';
 import { loadOptions } from './config/load-options.js';
-import { AppLoadError, ConfigError, ExitStatus, InterpreterError, WorkerBootError } from './errors.js';
+import { AppLoadError, ConfigError, ControlBindError, ExitStatus, InterpreterError, WorkerBootError } from './errors.js';
 import { Server } from './server.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -52,6 +52,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof InterpreterError) {
       server.log.error(error.message);
       return ExitStatus.usage;
+    }
+    if (error instanceof ControlBindError) {
+      server.log.error(`${error.message}; choose another address with --control-bind`);
+      return ExitStatus.failure;
     }
     if (error instanceof WorkerBootError) {
       server.log.error(`${error.message}; check --python`);

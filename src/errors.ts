@@ -60,6 +60,17 @@ export class InterpreterError extends PorticoError {
   }
 }
 
+/** A --control-bind address could not be listened on: start-up stops, naming it. */
+export class ControlBindError extends PorticoError {
+  /** The address as given. */
+  readonly address: string;
+
+  constructor(address: string, cause: NodeJS.ErrnoException) {
+    super('PORTICO_ERR_CONTROL_BIND', `cannot listen on --control-bind ${address}: ${cause.message}`, { cause });
+    this.address = address;
+  }
+}
+
 /** Exit statuses of the `portico` command, as gunicorn numbers them where it has one. */
 export const ExitStatus = {
   ok: 0,

@@ -18,6 +18,7 @@ import { ErrorLog, openLogStream } from './observability/error-log.js';
 import { quoteForLog } from './observability/quote-for-log.js';
 import type { MountSpec } from './config/mount-spec.js';
 import { createMount } from './mount-factories.js';
+import { ControlPlane } from './control-plane.js';
 import { MountTable, normalizePrefix } from './routing/mount-table.js';
 import { Router } from './routing/router.js';
 import { Arbiter, type ArbiterEvents, type StopOutcome } from './supervisor/arbiter.js';
@@ -33,6 +34,8 @@ export class Server extends EventEmitter<ArbiterEvents> {
   readonly #router: Router;
   readonly #listeners: Listener[];
   readonly #arbiter: Arbiter;
+  /** With --control-bind: the metrics and the control listeners (/metrics, /status, /healthz, /readyz). */
+  readonly #control: ControlPlane | null;
   /** With NOTIFY_SOCKET (systemd's Type=notify): tells systemd of each lifecycle step. */
   readonly #notifier: SystemdNotifier | null = null;
 
@@ -82,20 +85,45 @@ export class Server extends EventEmitter<ArbiterEvents> {
       this.#notifier = new SystemdNotifier(this.options.python, { ...systemd, notifySocket: systemd.notifySocket }, this.log);
       this.#notifyLifecycle(this.#notifier);
     }
+    this.#control = ControlPlane.create({
+      controlBind: this.options.controlBind,
+      publicBinds: binds,
+      mounts,
+      serving: () => this.#arbiter.ready,
+      listenerOptions: listenerOptions(this.options, (req, refused) =>
+        this.log.info(`control listener refused ${req === null ? 'connection' : quoteForLog(`${req.method} ${req.url}`)}: ${refused.code}: ${refused.reason}`),
+      ),
+      log: this.log,
+    });
     this.#arbiter.on('start', (urls) => this.emit('start', urls));
     this.#arbiter.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
     this.#arbiter.on('reload', () => this.emit('reload'));
     this.#arbiter.on('fatal', (error) => this.emit('fatal', error));
   }
 
-  /** Binds every address, then starts every mount; resolves once all workers are ready. */
-  listen(): Promise<void> {
-    return this.#arbiter.start();
+  /**
+   * Binds the control addresses first (their /healthz answers while workers
+   * boot), then every public address, then starts every mount; resolves
+   * once all workers are ready.
+   */
+  async listen(): Promise<void> {
+    await this.#control?.listen();
+    try {
+      await this.#arbiter.start();
+    } catch (error) {
+      await this.#control?.close();
+      throw error;
+    }
   }
 
   /** The bound addresses, with the real ports. */
   address(): string[] {
     return this.#listeners.map((listener) => listener.url);
+  }
+
+  /** The control listeners' addresses (--control-bind), with the real ports. */
+  controlAddress(): string[] {
+    return this.#control?.urls ?? [];
   }
 
   /**
@@ -137,12 +165,12 @@ export class Server extends EventEmitter<ArbiterEvents> {
    * stops the workers.
    */
   close(graceMs?: number): Promise<void> {
-    return this.#arbiter.stop(graceMs).finally(() => this.#notifier?.close());
+    return this.#arbiter.stop(graceMs).finally(() => this.#control?.close()).finally(() => this.#notifier?.close());
   }
 
   /** Turns signals into lifecycle steps, as the CLI does; resolves how the run ended. */
   trapSignals(): Promise<StopOutcome> {
-    return this.#arbiter.trapSignals().finally(() => this.#notifier?.close());
+    return this.#arbiter.trapSignals().finally(() => this.#control?.close()).finally(() => this.#notifier?.close());
   }
 
   /** sd_notify(3): READY=1 when serving, RELOADING=1 and READY=1 around a reload, STOPPING=1 at a stop. */
@@ -170,6 +198,7 @@ export class Server extends EventEmitter<ArbiterEvents> {
   readonly #ended = (request: RequestRecord): void => {
     request.endedAt = performance.now();
     this.#accessLog?.record(request);
+    this.#control?.record(request);
   };
 }
 

@@ -13,6 +13,7 @@ import { WorkerPool, type PoolConfig } from '../supervisor/worker-pool.js';
 import { DeadlineList } from './deadline-list.js';
 import { WorkerExchange, type ExchangeContext } from './worker-exchange.js';
 import { WebSocketSessions, type WebSocketSettings } from '../asgi/websocket-sessions.js';
+import type { MountSnapshot } from '../observability/mount-snapshot.js';
 
 export interface AppMountConfig extends PoolConfig {
   /** --limit-request-body, bytes; 0 for none. */
@@ -58,8 +59,15 @@ export class AppMount implements MountHandler, SupervisedMount {
    * that their applications can finish; workers serve on, none replaced.
    */
   drain(): void {
-    this.#context.websockets.closeAll();
     this.pool.drain();
+    this.#context.websockets.closeAll();
+  }
+
+  /** Its pool and WebSockets as they are now, for the control listener. */
+  snapshot(): MountSnapshot {
+    const pool = this.pool.snapshot();
+    const inflight = pool.workers.reduce((sum, worker) => sum + worker.inflight, 0);
+    return { pool, queued: pool.queued, inflight, websockets: this.#context.websockets.size };
   }
 
   get supervised(): SupervisedMount {

@@ -14,6 +14,7 @@
  * its long flag without the dashes.
  */
 import { setting, type ValueOf } from './setting.js';
+import { CONTROL_SETTINGS } from './settings/control-settings.js';
 import { HTTP_SETTINGS } from './settings/http-settings.js';
 import { LOGGING_SETTINGS } from './settings/logging-settings.js';
 import { WORKER_SETTINGS } from './settings/worker-settings.js';
@@ -134,6 +135,7 @@ export const SETTINGS = {
     help: 'Python interpreter that runs the workers and the CGI spawner.',
   }),
   ...HTTP_SETTINGS,
+  ...CONTROL_SETTINGS,
   ...WORKER_SETTINGS,
   ...LOGGING_SETTINGS,
 };

@@ -17,6 +17,8 @@ import { Zygote } from './zygote.js';
 import { connectionCapacity, pickWorker, threadCapacity, type WorkerCapacity } from './dispatch-policy.js';
 import { LoopHeartbeat } from './loop-heartbeat.js';
 import { checkInterpreter } from './interpreter-check.js';
+import { WorkerLedger } from './worker-ledger.js';
+import type { ExitReason, PoolSnapshot } from '../observability/mount-snapshot.js';
 
 /** A request waiting for, or held by, a worker. */
 export interface PoolJob {
@@ -72,6 +74,8 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   /** Workers past their quota whose successor is booting: given requests only when no other worker can take them. */
   readonly #pastQuota = new Set<WorkerProcess>();
   readonly #queue: PoolJob[] = [];
+  /** Generations, start times and exit reasons, for the control listener. */
+  readonly #ledger = new WorkerLedger();
   #target: number;
   /** With --preload: the zygote the current generation is forked from. */
   #zygote: Zygote | null = null;
@@ -153,9 +157,10 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
    * `replaces` (--max-requests) is retired the moment it is ready, before any
    * waiting request is handed out: from then on, the new one gets them.
    */
-  async #spawn(zygote: Zygote | null = this.#zygote, replaces?: { worker: WorkerProcess; quota: number }): Promise<WorkerProcess> {
+  async #spawn(zygote = this.#zygote, replaces?: { worker: WorkerProcess; quota: number }, generation = this.#ledger.generation): Promise<WorkerProcess> {
     const worker = new WorkerProcess(await this.#launch(zygote), this.#config.threads, this.#log);
     this.#workers.add(worker);
+    this.#ledger.enrol(worker, generation);
     const born = Date.now();
     return new Promise((resolve, reject) => {
       let bootReport: string | null = null;
@@ -180,11 +185,12 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
         this.#drainQueue();
         resolve(worker);
       });
-      worker.on('exit', () => {
+      worker.on('exit', (code, signal) => {
         this.#workers.delete(worker);
         this.#quota.delete(worker);
         this.#pastQuota.delete(worker);
         const planned = this.#retiring.delete(worker);
+        this.#ledger.settle(worker, signal, code, this.#stopping);
         if (!ready) {
           reject(bootReport !== null ? new AppLoadError(bootReport) : new WorkerBootError(`worker ${worker.exitDescription} before it was ready`));
           return;
@@ -235,15 +241,17 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     const old = this.#serving();
     // With --preload the zygote is replaced too: the new code is imported there.
     const zygote = this.#config.preload ? await this.#startZygote() : null;
-    const fresh = Array.from({ length: this.#target }, () => this.#spawn(zygote));
+    const generation = this.#ledger.generation + 1;
+    const fresh = Array.from({ length: this.#target }, () => this.#spawn(zygote, undefined, generation));
     const settled = await Promise.allSettled(fresh);
     const failure = settled.find((result) => result.status === 'rejected');
     if (failure !== undefined) {
-      for (const result of settled) if (result.status === 'fulfilled') this.#retire(result.value);
+      for (const result of settled) if (result.status === 'fulfilled') this.#retire(result.value, 'reload');
       this.#retireZygote(zygote);
       throw failure.reason;
     }
-    for (const worker of old) this.#retire(worker);
+    this.#ledger.generation = generation;
+    for (const worker of old) this.#retire(worker, 'reload');
     if (zygote !== null) {
       this.#retireZygote(this.#zygote);
       this.#zygote = zygote;
@@ -261,7 +269,7 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     if (this.#target <= 1) return;
     this.#target--;
     const oldest = this.#serving()[0];
-    if (oldest !== undefined) this.#retire(oldest);
+    if (oldest !== undefined) this.#retire(oldest, 'scale_down');
   }
 
   /** `successor` is ready: `worker`, past its quota, takes no more requests. */
@@ -270,11 +278,12 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     if (worker.state === 'exited') return;
     const beyond = worker.dispatched - quota;
     this.#log.debug(`worker ${worker.pid} retired after ${worker.dispatched} requests, ${beyond} of them while worker ${successor.pid} booted`, worker.pid);
-    this.#retire(worker);
+    this.#retire(worker, 'max_requests');
   }
 
-  /** Stops giving `worker` requests and lets it finish the ones it holds. */
-  #retire(worker: WorkerProcess): void {
+  /** Stops giving `worker` requests and lets it finish the ones it holds; its exit counts as `reason`. */
+  #retire(worker: WorkerProcess, reason: ExitReason): void {
+    this.#ledger.plan(worker, reason);
     this.#retiring.add(worker);
     worker.stop();
     this.#onRetire(worker);
@@ -327,6 +336,11 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     let waiting = this.#queue.length;
     for (const worker of this.#workers) waiting += Math.max(0, worker.inflight - this.#capacity.concurrency);
     return waiting;
+  }
+
+  /** Its workers, queue and exits as they are now, for the control listener. */
+  snapshot(): PoolSnapshot {
+    return { target: this.#target, queued: this.#waiting(), ...this.#ledger.snapshot(this.#workers) };
   }
 
   /** A queued job whose client went away. */
