@@ -28,10 +28,11 @@ import select
 
 from .codec import (
     ABORTED, CANCEL, PING, PONG, REQUEST_END, TEXT, TIMED_OUT, TYPE_NAMES, WEBSOCKET_MESSAGE, WEBSOCKET_CLOSE,
-    decode_websocket_close, frame_header,
+    frame_header,
 )
 from .errors import ChannelClosed, FrameError
 from .frame_link import FLUSH_THRESHOLD, FrameLink
+from .websocket_payloads import decode_websocket_close
 
 # Output buffered beyond this and a task that sends body waits until the
 # socket has taken it back under (send_body awaits ``drained``): the windows

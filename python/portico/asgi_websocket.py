@@ -20,12 +20,10 @@ stream.WebSocketStream, whose message queue and close the link fills
 from __future__ import annotations
 
 from .asgi_stream import AsgiStreamTransport
-from .codec import (
-    MAX_PAYLOAD, TEXT, WANT_BODY, WEBSOCKET_ACCEPT, WEBSOCKET_CLOSE, WEBSOCKET_MESSAGE, encode_u32,
-    encode_websocket_accept_fields, encode_websocket_close,
-)
+from .codec import MAX_PAYLOAD, TEXT, WANT_BODY, WEBSOCKET_ACCEPT, WEBSOCKET_CLOSE, WEBSOCKET_MESSAGE, encode_u32
 from .errors import ClientDisconnected
 from .stream import ABNORMAL_CLOSURE
+from .websocket_payloads import encode_websocket_accept_fields, encode_websocket_close
 
 
 class AsgiWebSocketTransport(AsgiStreamTransport):

@@ -47,7 +47,9 @@ The WebSocket types run an ASGI websocket scope (docs/protocol.md "WebSocket
 frames"): a REQUEST with WEBSOCKET, then whole messages both ways. A WSGI
 worker never gets them, and treats one as a protocol error.
 
-The hot path (frame_link.py) calls the payload functions directly;
+The WebSocket payloads' functions are in websocket_payloads.py (as
+src/ipc/websocket-payloads.ts beside frame-codec.ts). The hot path
+(frame_link.py) calls the payload functions directly;
 frame_messages.py turns whole frames into the message dicts of the golden
 file, for tests and tools.
 """
@@ -384,46 +386,3 @@ def fit_text(text: str) -> str:
         return text
     note = "\n[... cut by portico: %d characters in all]" % len(text)
     return text[:_MAX_TEXT_CHARS - len(note)] + note
-
-
-# ------------------------------------------------------------- WebSocket
-
-def encode_websocket_accept(subprotocol, headers) -> bytes:
-    """subprotocol None or a token (RFC 6455 4.2.2: Sec-WebSocket-Protocol),
-    headers latin-1 (name, value) pairs added to the 101 response."""
-    s = (subprotocol or "").encode("latin-1")
-    parts = [_U16.pack(len(s)), s]
-    for name, value in headers:
-        n = name.encode("latin-1")
-        v = value.encode("latin-1")
-        parts += (_U16.pack(len(n)), n, _U32.pack(len(v)), v)
-    return b"".join(parts)
-
-
-def encode_websocket_accept_fields(subprotocol, fields) -> bytes:
-    """WEBSOCKET_ACCEPT from the ASGI side: subprotocol a str or None,
-    fields (name, value) bytes pairs."""
-    s = (subprotocol or "").encode("latin-1")
-    return _U16.pack(len(s)) + s + encode_fields(fields)
-
-
-def decode_websocket_accept(payload):
-    """(subprotocol or None, [[name, value], ...])."""
-    if len(payload) < 2:
-        raise FrameError("truncated WEBSOCKET_ACCEPT payload")
-    end = 2 + _U16.unpack_from(payload)[0]
-    if end > len(payload):
-        raise FrameError("subprotocol overruns the WEBSOCKET_ACCEPT payload")
-    subprotocol = str(payload[2:end], "latin-1") or None
-    return subprotocol, decode_environ_pairs(payload[end:])
-
-
-def encode_websocket_close(code: int, reason: str) -> bytes:
-    # RFC 6455 5.5.1: a close frame's body is a 2-byte code, then UTF-8.
-    return _U16.pack(code) + reason.encode("utf-8")
-
-
-def decode_websocket_close(payload):
-    if len(payload) < 2:
-        raise FrameError("truncated WEBSOCKET_CLOSE payload")
-    return _U16.unpack_from(payload, 0)[0], str(payload[2:], "utf-8", "replace")

@@ -11,14 +11,17 @@ from .codec import (
     BOOT_ERROR, EARLY_HINTS, ERROR, FILE, PING, PONG, READY, RESPONSE_TRAILERS, REQUEST, REQUEST_BODY, RESPONSE_BODY, RESPONSE_HEAD, TEXT,
     TYPE_CODES, TYPE_NAMES, WANT_BODY, WEBSOCKET_ACCEPT, WEBSOCKET_CLOSE, WEBSOCKET_MESSAGE, WINDOW,
     WORKER_EXIT, decode_environ_pairs, decode_error, decode_file, decode_ready,
-    decode_response_head, decode_u32, decode_websocket_accept, decode_websocket_close,
+    decode_response_head, decode_u32,
     decode_trailers, decode_worker_exit, encode_environ, encode_error, encode_file, encode_frame, encode_ready,
-    encode_response_head, encode_trailers, encode_u32, encode_websocket_accept, encode_websocket_close,
+    encode_response_head, encode_trailers, encode_u32,
     encode_worker_exit, split_request,
 )
 from .errors import FrameError
 from .frame_decoder import FrameDecoder
 from .request_head import RequestHead, decode_request_head, encode_request_head
+from .websocket_payloads import (
+    decode_websocket_accept, decode_websocket_close, encode_websocket_accept, encode_websocket_close,
+)
 
 def encode(type_name: str, flags: int, stream: int, message: dict) -> bytes:
     """A whole frame from a golden-file message dict."""

@@ -12,6 +12,7 @@ import support
 from portico import codec
 from portico.errors import ChannelCorrupt
 from portico.request_head import RequestHead, encode_request_head
+from portico.websocket_payloads import encode_websocket_close
 from test_asgi_loop import AsgiLoopCase, asgi_request, frame, text_response, window
 
 KiB = 1024
@@ -38,7 +39,7 @@ def binary(stream_id, data):
 
 
 def close(stream_id, code=1000, reason=""):
-    return frame(codec.WEBSOCKET_CLOSE, stream_id, codec.encode_websocket_close(code, reason))
+    return frame(codec.WEBSOCKET_CLOSE, stream_id, encode_websocket_close(code, reason))
 
 
 async def echo_app(scope, receive, send):

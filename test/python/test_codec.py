@@ -6,7 +6,7 @@ import struct
 import unittest
 
 import support
-from portico import codec, frame_messages
+from portico import codec, frame_messages, websocket_payloads
 from portico.frame_decoder import FrameDecoder
 from portico.request_head import RequestHead, decode_request_head, encode_request_head
 from portico.errors import FrameError
@@ -66,11 +66,11 @@ class GoldenFramesTest(unittest.TestCase):
                     payload = codec.encode_u32(message["nonce"])
                 elif entry["type"] == "WEBSOCKET_ACCEPT":
                     # The ASGI side's encoder, from bytes fields.
-                    payload = codec.encode_websocket_accept_fields(
+                    payload = websocket_payloads.encode_websocket_accept_fields(
                         message["subprotocol"], [(n.encode("latin-1"), v.encode("latin-1"))
                                                  for n, v in message["headers"]])
                 elif entry["type"] == "WEBSOCKET_CLOSE":
-                    payload = codec.encode_websocket_close(message["code"], message["reason"])
+                    payload = websocket_payloads.encode_websocket_close(message["code"], message["reason"])
                 else:
                     continue
                 frame = codec.encode_frame(codec.TYPE_CODES[entry["type"]], entry["flags"], entry["stream"], payload)
@@ -262,14 +262,14 @@ class RequestBlocksTest(unittest.TestCase):
 
 class WebSocketPayloadsTest(unittest.TestCase):
     def test_accept_without_a_subprotocol(self):
-        payload = codec.encode_websocket_accept(None, [("X-A", "1")])
-        self.assertEqual(codec.decode_websocket_accept(payload), (None, [["X-A", "1"]]))
+        payload = websocket_payloads.encode_websocket_accept(None, [("X-A", "1")])
+        self.assertEqual(websocket_payloads.decode_websocket_accept(payload), (None, [["X-A", "1"]]))
 
     def test_close_reason_is_utf8(self):
-        self.assertEqual(codec.decode_websocket_close(codec.encode_websocket_close(1001, "au revoir ☃")),
+        self.assertEqual(websocket_payloads.decode_websocket_close(websocket_payloads.encode_websocket_close(1001, "au revoir ☃")),
                          (1001, "au revoir ☃"))
         with self.assertRaises(FrameError):
-            codec.decode_websocket_close(b"\x03")
+            websocket_payloads.decode_websocket_close(b"\x03")
 
 
 if __name__ == "__main__":

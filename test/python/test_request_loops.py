@@ -9,7 +9,7 @@ import time
 import unittest
 
 import support
-from portico import codec, frame_messages
+from portico import codec, frame_messages, websocket_payloads
 from portico.environ_decoder import SHARED_ENVIRONS, EnvironDecoder
 from portico.errors import ChannelClosed, ChannelCorrupt
 from portico.executor import Executor
@@ -396,7 +396,7 @@ class DispatchTest(LoopCase):
         for ftype in (codec.WEBSOCKET_MESSAGE, codec.WEBSOCKET_CLOSE):
             with self.subTest(codec.TYPE_NAMES[ftype]):
                 front = self.start(echo_app)
-                front.send(codec.encode_frame(ftype, 0, 1, codec.encode_websocket_close(1000, "")))
+                front.send(codec.encode_frame(ftype, 0, 1, websocket_payloads.encode_websocket_close(1000, "")))
                 self.thread.join(5)
                 self.assertIsInstance(self.outcome[0], ChannelCorrupt)
 
