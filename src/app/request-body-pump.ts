@@ -8,6 +8,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { exceedsBodyLimit } from '../http/limits.js';
+import type { Refusal } from '../http/refusal.js';
+import { checkTrailers } from '../http/request-validation.js';
 import type { WorkerProcess } from '../supervisor/worker-process.js';
 
 /**
@@ -27,6 +29,8 @@ export interface BodyPumpEvents {
   onPrefetched(): void;
   /** The body grew past --limit-request-body. */
   onOversized(received: number): void;
+  /** The body ended with a trailer field the front refuses (request-validation.ts checkTrailers). */
+  onRefusedTrailers(refused: Refusal): void;
 }
 
 export class RequestBodyPump {
@@ -61,6 +65,13 @@ export class RequestBodyPump {
     this.#complete = !this.hasBody;
     if (this.hasBody) {
       req.on('end', () => {
+        // Trailers arrive with the body's end (RFC 9110 §6.5.1): one the
+        // front refuses must not let the application see the body complete.
+        const refused = checkTrailers(req.rawTrailers);
+        if (refused !== null) {
+          events.onRefusedTrailers(refused);
+          return;
+        }
         this.#complete = true;
         events.onPrefetched();
         this.pump();

@@ -11,6 +11,7 @@ import type { ReadStream } from 'node:fs';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { sendErrorResponse } from '../http/error-response.js';
 import { bodyTooLarge } from '../http/limits.js';
+import type { Refusal } from '../http/refusal.js';
 import type { RequestRecord } from '../http/request-record.js';
 import { closeAfterBody, fitToDeclaredLength } from '../http/response-length.js';
 import { REQUEST_WINDOW, RequestFlag, type FileRegion, type ResponseHead, type StatusText } from '../ipc/frame-codec.js';
@@ -110,6 +111,23 @@ export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
     } else {
       this.#failBeforeBody(`${refusal.reason} for ${this.#what}`, 413);
     }
+  }
+
+  /**
+   * The body ended with a trailer field that belongs in the head (RFC 9110
+   * §6.5.1): the worker's input ends as aborted, so the application never
+   * sees the request complete, and a request still queued is withdrawn;
+   * 400 if nothing was sent yet, else the connection is cut.
+   */
+  onRefusedTrailers(refused: Refusal): void {
+    this.#body.discard();
+    this.#body.endAborted(false);
+    if (this.#worker === null) this.#context.pool.withdraw(this);
+    if (this.#responseClosed) return;
+    this.#log.warning(`refused ${this.#what}: ${refused.reason} [${refused.code}]`);
+    this.#cancelWorker();
+    if (this.#res.headersSent) this.#abortConnection();
+    else this.#sendError(refused.refuse, true);
   }
 
   /** `METHOD target`, for log lines. */

@@ -149,6 +149,16 @@ invalid = [
  # CONNECT: portico is no proxy (RFC 9110 §9.3.6).
  ('connect-ipv6-authority', 'CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n', 501),
  ('connect-no-port', 'CONNECT example.com HTTP/1.1\r\nHost: example.com\r\n\r\n', 400),
+ # RFC 9110 §5.3: Content-Type is one media type; two leave the body's meaning to whoever picks (gunicorn 26 refuses them too).
+ ('two-content-types', 'POST /x HTTP/1.1\r\n'+H+'Content-Type: text/plain\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\nhi', 400),
+ ('two-content-types-same', 'POST /x HTTP/1.1\r\n'+H+'Content-Type: text/plain\r\ncontent-type: text/plain\r\nContent-Length: 2\r\n\r\nhi', 400),
+ # RFC 9110 §6.5.1: framing, routing and authentication fields may not be trailers (gunicorn 26 refuses them too).
+ # Node hands trailers over only at the body's end, so the refusal comes then, before the app sees the request.
+ ('trailer-host', 'POST /x HTTP/1.1\r\n'+H+'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nHost: evil.example\r\n\r\n', 400),
+ ('trailer-content-length', 'POST /x HTTP/1.1\r\n'+H+'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n', 400),
+ ('trailer-transfer-encoding', 'POST /x HTTP/1.1\r\n'+H+'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n', 400),
+ ('trailer-authorization', 'POST /x HTTP/1.1\r\n'+H+'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nAuthorization: Basic eDp5\r\n\r\n', 400),
+ ('trailer-lowercase-host-after-allowed', 'POST /x HTTP/1.1\r\n'+H+'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 1\r\nhost: evil.example\r\n\r\n', 400),
 ]
 # What an untrusted peer's forwarding headers must leave as they are.
 UNTOUCHED = {'REMOTE_ADDR':'127.0.0.1','wsgi.url_scheme':'http','HTTP_HOST':'example.com','SERVER_NAME':'example.com','SERVER_PORT':'80'}
@@ -226,6 +236,9 @@ NGINX_NORMALIZES = {
  'bare-lf-one-header': 200, 'high-byte-in-name': 200, 'no-colon': 200, 'host-userinfo': 200, 'host-bad-port': 200,
  'absolute-form-ftp': 200, 'version-missing': 0, 'version-http12': 200, 'version-two-digit-minor': 200,
  'version-trailing-space': 200,
+ # nginx drops a request's trailer section when it re-frames the body with Content-Length.
+ 'trailer-host': 200, 'trailer-content-length': 200, 'trailer-transfer-encoding': 200, 'trailer-authorization': 200,
+ 'trailer-lowercase-host-after-allowed': 200,
 }
 # Valid requests nginx refuses itself.
 NGINX_REFUSES = {'host-empty': 400, 'pct-encoded-nul': 400, 'pct-malformed-kept': 400, 'options-asterisk': 400}
