@@ -15,6 +15,7 @@ PACKAGES=(
   nginx           # test/conformance/nginx-corpus.test.ts: the corpus through a real proxy
   wrk             # test/http/soak.test.ts: load on the side while connections are held
   perl            # test/cgi: a Perl CGI script
+  git             # test/integration/cgi-git-push.test.ts: git-http-backend as a CGI script, and git's own client
   chromium        # test/integration/status-page.test.ts: the control listener's /status page, driven by playwright-core
 )
 
