@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   PORTICO_ERR_WORKER_BOOT: 'A worker process could not be started at all (interpreter missing, not executable).',
   PORTICO_ERR_INTERPRETER: 'The --python interpreter cannot run portico: missing, not a Python, or older than the runtime supports.',
   PORTICO_ERR_FRAME: 'The worker channel carried bytes that are not a valid frame.',
+  PORTICO_ERR_TLS_CERTIFICATE: 'A --certfile, --keyfile, --ca-certs or [[certificate]] file is missing, unreadable or not PEM, or a key does not match its certificate: start-up stops; a reload keeps the certificates loaded before.',
   PORTICO_ERR_CONTROL_BIND: 'A --control-bind address could not be listened on (in use, not permitted, not local); start-up stops.',
 
   // CGI mounts (thrown: CgiError subclasses in cgi/cgi-errors.ts, each with its status).
@@ -33,6 +34,7 @@ export const ERROR_CODES = {
   PORTICO_ERR_CHUNK_EXTENSIONS_TOO_LARGE: "413: chunk extensions over Node's bound (HPE_CHUNK_EXTENSIONS_OVERFLOW).",
   PORTICO_ERR_PROXY_PROTOCOL: 'No answer, connection closed: --proxy-protocol is on and the connection did not start with a valid PROXY header.',
   PORTICO_ERR_UWSGI: 'No answer, connection closed: --protocol uwsgi is on and the connection came from a peer --uwsgi-allow-from does not name, or did not start with a valid uwsgi packet.',
+  PORTICO_ERR_TLS_HANDSHAKE: 'No answer, connection closed: the TLS handshake failed (a protocol older than TLS 1.2, no common cipher), or a client certificate --cert-reqs asks for was missing or not verified.',
   PORTICO_ERR_REQUEST_LINE_TOO_LONG: '414: the request line is over --limit-request-line.',
   PORTICO_ERR_TOO_MANY_FIELDS: '431: more header fields than --limit-request-fields.',
   PORTICO_ERR_FIELD_TOO_LARGE: '431: a header field is over --limit-request-field_size.',

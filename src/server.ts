@@ -6,12 +6,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { listenerOptions } from './config/listener-settings.js';
+import { listenerOptions, tlsSettings } from './config/listener-settings.js';
 import { parseBind } from './config/parse-bind.js';
 import { defaultOptions } from './config/setting-defaults.js';
 import type { ServerOptions } from './config/settings.js';
 import { ConfigError } from './errors.js';
 import { Listener } from './http/listener.js';
+import { TlsContext } from './http/tls-context.js';
 import type { RequestRecord } from './http/request-record.js';
 import { AccessLog, wantsColour } from './observability/access-log.js';
 import { ErrorLog, openLogStream } from './observability/error-log.js';
@@ -64,15 +65,20 @@ export class Server extends EventEmitter<ArbiterEvents> {
     const environment = { options: this.options, log: this.log, redirect: (request: RequestRecord, path: string) => this.#router.redirect(request, path) };
     const mounts = specs.map((spec) => ({ prefix: normalizePrefix(spec.path), handler: createMount(spec, environment) }));
     this.#router = new Router(new MountTable(mounts), this.log);
+    const tls = tlsSettings(this.options);
+    const tlsContext = tls === null ? null : TlsContext.load(tls, this.log);
 
     this.#listeners = binds.map(
       (bind) =>
         new Listener(
           bind,
           (request) => this.#admit(request),
-          listenerOptions(this.options, (req, refused) =>
-            this.log.info(`refused ${req === null ? 'connection' : quoteForLog(`${req.method} ${req.url}`)}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`),
-          ),
+          {
+            ...listenerOptions(this.options, (req, refused) =>
+              this.log.info(`refused ${req === null ? 'connection' : quoteForLog(`${req.method} ${req.url}`)}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`),
+            ),
+            tls: tlsContext,
+          },
         ),
     );
     this.#arbiter = new Arbiter(
@@ -95,6 +101,8 @@ export class Server extends EventEmitter<ArbiterEvents> {
       ),
       log: this.log,
     });
+    // SIGHUP, --reload or reload(): the certificates are read again with the code.
+    if (tlsContext !== null) this.#arbiter.on('reloading', () => tlsContext.reload());
     this.#arbiter.on('start', (urls) => this.emit('start', urls));
     this.#arbiter.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
     this.#arbiter.on('reload', () => this.emit('reload'));

@@ -9,6 +9,18 @@ import { splitTarget } from '../http/request-target.js';
 import type { RequestHead } from '../ipc/frame-codec.js';
 import type { MountMatch, RequestContext } from '../routing/mount-handler.js';
 
+/*
+ * Over TLS the scheme is https, and the worker makes a WebSocket's wss.
+ * The ASGI TLS extension (scope["extensions"]["tls"]: server_cert,
+ * client_cert_chain, client_cert_name, client_cert_error, tls_version,
+ * cipher_suite) is not offered yet: the head has no field for it.
+ * context.tls (http/tls-facts.ts) holds what it needs but the PEM chains;
+ * for the Python side, it takes a new optional block in the REQUEST frame
+ * (python/portico/request_head.py and ipc/request-head.ts together, with a
+ * flag so that plain HTTP pays nothing), then asgi/scope.py adds the
+ * extension when the block is there.
+ */
+
 /**
  * `rootPath` is --root-path: a prefix a proxy stripped before the request
  * reached us. root_path is it and the mount's prefix; path is root_path and

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { MountMatch, RequestContext } from '../routing/mount-handler.js';
-import { SERVER_SOFTWARE, serverProtocol } from '../http/gateway-variables.js';
+import { SERVER_SOFTWARE, serverProtocol, tlsVariables } from '../http/gateway-variables.js';
 import { headerVariables, serverNameAndPort } from '../http/request-headers.js';
 import type { LocatedScript } from './script-locator.js';
 
@@ -82,6 +82,8 @@ export function buildCgiEnvironment({ req, match, context, script, root, spooled
   env.SERVER_PORT = server.port;
   env.SERVER_PROTOCOL = serverProtocol(req); // §4.1.16
   env.SERVER_SOFTWARE = SERVER_SOFTWARE; // §4.1.17
+  // Not in RFC 3875: HTTPS=on and mod_ssl's SSL_* variables, which scripts have read from Apache since.
+  for (const [key, value] of tlsVariables(context)) env[key] = value;
 
   for (const [key, value] of headers) env[key] = bytesAsText(value);
   return env;

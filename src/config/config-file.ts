@@ -10,6 +10,9 @@
  *     python = "/srv/venv/bin/python"      # a WSGI mount may set its own pool settings
  *     workers = 2
  *
+ * and each `[[certificate]]` table one certificate for SNI (certfile,
+ * keyfile, hosts).
+ *
  * Every mistake stops start-up with the file, the key and its line: a
  * config that silently falls back to defaults is worse than none.
  * Relative directories are taken from the file's own directory.
@@ -20,6 +23,7 @@ import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors.js';
 import { normalizePrefix } from '../routing/mount-table.js';
 import type { Setting } from './setting.js';
+import type { CertificateSpec } from './settings/tls-settings.js';
 import { MOUNT_SETTING_KEYS, SETTINGS, type MountSpec, type PoolSettings, type ServerOptions, type SettingKey } from './settings.js';
 
 interface FileSetting {
@@ -34,6 +38,9 @@ for (const [key, setting] of Object.entries(SETTINGS) as Array<[SettingKey, Sett
   const long = setting.flags.find((flag) => flag.startsWith('--'));
   BY_FILE_KEY.set(long === undefined ? key : long.slice(2), { key, setting });
 }
+
+/** TLS files named in the file are found from the file's directory, as a [[certificate]]'s are. */
+const TLS_FILE_KEYS: ReadonlySet<SettingKey> = new Set(['certfile', 'keyfile', 'caCerts']);
 
 /** What a [[mount]] table may set: the settings of scope 'mount'. */
 const POOL_FILE_KEYS = new Map([...BY_FILE_KEY].filter(([, { key }]) => (MOUNT_SETTING_KEYS as readonly string[]).includes(key)));
@@ -103,6 +110,10 @@ class ConfigReader {
         });
         continue;
       }
+      if (key === 'certificate') {
+        options.certificates = this.#readCertificates(value);
+        continue;
+      }
       const known = BY_FILE_KEY.get(key);
       if (known === undefined) throw this.#error(key, null, `unknown key '${key}'; the keys are the long option names of 'portico --help' without their dashes, and [[mount]]`);
       options[known.key] = this.#convert(known, key, value, null);
@@ -141,6 +152,34 @@ class ConfigReader {
     return { kind: 'app', path, app: target, settings: settings as Partial<PoolSettings> };
   }
 
+  /**
+   * [[certificate]] tables, for SNI: certfile, keyfile (absent when the
+   * certfile holds the key), hosts (absent for the names the certificate
+   * gives). Files are found from the config file's directory.
+   */
+  #readCertificates(value: unknown): CertificateSpec[] {
+    if (!Array.isArray(value)) throw this.#error('certificate', null, 'expected [[certificate]] tables, with certfile, keyfile and hosts');
+    return value.map((table: Record<string, unknown>, index) => {
+      const where = `certificate[${index}]`;
+      for (const key of Object.keys(table)) {
+        if (!['certfile', 'keyfile', 'hosts'].includes(key)) throw this.#error('certificate', null, `unknown key '${key}' in ${where}; it takes certfile, keyfile and hosts`);
+      }
+      const file = (key: string): string | null => {
+        const path = table[key];
+        if (path === undefined) return null;
+        if (typeof path !== 'string' || path === '') throw this.#error('certificate', null, `${where}.${key}: expected a file name`);
+        return resolve(this.#base, path);
+      };
+      const certfile = file('certfile');
+      if (certfile === null) throw this.#error('certificate', null, `${where} needs certfile = "site.crt"`);
+      const hosts = table.hosts;
+      if (hosts !== undefined && (!Array.isArray(hosts) || hosts.some((host) => typeof host !== 'string' || host === ''))) {
+        throw this.#error('certificate', null, `${where}.hosts: expected a list of host names, as ["example.com", "*.example.com"]`);
+      }
+      return { certfile, keyfile: file('keyfile'), hosts: (hosts as string[] | undefined) ?? null };
+    });
+  }
+
   /** A TOML value through the same parser the command line uses, so both accept exactly the same. */
   #convert({ key: settingKey, setting }: FileSetting, key: string, value: unknown, mount: number | null): unknown {
     const flag = `${this.#keyPrefix}${key}`;
@@ -168,6 +207,8 @@ class ConfigReader {
       result = parseOne(value);
     }
     if (settingKey === 'chdir') result = this.#directory(result as string, key, mount);
+    // Read again at every SIGHUP, from wherever the front's working directory is then.
+    if (TLS_FILE_KEYS.has(settingKey)) result = resolve(this.#base, result as string);
     return result;
   }
 

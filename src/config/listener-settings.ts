@@ -6,6 +6,8 @@
 import { ConfigError } from '../errors.js';
 import { compileTrust } from '../http/proxy-headers.js';
 import type { ListenerOptions } from '../http/listener.js';
+import type { CertificateSource } from '../http/tls-certificates.js';
+import type { TlsSettings } from '../http/tls-context.js';
 import type { ServerOptions } from './settings.js';
 
 export function listenerOptions(options: ServerOptions, onRefuse?: ListenerOptions['onRefuse']): ListenerOptions {
@@ -29,4 +31,32 @@ export function listenerOptions(options: ServerOptions, onRefuse?: ListenerOptio
     trust: compileTrust(options.forwardedAllowIps),
     ...(onRefuse === undefined ? {} : { onRefuse }),
   };
+}
+
+/**
+ * TLS for the public listeners, or null for plain HTTP: --certfile and
+ * --keyfile make the default certificate, --certificate and [[certificate]]
+ * tables the others. Options that only mean something over TLS, without
+ * TLS, are mistakes, not no-ops.
+ */
+export function tlsSettings(options: ServerOptions): TlsSettings | null {
+  const certificates: CertificateSource[] = [];
+  if (options.certfile !== null) {
+    certificates.push({ certfile: options.certfile, keyfile: options.keyfile, hosts: null, certOption: '--certfile', keyOption: '--keyfile' });
+  } else if (options.keyfile !== null) {
+    throw new ConfigError('--keyfile needs --certfile, the certificate the key is for');
+  }
+  options.certificates.forEach(({ certfile, keyfile, hosts }, index) => {
+    certificates.push({ certfile, keyfile, hosts, certOption: `certificate[${index}].certfile`, keyOption: `certificate[${index}].keyfile` });
+  });
+  if (certificates.length === 0) {
+    const stray = options.caCerts !== null ? '--ca-certs' : options.certReqs !== 0 ? '--cert-reqs' : options.ciphers !== null ? '--ciphers' : null;
+    if (stray !== null) throw new ConfigError(`${stray} is for TLS: give --certfile and --keyfile too`);
+    return null;
+  }
+  if (options.protocol === 'uwsgi') throw new ConfigError('--certfile and --protocol uwsgi cannot be used together: the uwsgi protocol is spoken to a proxy in front, which ends TLS');
+  if (options.certReqs > 0 && options.caCerts === null) {
+    throw new ConfigError(`--cert-reqs ${options.certReqs} needs --ca-certs, the CA certificates a client certificate is verified against`);
+  }
+  return { certificates, caCerts: options.caCerts, certReqs: options.certReqs, ciphers: options.ciphers };
 }

@@ -17,6 +17,7 @@ import { setting, type ValueOf } from './setting.js';
 import { CONTROL_SETTINGS } from './settings/control-settings.js';
 import { HTTP_SETTINGS } from './settings/http-settings.js';
 import { LOGGING_SETTINGS } from './settings/logging-settings.js';
+import { TLS_SETTINGS } from './settings/tls-settings.js';
 import { WORKER_SETTINGS } from './settings/worker-settings.js';
 import {
   commaList,
@@ -135,6 +136,7 @@ export const SETTINGS = {
     help: 'Python interpreter that runs the workers and the CGI spawner.',
   }),
   ...HTTP_SETTINGS,
+  ...TLS_SETTINGS,
   ...CONTROL_SETTINGS,
   ...WORKER_SETTINGS,
   ...LOGGING_SETTINGS,

@@ -8,7 +8,9 @@
 import { RequestRecord, type RequestContext, type Upgrade } from './request-record.js';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Bind } from './bind.js';
 import { ConfigError } from '../errors.js';
@@ -16,12 +18,14 @@ import { sendErrorResponse } from './error-response.js';
 import { watchBodyIdle } from './body-timeout.js';
 import { answerClientError, closingResponse } from './client-error.js';
 import { checkDeclaredBody, checkHeadLimits, DEFAULT_LIMITS, maxHeaderSize, type RequestLimits } from './limits.js';
-import { compileTrust, resolveClient, type Trust } from './proxy-headers.js';
+import { compileTrust, resolveClient, type Peer, type Trust } from './proxy-headers.js';
 import { prefacePeer, requirePreface } from './connection-preface.js';
 import { uwsgiReader } from './uwsgi-protocol.js';
 import { requireProxyProtocol } from './proxy-protocol.js';
 import { isClosing, refusal, type Refusal } from './refusal.js';
 import { checkConnect, checkRequest } from './request-validation.js';
+import type { TlsContext } from './tls-context.js';
+import { tlsFacts } from './tls-facts.js';
 
 /** Gets each admitted request's record: with who asked and how (RequestContext). */
 export type RequestHandler = (request: RequestRecord) => void;
@@ -42,6 +46,8 @@ export interface ListenerOptions {
   uwsgiAllowFrom?: Trust | null;
   /** --forwarded-allow-ips, compiled; loopback only when absent. */
   trust?: Trust;
+  /** --certfile: the listener speaks HTTPS, under this context (shared by every listener, so that SIGHUP reaches all); absent for HTTP. */
+  tls?: TlsContext | null;
   /** Told of every request refused at the door (req is null for a parse error or a bad PROXY header). */
   onRefuse?: (req: IncomingMessage | null, refusal: Refusal) => void;
 }
@@ -59,6 +65,7 @@ export class Listener {
   /** Set on each response's 'finish': see keepAliveExactly. */
   readonly #keepAliveExactly: (this: ServerResponse) => void;
   readonly #onRefuse: NonNullable<ListenerOptions['onRefuse']>;
+  readonly #tls: boolean;
 
   constructor(bind: Bind, handler: RequestHandler, options: ListenerOptions) {
     this.bind = bind;
@@ -70,23 +77,24 @@ export class Listener {
     this.#onRefuse = options.onRefuse ?? (() => {});
     const headersTimeoutMs = (options.headersTimeoutSeconds ?? 10) * 1000;
     const guarded = (req: IncomingMessage, res: ServerResponse): void => this.#admit(req, res, handler);
-    this.server = createServer(
-      {
-        keepAliveTimeout: options.keepAliveSeconds * 1000,
-        maxHeaderSize: maxHeaderSize(this.#limits),
-        // Explicit, though the default: llhttp's strict mode.
-        insecureHTTPParser: false,
-        // Node's own check answers 400 but keeps parsing, so a request
-        // pipelined behind the refused one would still be served;
-        // request-validation.ts checks Host instead (RFC 9112 §3.2).
-        requireHostHeader: false,
-        // The head must be complete within headersTimeout; the body has its own idle timeout.
-        requestTimeout: 0,
-        // Node checks both timeouts on this interval (30 s by default, far coarser than the timeout).
-        connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeoutMs / 4)),
-      },
-      guarded,
-    );
+    const httpOptions = {
+      keepAliveTimeout: options.keepAliveSeconds * 1000,
+      maxHeaderSize: maxHeaderSize(this.#limits),
+      // Explicit, though the default: llhttp's strict mode.
+      insecureHTTPParser: false,
+      // Node's own check answers 400 but keeps parsing, so a request
+      // pipelined behind the refused one would still be served;
+      // request-validation.ts checks Host instead (RFC 9112 §3.2).
+      requireHostHeader: false,
+      // The head must be complete within headersTimeout; the body has its own idle timeout.
+      requestTimeout: 0,
+      // Node checks both timeouts on this interval (30 s by default, far coarser than the timeout).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeoutMs / 4)),
+    };
+    const tls = options.tls ?? null;
+    this.#tls = tls !== null;
+    // The same HTTP/1.1 server over TLS; http2.createSecureServer({ allowHTTP1: true }) takes the same options.
+    this.server = tls === null ? createServer(httpOptions, guarded) : createHttpsServer({ ...httpOptions, ...tls.serverOptions() }, guarded);
     this.server.headersTimeout = headersTimeoutMs;
     // Node's default of 2000 silently drops the headers past it; 0 keeps them
     // all (maxHeaderSize bounds the memory) so --limit-request-fields can refuse.
@@ -105,6 +113,7 @@ export class Listener {
       this.#onRefuse(req, refused);
       socket.end(closingResponse(refused.refuse));
     });
+    tls?.attach(this.server as unknown as TlsServer, (reason) => this.#onRefuse(null, refusal(0, 'PORTICO_ERR_TLS_HANDSHAKE', reason)));
     if (options.proxyProtocol) {
       requireProxyProtocol(this.server, headersTimeoutMs, (reason) => this.#onRefuse(null, refusal(0, 'PORTICO_ERR_PROXY_PROTOCOL', reason)));
     } else if (options.uwsgiAllowFrom) {
@@ -137,7 +146,7 @@ export class Listener {
     const refused =
       checkHeadLimits(req, this.#limits) ?? ('refuse' in facts ? facts : null) ?? checkDeclaredBody(req, this.#limits);
     if (refused !== null) return this.#refuse(req, res, refused);
-    const peer = prefacePeer(req.socket as Socket) ?? undefined;
+    const peer = this.#peer(req.socket as Socket);
     const client = resolveClient(req, this.#trust, peer);
     if ('refuse' in client) return this.#refuse(req, res, client);
     const targetAuthority = 'refuse' in facts ? null : facts.targetAuthority;
@@ -149,6 +158,7 @@ export class Listener {
       remoteAddr: client.remoteAddr,
       remotePort: client.remotePort,
       forwardedHost: client.forwardedHost ?? targetAuthority,
+      tls: this.#tls ? tlsFacts(req.socket as TLSSocket) : null,
     };
     watchBodyIdle(req, res, this.#bodyTimeoutMs, () => {
       this.#onRefuse(req, refusal(408, 'PORTICO_ERR_BODY_TIMEOUT', `no request body bytes for ${this.#bodyTimeoutMs} ms`));
@@ -158,6 +168,18 @@ export class Listener {
     if (!this.#keepAlive) res.shouldKeepAlive = false;
     else res.on('finish', this.#keepAliveExactly);
     handler(new RequestRecord(req, res, context, upgrade));
+  }
+
+  /**
+   * Who the connection is from: the PROXY header's source when there was
+   * one, else the socket's; over TLS, the scheme is https. A PROXY header
+   * comes before the TLS handshake, so it was read off the TCP socket under
+   * the TLS one (`_parent`, Node's name for it).
+   */
+  #peer(socket: Socket): Peer | undefined {
+    if (!this.#tls) return prefacePeer(socket) ?? undefined;
+    const preface = prefacePeer((socket as Socket & { _parent?: Socket })._parent ?? socket);
+    return { ...(preface ?? { address: socket.remoteAddress ?? '', port: socket.remotePort ?? null }), tls: true };
   }
 
   #refuse(req: IncomingMessage, res: ServerResponse, refused: Refusal): void {
@@ -189,14 +211,14 @@ export class Listener {
     });
   }
 
-  /** `http://host:port` or `unix:path`, with the real port once listening; an inherited socket (fd://N) as what it turned out to be. */
+  /** `http://host:port` (`https://` over TLS) or `unix:path`, with the real port once listening; an inherited socket (fd://N) as what it turned out to be. */
   get url(): string {
     if (this.bind.kind === 'unix') return `unix:${this.bind.path}`;
     const address = this.#address();
     if (typeof address === 'string') return `unix:${address}`;
     if (address === null) return this.bind.text;
     const host = address.address;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    return `${this.#tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   }
 
   /** SERVER_NAME and SERVER_PORT for requests without a Host header; fixed once listening. */

@@ -122,7 +122,8 @@ export function resolveClient(req: IncomingMessage, trust: Trust, peer: Peer = s
     remoteAddr: chosen?.address ?? own.remoteAddr,
     // A proxy's hop has no port unless Forwarded gave one; '0' keeps int(REMOTE_PORT) working.
     remotePort: chosen === undefined ? own.remotePort : chosen.port === null ? '0' : String(chosen.port),
-    scheme: (proto as 'http' | 'https' | undefined) ?? 'http',
+    // No proto from the proxy: the scheme is the connection's own (TLS, or a uwsgi HTTPS=on).
+    scheme: (proto as 'http' | 'https' | undefined) ?? own.scheme,
     forwardedHost: host ?? null,
   };
 }

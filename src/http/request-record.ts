@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
+import type { TlsFacts } from './tls-facts.js';
 
 /**
  * Who is asking and how, as the server established it: from the socket, or
@@ -23,6 +24,8 @@ export interface RequestContext {
   remotePort: string;
   /** A trusted proxy's X-Forwarded-Host / Forwarded host, which replaces the Host header; null for none. */
   forwardedHost: string | null;
+  /** The connection's TLS (protocol, cipher, verified client certificate); null or absent over plain HTTP. */
+  tls?: TlsFacts | null;
 }
 
 /** What Node handed over with an Upgrade request: the connection itself, and the bytes read past the head. */

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestEnviron } from '../ipc/frame-codec.js';
-import { SERVER_SOFTWARE, serverProtocol } from '../http/gateway-variables.js';
+import { SERVER_SOFTWARE, serverProtocol, tlsVariables } from '../http/gateway-variables.js';
 import { headerVariables, serverNameAndPort } from '../http/request-headers.js';
 import type { MountMatch, RequestContext } from '../routing/mount-handler.js';
 
@@ -44,5 +44,7 @@ export function buildEnviron(req: IncomingMessage, match: MountMatch, context: R
     ['SERVER_SOFTWARE', SERVER_SOFTWARE],
     ['wsgi.url_scheme', context.scheme],
   ];
+  // HTTPS follows the scheme, so it is shared; SSL_* is the connection's own.
+  for (const pair of tlsVariables(context)) (pair[0] === 'HTTPS' ? shared : own).push(pair);
   return { shared, own };
 }

@@ -1,0 +1,52 @@
+/**
+ * What a TLS connection tells an application about itself, as Apache's
+ * mod_ssl names it (SSL_PROTOCOL, SSL_CLIENT_S_DN, ...): read once per
+ * connection, when its first request is admitted, and kept for the
+ * requests after it. The gateways turn it into variables
+ * (gateway-variables.ts, sslVariables).
+ */
+import type { TLSSocket } from 'node:tls';
+import { distinguishedName } from './tls-certificates.js';
+
+export interface TlsFacts {
+  /** SSL_PROTOCOL: 'TLSv1.2', 'TLSv1.3'. */
+  readonly protocol: string;
+  /** SSL_CIPHER: OpenSSL's name of the cipher suite. */
+  readonly cipher: string;
+  /** SSL_TLS_SNI: the host name the client asked for; null when it sent none. */
+  readonly serverName: string | null;
+  /**
+   * SSL_CLIENT_VERIFY: SUCCESS for a client certificate verified against
+   * --ca-certs, NONE for no certificate. One that fails verification never
+   * gets this far: its connection is refused (tls-context.ts).
+   */
+  readonly clientVerify: 'NONE' | 'SUCCESS';
+  /** SSL_CLIENT_S_DN and SSL_CLIENT_I_DN, RFC 2253; null without a verified client certificate. */
+  readonly clientSubject: string | null;
+  readonly clientIssuer: string | null;
+}
+
+const facts = new WeakMap<TLSSocket, TlsFacts>();
+
+/** The TLS facts of `socket`: worked out on its first request, then remembered. */
+export function tlsFacts(socket: TLSSocket): TlsFacts {
+  let found = facts.get(socket);
+  if (found === undefined) {
+    found = readFacts(socket);
+    facts.set(socket, found);
+  }
+  return found;
+}
+
+function readFacts(socket: TLSSocket): TlsFacts {
+  const client = (socket.authorized ? socket.getPeerX509Certificate() : undefined) ?? null;
+  const servername = (socket as TLSSocket & { servername?: string | false }).servername;
+  return {
+    protocol: socket.getProtocol() ?? '',
+    cipher: socket.getCipher()?.name ?? '',
+    serverName: typeof servername === 'string' && servername !== '' ? servername : null,
+    clientVerify: client === null ? 'NONE' : 'SUCCESS',
+    clientSubject: client === null ? null : distinguishedName(client.subject),
+    clientIssuer: client === null ? null : distinguishedName(client.issuer),
+  };
+}
