@@ -201,6 +201,22 @@ describe('--control-bind at start-up', { timeout: 30_000 }, () => {
     return { code: exit.code, stderr: server.stderr() };
   }
 
+  it('answers /healthz at once, and /readyz 503 until every worker is ready', async () => {
+    const slow = fixtureApp('slow_import_app');
+    const server = spawnPortico({ app: slow.app, args: [...slow.args, '--control-bind', '127.0.0.1:0'], env: { IMPORT_DELAY: '2' } });
+    try {
+      const control = (await server.waitForLog(CONTROL_LINE))[1] as string;
+      assert.equal((await httpRequest(`${control}/healthz`)).status, 200);
+      const booting = await httpRequest(`${control}/readyz`);
+      assert.equal(booting.status, 503);
+      assert.match(booting.text, /^not ready: the server is starting or stopping; mount \/ has no ready worker$/m);
+      await server.waitForLog(/listening on /, 15_000);
+      assert.equal((await httpRequest(`${control}/readyz`)).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('exits 2 with one line naming the option for a bad address', async () => {
     const { code, stderr } = await failure(['--control-bind', 'localhost:http']);
     assert.equal(code, 2);
