@@ -57,7 +57,17 @@ describe('buildCgiEnvironment', () => {
       SERVER_PORT: '8443',
       SERVER_PROTOCOL: 'HTTP/1.0',
       SERVER_SOFTWARE: 'portico',
+      HTTPS: 'on', // the context's scheme is https (mod_ssl's variable, gateway-variables.ts)
     });
+  });
+
+  it('sets CONTENT_LENGTH from Content-Length, or from a spooled chunked body, and not without a body (§4.1.2)', () => {
+    const build = (rawHeaders: string[], spooledLength?: number) =>
+      buildCgiEnvironment({ req: fakeRequest({ method: 'POST', rawHeaders }), match, context, script, root: '/srv/cgi', spooledLength });
+    assert.equal(build(['Content-Length', '12']).CONTENT_LENGTH, '12');
+    assert.equal(build(['Transfer-Encoding', 'chunked'], 1_048_577).CONTENT_LENGTH, '1048577');
+    assert.equal(build(['Transfer-Encoding', 'chunked'], 0).CONTENT_LENGTH, '0');
+    assert.equal(build([]).CONTENT_LENGTH, undefined);
   });
 
   it('takes AUTH_TYPE from the Authorization scheme but never the credentials', () => {
