@@ -4,6 +4,7 @@ FastAPI or Starlette app mounts the same way.
 
     GET /api/            JSON: the request as the app sees it, and when this worker started
     GET /api/clock       server-sent events: the time, once a second, until the client leaves
+    WS  /api/echo        a WebSocket that sends back every message, text or binary
 """
 import asyncio
 import json
@@ -15,6 +16,8 @@ async def app(scope, receive, send):
         await lifespan(scope, receive, send)
     elif scope["type"] == "http":
         await http(scope, receive, send)
+    elif scope["type"] == "websocket":
+        await websocket(scope, receive, send)
 
 
 async def lifespan(scope, receive, send):
@@ -69,3 +72,20 @@ async def wait_for_disconnect(receive):
     # The request (a GET: no body) comes first; http.disconnect once the client leaves.
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+async def websocket(scope, receive, send):
+    path = scope["path"][len(scope["root_path"]):]
+    if path != "/echo":
+        await send({"type": "websocket.close", "code": 1008})  # before accept: the client gets 403
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is not None:
+            await send({"type": "websocket.send", "text": message["text"]})
+        else:
+            await send({"type": "websocket.send", "bytes": message["bytes"]})

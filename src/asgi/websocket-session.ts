@@ -72,7 +72,13 @@ export class WebSocketSession implements WorkerStream {
 
   /** Closes from the front's side: a stop (1001), a restart of the worker (1012), a failure (1011). */
   close(code: number, reason = ''): void {
-    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.close(code, reason);
+    if (this.#ws.readyState !== this.#ws.OPEN) return;
+    try {
+      this.#ws.close(code, reason);
+    } catch {
+      // RFC 6455 §7.4: a code no endpoint may send (1005, 1006) or a reason over 123 bytes; the worker checks too.
+      this.#ws.close(CloseCode.INTERNAL_ERROR);
+    }
   }
 
   /** Drops the connection without a close handshake: for a stop whose grace is over. */

@@ -1,8 +1,7 @@
 /**
- * The WebSocket frames' payloads (docs/protocol.md "WebSocket frames").
- * Their type codes are reserved: nobody sends them yet, and a worker that
- * receives one treats it as a protocol error until WebSockets land. Mirrors
- * the WebSocket section of python/portico/codec.py.
+ * The WebSocket frames' payloads (docs/protocol.md "WebSocket frames"):
+ * an accepted WebSocket's stream carries whole messages and the close both
+ * ways. Mirrors python/portico/websocket_payloads.py.
  *
  *   WEBSOCKET_ACCEPT   worker -> front   u16 subprotocol length, subprotocol (empty: none),
  *                                        then the extra response header fields as a pair list

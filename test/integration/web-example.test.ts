@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { get as httpGet } from 'node:http';
+import { WebSocket } from 'ws';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +51,34 @@ describe('web: the example site (npm start)', { timeout: 60_000 }, () => {
     const scope = JSON.parse(result.text) as Record<string, string | null>;
     assert.deepEqual({ ...scope, worker_started: null }, { method: 'GET', path: '/api/', root_path: '/api', query: 'x=1', worker_started: null });
     assert.match(String(scope.worker_started), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  });
+
+  it('echoes WebSocket messages at /api/echo, text and binary, and refuses another path with 403', async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/echo`);
+    const replies: Array<[boolean, string]> = [];
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => {
+        ws.send('hello');
+        ws.send(Buffer.from([0, 1, 2]));
+      });
+      ws.on('message', (data, isBinary) => {
+        replies.push([isBinary, (data as Buffer).toString('hex')]);
+        if (replies.length === 2) ws.close(1000);
+      });
+      ws.on('close', () => resolve());
+      ws.on('error', reject);
+    });
+    assert.deepEqual(replies, [[false, Buffer.from('hello').toString('hex')], [true, '000102']]);
+    const status = await new Promise<number>((resolve, reject) => {
+      const refused = new WebSocket(`${server.url.replace('http', 'ws')}/api/elsewhere`);
+      refused.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        refused.terminate();
+      });
+      refused.on('open', () => reject(new Error('a WebSocket to /api/elsewhere was accepted')));
+      refused.on('error', () => {});
+    });
+    assert.equal(status, 403);
   });
 
   it('streams server-sent events from /api/clock, once a second', async () => {
