@@ -17,18 +17,14 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-import sys
 
 from ..rfc9110 import NO_CONTENT_STATUS
+from .cycle import ABORTED, FINISHED, Cycle
 from .errors import ASGIViolation, ClientDisconnected
 from .fields import check_fields, check_links, check_status
 from .report import error_text, request_line, stderr_log, violation_text
 from .scope import EARLY_HINT, EXTENSIONS, PATHSEND, TRAILERS, http_scope
 
-# Outcomes, once the transport had its terminal call.
-FINISHED = "finished"  # finish(): later messages are ignored (www spec, "Response Body")
-ABORTED = "aborted"    # finish(abort=True) for a broken or abandoned response
-FAILED = "failed"      # fail(500)
 
 
 async def run_http(app, head, transport, state: dict | None = None, extensions=EXTENSIONS,
@@ -53,20 +49,17 @@ async def run_http(app, head, transport, state: dict | None = None, extensions=E
     return cycle
 
 
-class HTTPCycle:
+class HTTPCycle(Cycle):
     """One request's receive(), send() and outcome. Made inside the running
     event loop."""
 
     def __init__(self, scope: dict, transport, log=stderr_log) -> None:
-        self.scope = scope
-        self.transport = transport
-        self.log = log
+        super().__init__(scope, transport, log)
         extensions = scope.get("extensions") or {}
         self._offered = {name for name in (PATHSEND, TRAILERS, EARLY_HINT) if name in extensions}
         self._is_head = scope["method"] == "HEAD"
         self._request_done = False      # the last http.request went out
         self._gone = False              # the transport said ClientDisconnected
-        self._ended = asyncio.Event()   # wakes receive() once the response is over
         self.status = None              # set by a valid http.response.start
         self.headers = None
         self.carries_body = True
@@ -76,8 +69,6 @@ class HTTPCycle:
         self.body_done = False          # the final body (or the pathsend) came
         self.remaining = None           # body bytes owed under Content-Length, or None
         self.trailers = []
-        self.violation = None
-        self.outcome = None
 
     # ------------------------------------------------------------ receive
 
@@ -99,7 +90,7 @@ class HTTPCycle:
         # for it. A streaming response learns of a client that left as soon
         # as the front says so (CANCEL), with no polling.
         waiters = [asyncio.ensure_future(self.transport.disconnected.wait()),
-                   asyncio.ensure_future(self._ended.wait())]
+                   asyncio.ensure_future(self._settled.wait())]
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -286,25 +277,6 @@ class HTTPCycle:
 
     # ---------------------------------------------------------------- run
 
-    async def run(self, app) -> None:
-        """Calls ``app`` once and gives the transport its terminal call."""
-        try:
-            await app(self.scope, self.receive, self.send)
-        except asyncio.CancelledError:
-            # --timeout (or the worker stopping): the front answers the
-            # client itself; here the stream only has to end.
-            if self.outcome is None:
-                self._end(ABORTED, True)
-            raise
-        except Exception:
-            self._raised(sys.exc_info())
-        except BaseException:
-            if self.outcome is None:
-                self._end(ABORTED, True)
-            raise
-        else:
-            self._returned()
-
     def _raised(self, error) -> None:
         exc = error[1]
         if isinstance(exc, ClientDisconnected):
@@ -320,10 +292,7 @@ class HTTPCycle:
         if self._client_gone():
             self._end(ABORTED, True)
             return
-        text = error_text(self.scope, error)
-        if self.violation is not None and not isinstance(exc, ASGIViolation):
-            text = violation_text(self.scope, self.violation) + "\n" + text
-        self._end_broken(text)
+        self._end_broken(self._broken_text(error))
 
     def _returned(self) -> None:
         if self.outcome is not None:
@@ -344,14 +313,7 @@ class HTTPCycle:
 
     def _end_broken(self, text: str) -> None:
         if not self.head_sent:
-            self.outcome = FAILED
-            self._ended.set()
-            self.transport.fail(500, text)
+            self._fail(text)
         else:
             self._end(ABORTED, True)
             self.log("error", text)
-
-    def _end(self, outcome: str, abort: bool) -> None:
-        self.outcome = outcome
-        self._ended.set()
-        self.transport.finish(abort)

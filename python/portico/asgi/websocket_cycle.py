@@ -25,8 +25,8 @@ How it ends (docs/protocol.md "WebSocket frames"):
 from __future__ import annotations
 
 import asyncio
-import sys
 
+from .cycle import ABORTED, FINISHED, Cycle
 from .errors import ASGIViolation, ClientDisconnected, MessageTooLarge
 from .fields import check_fields, check_handshake_fields, check_status
 from .report import error_text, stderr_log, violation_text
@@ -36,11 +36,6 @@ CONNECTING = "connecting"
 DENYING = "denying"    # websocket.http.response.start came; its body follows
 OPEN = "open"          # accepted
 CLOSED = "closed"      # accepted, then the application sent websocket.close
-
-# Outcomes, once the transport had its terminal call (as http_cycle's).
-FINISHED = "finished"
-ABORTED = "aborted"
-FAILED = "failed"
 
 # RFC 6455 7.4.1: 1006, a connection that ended without a close frame: what
 # the application hears when the client left before the handshake was done.
@@ -67,20 +62,15 @@ async def run_websocket(app, head, transport, state: dict | None = None, extensi
     return cycle
 
 
-class WebSocketCycle:
+class WebSocketCycle(Cycle):
     """One WebSocket's receive(), send() and outcome. Made inside the
     running event loop."""
 
     def __init__(self, scope: dict, transport, log=stderr_log) -> None:
-        self.scope = scope
-        self.transport = transport
-        self.log = log
+        super().__init__(scope, transport, log)
         self._denial = DENIAL_RESPONSE in (scope.get("extensions") or {})
         self.state = CONNECTING
-        self.outcome = None
-        self.violation = None
         self._connect_given = False
-        self._answered = asyncio.Event()  # accepted, or over: wakes a receive() waiting before that
         self._disconnect = None           # (code, reason) once the application heard it
         self._app_close = None            # (code, reason) of the application's websocket.close
         self._gone = False                # the transport said ClientDisconnected
@@ -125,7 +115,7 @@ class WebSocketCycle:
 
     async def _wait_answer_or_leave(self) -> None:
         waiters = [asyncio.ensure_future(self.transport.disconnected.wait()),
-                   asyncio.ensure_future(self._answered.wait())]
+                   asyncio.ensure_future(self._settled.wait())]
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -195,7 +185,7 @@ class WebSocketCycle:
                                     % (subprotocol, ", ".join(self.scope["subprotocols"]) or "none"))
         headers = check_handshake_fields(message.get("headers"))
         self.state = OPEN
-        self._answered.set()
+        self._settled.set()
         self.transport.send_accept(subprotocol, headers)
 
     async def _send_message(self, message) -> None:
@@ -278,25 +268,6 @@ class WebSocketCycle:
 
     # ---------------------------------------------------------------- run
 
-    async def run(self, app) -> None:
-        """Calls ``app`` once and gives the transport its terminal call."""
-        try:
-            await app(self.scope, self.receive, self.send)
-        except asyncio.CancelledError:
-            # --timeout before the accept (the front answered 504), or the
-            # worker dying: the stream only has to end.
-            if self.outcome is None:
-                self._end(ABORTED, True)
-            raise
-        except Exception:
-            self._raised(sys.exc_info())
-        except BaseException:
-            if self.outcome is None:
-                self._end(ABORTED, True)
-            raise
-        else:
-            self._returned()
-
     @property
     def accepted(self) -> bool:
         return self.state in (OPEN, CLOSED)
@@ -314,10 +285,7 @@ class WebSocketCycle:
             # After a 403 or a denial response went out: nothing to end.
             self.log("error", error_text(self.scope, error))
             return
-        text = error_text(self.scope, error)
-        if self.violation is not None and not isinstance(exc, ASGIViolation):
-            text = violation_text(self.scope, self.violation) + "\n" + text
-        self._end_broken(text)
+        self._end_broken(self._broken_text(error))
 
     def _returned(self) -> None:
         if self.outcome is not None:
@@ -344,14 +312,7 @@ class WebSocketCycle:
             return
         # Before the accept the client gets the 500; after it the front
         # logs the text and closes the socket with 1011 (RFC 6455 7.4.1).
-        self.outcome = FAILED
-        self._answered.set()
-        self.transport.fail(500, text)
-
-    def _end(self, outcome: str, abort: bool) -> None:
-        self.outcome = outcome
-        self._answered.set()
-        self.transport.finish(abort)
+        self._fail(text)
 
 
 def _type_of(message):
