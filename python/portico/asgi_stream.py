@@ -21,16 +21,11 @@ from __future__ import annotations
 import asyncio
 
 from .codec import (
-    ABORT, EARLY_HINTS, ERROR, FILE, MAX_CHUNK, REQUEST_WINDOW, RESPONSE_BODY, RESPONSE_END,
+    ABORT, EARLY_HINTS, ERROR, FILE, MAX_CHUNK, RESPONSE_BODY, RESPONSE_END,
     RESPONSE_HEAD, RESPONSE_TRAILERS, WANT_BODY, encode_error, encode_fields, encode_file,
     encode_response_head_fields, encode_u32, fit_text,
 )
 from .errors import ClientDisconnected
-
-# input.py's rule: top the grant back up to REQUEST_WINDOW whenever what is
-# granted but not received, plus what is buffered but not read, falls under
-# half of it (docs/protocol.md "Flow control").
-_REGRANT_BELOW = REQUEST_WINDOW // 2
 
 
 class AsgiStreamTransport:
@@ -112,15 +107,9 @@ class AsgiStreamTransport:
             await self._changed()
 
     def _grant(self) -> None:
-        st = self.stream
-        if st.body_done or st.cancelled:
-            return
-        have = max(0, st.granted - st.received) + len(st.body)
-        if have >= _REGRANT_BELOW:
-            return
-        n = REQUEST_WINDOW - have
-        st.granted += n
-        self._link.send(WANT_BODY, 0, self._id, encode_u32(n))
+        n = self.stream.top_up()
+        if n:
+            self._link.send(WANT_BODY, 0, self._id, encode_u32(n))
 
     # ---------------------------------------------------------- response
 

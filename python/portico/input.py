@@ -20,10 +20,7 @@ first needs body bytes: that first WANT_BODY is what makes the front send
 """
 from __future__ import annotations
 
-from .codec import REQUEST_WINDOW
 from .errors import ClientDisconnected
-
-_REGRANT_BELOW = REQUEST_WINDOW // 2
 
 
 class RequestInput:
@@ -136,16 +133,10 @@ class RequestInput:
         return bool(st.body) or st.body_done or st.cancelled
 
     def _grant(self) -> None:
-        st = self._stream
         with self._lock:
-            if st.body_done or st.cancelled:
-                return
-            have = max(0, st.granted - st.received) + len(st.body)
-            if have >= _REGRANT_BELOW:
-                return
-            n = REQUEST_WINDOW - have
-            st.granted += n
-        self._link.want_body(st, n)
+            n = self._stream.top_up()
+        if n:
+            self._link.want_body(self._stream, n)
 
 
 def _cut(buf: bytearray, n: int) -> bytes:

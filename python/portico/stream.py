@@ -39,6 +39,19 @@ class Stream:
         self.credit = RESPONSE_WINDOW
         self.cancelled = False
 
+    def top_up(self) -> int:
+        """docs/protocol.md "Flow control": the bytes to grant (WANT_BODY) so
+        that what is granted but not received, plus what is held but not
+        read, is back at REQUEST_WINDOW, once it has fallen under half of
+        it; 0 when no grant is due. Counts the grant as made."""
+        if self.body_done or self.cancelled:
+            return 0
+        have = max(0, self.granted - self.received) + len(self.body)
+        if have >= REQUEST_WINDOW // 2:
+            return 0
+        self.granted += REQUEST_WINDOW - have
+        return REQUEST_WINDOW - have
+
     def on_body(self, data) -> None:
         self.body += data
         self.received += len(data)
