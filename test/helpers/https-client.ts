@@ -1,9 +1,11 @@
 /**
  * What the TLS tests need of a client: one request on a fresh connection
  * with Node's https (a CA to trust, a client certificate, an SNI name),
- * reporting what the handshake gave as well as the response; and portico
- * started with TLS, its `https://` URL ready to use.
+ * reporting what the handshake gave as well as the response; openssl
+ * s_client for one handshake; and portico started with TLS, its `https://`
+ * URL ready to use.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -73,4 +75,12 @@ export async function startHttps(options: StartOptions): Promise<Portico> {
   const server = await startPortico({ ready: HTTPS_LISTENING_LINE, ...options });
   server.url = server.url.replace(/^http:/, 'https:');
   return server;
+}
+
+/** What `openssl s_client` printed (stdout and stderr) for one handshake with 127.0.0.1:`port`; its stdin is closed at once, so it ends after the handshake. */
+export function opensslClient(port: number, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...args], { timeout: 10_000 }, (_error, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
+    child.stdin?.end();
+  });
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ASGI_FIXTURES } from '../helpers/asgi-fixtures.js';
-import { httpsRequest, startHttps } from '../helpers/https-client.js';
+import { httpsRequest, opensslClient, startHttps } from '../helpers/https-client.js';
 import { FIXTURE_APPS, SYSTEM_PYTHON } from '../helpers/paths.js';
 import type { Portico } from '../helpers/portico.js';
 import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
@@ -30,14 +30,6 @@ type Environ = Record<string, string>;
 
 function environOf(text: string): Environ {
   return (JSON.parse(text) as { environ: Environ }).environ;
-}
-
-/** openssl s_client's account of one handshake: what it printed, and how it ended. */
-async function sClient(port: number, args: string[]): Promise<string> {
-  const { stdout, stderr } = await run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-alpn', 'http/1.1', ...args], { timeout: 10_000 }).catch(
-    (error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }),
-  );
-  return `${stdout}\n${stderr}`;
 }
 
 describe('TLS', { timeout: 120_000 }, () => {
@@ -152,12 +144,12 @@ describe('TLS', { timeout: 120_000 }, () => {
   it('refuses TLS 1.0 and 1.1 (openssl s_client), and speaks TLS 1.2 and 1.3 with ALPN http/1.1', async () => {
     // SECLEVEL=0 lets this client offer the old protocols at all: the refusal must be the server's.
     for (const version of ['-tls1', '-tls1_1']) {
-      const said = await sClient(optional.port, [version, '-cipher', 'DEFAULT@SECLEVEL=0']);
+      const said = await opensslClient(optional.port, ['-alpn', 'http/1.1', version, '-cipher', 'DEFAULT@SECLEVEL=0']);
       assert.match(said, /alert protocol version/, `${version}:\n${said}`);
       assert.doesNotMatch(said, /^New, TLSv1/m);
     }
     for (const [version, name] of [['-tls1_2', 'TLSv1.2'], ['-tls1_3', 'TLSv1.3']] as const) {
-      const said = await sClient(optional.port, [version, '-CAfile', pki.ca.cert, '-servername', 'localhost']);
+      const said = await opensslClient(optional.port, ['-alpn', 'http/1.1', version, '-CAfile', pki.ca.cert, '-servername', 'localhost']);
       assert.match(said, new RegExp(`^New, ${name.replace('.', '\\.')}, Cipher is `, 'm'), said);
       assert.match(said, /^ALPN protocol: http\/1\.1$/m);
       assert.match(said, /Verify return code: 0 \(ok\)/);

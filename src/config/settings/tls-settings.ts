@@ -59,7 +59,7 @@ export const TLS_SETTINGS = {
   }),
   /** Client certificates: 0 none asked for, 1 optional (verified when given), 2 required. */
   certReqs: setting({
-    flags: ['--cert-reqs'], metavar: '0|1|2', parse: certReqs,
+    flags: ['--cert-reqs'], metavar: 'INT', parse: certReqs,
     section: 'TLS', scope: 'server', env: 'PORTICO_CERT_REQS',
     defaultValue: (): 0 | 1 | 2 => 0, defaultText: '0',
     help: 'Client certificates: 0, none asked for; 1, optional, but one given must verify against --ca-certs; 2, required. The application sees a verified one as SSL_CLIENT_S_DN.',
