@@ -62,6 +62,14 @@ RESET_SIGNALS = tuple(
 ROLES = {b"I": 0, b"O": 1, b"E": 2}
 
 
+
+def exit_code(wait_status: int) -> int:
+    """os.waitstatus_to_exitcode (3.9+), for the 3.8 the workers also run
+    on: the exit code, or minus the signal that killed the process."""
+    if os.WIFSIGNALED(wait_status):
+        return -os.WTERMSIG(wait_status)
+    return os.WEXITSTATUS(wait_status)
+
 class Spawner:
     def __init__(self, root, socket_path, control_in, control_out):
         self.root = os.path.realpath(root)
@@ -219,7 +227,7 @@ class Spawner:
                 return
             token = self.running.pop(pid, None)
             if token is not None:
-                self._send({"token": token, "status": os.waitstatus_to_exitcode(wait_status)})
+                self._send({"token": token, "status": exit_code(wait_status)})
 
 
 def main(argv):
