@@ -26,7 +26,10 @@ export interface FdBind extends BindCommon {
 interface BindCommon {
   /** As written: 127.0.0.1:8000, [::1]:8000, :8000, 8000, unix:/run/portico.sock, fd://3. */
   text: string;
-  /** Reserved for TLS (certificate, key); always null until portico speaks TLS. */
+  /**
+   * Reserved for TLS of this address alone; always null. TLS is the whole
+   * server's (--certfile), so the listener takes it in ListenerOptions.tls.
+   */
   tls: null;
   /** Reserved for the protocol spoken on it, as an ALPN id; HTTP/1.1 only for now. */
   protocol: 'http/1.1';
