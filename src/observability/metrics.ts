@@ -157,6 +157,9 @@ export class Metrics {
     perMount('portico_queue_depth', 'Requests waiting for a worker.', (s) => s.queued);
     perMount('portico_inflight_requests', 'Requests being served now (WebSockets included), for mounts that run workers or scripts.', (s) => s.inflight);
     perMount('portico_websocket_connections', 'Open WebSocket connections.', (s) => s.websockets);
+    perMount('portico_workers_target', 'Workers the pool keeps now: -w, moved by --workers-max scaling and SIGTTIN/SIGTTOU.', (s) => s.pool?.target);
+    perMount('portico_workers_min', 'The lower bound of the pool\'s target (-w; moved down by SIGTTOU).', (s) => s.pool?.workersMin);
+    perMount('portico_workers_max', 'The upper bound of the pool\'s target (--workers-max, or -w; moved up by SIGTTIN).', (s) => s.pool?.workersMax);
     new Gauge({
       name: 'portico_workers',
       help: 'Worker processes, by state.',

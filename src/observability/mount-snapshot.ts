@@ -10,12 +10,13 @@
  *  - crash: a non-zero status, a signal nobody here sent, a broken channel;
  *  - timeout: killed for a request or an event loop stuck past --timeout;
  *  - max_requests: replaced after its --max-requests;
- *  - memory: a SIGKILL portico did not send, most often the kernel's
- *    out-of-memory killer;
+ *  - memory: replaced for staying over --max-worker-memory, or a SIGKILL
+ *    portico did not send, most often the kernel's out-of-memory killer;
+ *  - lifetime: replaced after its --max-worker-lifetime;
  *  - reload: replaced by a new generation (SIGHUP, --reload);
- *  - scale_down: one worker fewer (SIGTTOU).
+ *  - scale_down: one worker fewer (SIGTTOU, or idle with --workers-max).
  */
-export const EXIT_REASONS = ['exit', 'crash', 'timeout', 'max_requests', 'memory', 'reload', 'scale_down'] as const;
+export const EXIT_REASONS = ['exit', 'crash', 'timeout', 'max_requests', 'memory', 'lifetime', 'reload', 'scale_down'] as const;
 export type ExitReason = (typeof EXIT_REASONS)[number];
 
 export interface WorkerSnapshot {
@@ -43,8 +44,11 @@ export interface WorkerExit {
 
 /** A pool of workers, as WorkerPool.snapshot() sees it. */
 export interface PoolSnapshot {
-  /** Workers it keeps (-w, changed by SIGTTIN/SIGTTOU). */
+  /** Workers it keeps (-w, moved by --workers-max's scaling and by SIGTTIN/SIGTTOU). */
   target: number;
+  /** The bounds the target moves between: -w and --workers-max (both the target without --workers-max). */
+  workersMin?: number;
+  workersMax?: number;
   generation: number;
   /** Requests accepted that no worker has begun: queued, or pipelined behind busy threads. */
   queued: number;

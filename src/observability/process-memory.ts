@@ -1,6 +1,6 @@
 /**
  * The resident set size of a process, read from /proc when asked (a scrape,
- * a look at the status page), never sampled in the background.
+ * a look at the status page, a pool's --max-worker-memory sample).
  */
 import { readFile } from 'node:fs/promises';
 

@@ -81,7 +81,10 @@ function mountSection(m) {
   section.append(el('h2', {}, m.mount + ' (' + m.kind + ')'));
   const facts = [['requests', m.requests.total], ['rate', m.requests.rate.toFixed(1) + '/s'],
     ['p50', m.requests.p50Ms + ' ms'], ['p99', m.requests.p99Ms + ' ms']];
-  if (m.target !== null) facts.unshift(['workers', m.workers.length + ' of ' + m.target], ['generation', m.generation]);
+  if (m.target !== null) {
+    const range = m.workersMin !== null && m.workersMin !== m.workersMax ? ' (' + m.workersMin + '..' + m.workersMax + ')' : '';
+    facts.unshift(['workers', m.workers.length + ' of ' + m.target + range], ['generation', m.generation]);
+  }
   if (m.queueDepth !== null) facts.push(['queue', m.queueDepth]);
   if (m.inflight !== null) facts.push(['in flight', m.inflight]);
   if (m.websockets !== null) facts.push(['WebSockets', m.websockets]);

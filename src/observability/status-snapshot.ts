@@ -39,8 +39,10 @@ export interface WorkerStatus {
 export interface MountStatus {
   mount: string;
   kind: string;
-  /** Mounts that run workers: how many they keep, and which generation serves. */
+  /** Mounts that run workers: how many they keep, between which bounds (-w and --workers-max), and which generation serves. */
   target: number | null;
+  workersMin: number | null;
+  workersMax: number | null;
   generation: number | null;
   workers: WorkerStatus[];
   queueDepth: number | null;
@@ -124,6 +126,8 @@ function mountStatus(
     mount: mountLabel(mount.prefix),
     kind: mount.kind,
     target: pool?.target ?? null,
+    workersMin: pool?.workersMin ?? null,
+    workersMax: pool?.workersMax ?? null,
     generation: pool?.generation ?? null,
     workers: (pool?.workers ?? []).map((worker) => ({
       pid: worker.pid,

@@ -8,7 +8,7 @@
  *                                         ▲                                   │
  *                                         └─────────── fails to start ◀───────┘
  *
- * The pause is fixed, unlike the pool's respawnDelay (worker-pool.ts),
+ * The pause is fixed, unlike the pool's respawnDelay (respawn-backoff.ts),
  * which backs off because requests wait for a worker: here nothing waits,
  * and one attempt a second already bounds a helper that dies at every start.
  */

@@ -2,9 +2,10 @@
  * The workers of one application and the queue in front of them, in the
  * manner of gunicorn's arbiter: it spawns workers, hands requests to the
  * least busy one (pickWorker), queues the rest up to a bound, replaces a
- * worker that dies or has served its quota, and swaps in a new generation on
- * reload. A worker that cannot import the application halts the pool
- * instead of being respawned forever.
+ * worker that dies or that worker-recycling.ts says to, keeps as many as
+ * pool-scaler.ts says, and swaps in a new generation on reload. A worker
+ * that cannot import the application halts the pool instead of being
+ * respawned forever.
  */
 import { EventEmitter } from 'node:events';
 import { AppLoadError, WorkerBootError } from '../errors.js';
@@ -18,6 +19,10 @@ import { connectionCapacity, pickWorker, threadCapacity, type WorkerCapacity } f
 import { LoopHeartbeat } from './loop-heartbeat.js';
 import { checkInterpreter } from './interpreter-check.js';
 import { WorkerLedger } from './worker-ledger.js';
+import { JobQueue } from './job-queue.js';
+import { RespawnBackoff } from './respawn-backoff.js';
+import { PoolScaler, type ScalingSettings } from './pool-scaler.js';
+import { WorkerRecycler, type RecycleReason, type RecyclingSettings } from './worker-recycling.js';
 import type { ExitReason, PoolSnapshot } from '../observability/mount-snapshot.js';
 
 /** A request waiting for, or held by, a worker. */
@@ -28,35 +33,15 @@ export interface PoolJob {
   refuse(): void;
 }
 
-export interface PoolConfig extends PythonProcessConfig {
+export interface PoolConfig extends PythonProcessConfig, RecyclingSettings, ScalingSettings {
   /** Import the application once in a zygote and fork the workers from it. */
   preload: boolean;
-  workers: number;
   /** Requests that may wait when every worker is full. */
   backlog: number;
-  /** Replace a worker after this many requests (0: never), plus a random 0..maxRequestsJitter. */
-  maxRequests: number;
-  maxRequestsJitter: number;
   /** Requests an ASGI worker runs at once (--worker-connections). */
   workerConnections: number;
   /** --timeout, seconds (0: none): how long an ASGI worker's event loop may go without answering its heartbeat. */
   timeout: number;
-}
-
-/** Respawn delays for workers that keep dying young: 100 ms doubling up to 10 s. */
-const RESPAWN_BASE_MS = 100;
-const RESPAWN_MAX_MS = 10_000;
-/** A worker that lived this long resets the backoff. */
-const HEALTHY_LIFETIME_MS = 5_000;
-
-/**
- * How long to wait before replacing a worker that died young, the
- * `youngDeaths`th in a row: at once for the first (a one-off crash), then
- * capped exponential, so that an application that dies at every start does
- * not spin the machine.
- */
-export function respawnDelay(youngDeaths: number): number {
-  return youngDeaths <= 1 ? 0 : Math.min(RESPAWN_MAX_MS, RESPAWN_BASE_MS * 2 ** (youngDeaths - 2));
 }
 
 export class WorkerPool extends EventEmitter<SupervisionEvents> {
@@ -69,14 +54,13 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   readonly #workers = new Set<WorkerProcess>();
   /** Workers already replaced: they finish what they hold and are not respawned. */
   readonly #retiring = new Set<WorkerProcess>();
-  /** Per-worker request quota for --max-requests. */
-  readonly #quota = new Map<WorkerProcess, number>();
-  /** Workers past their quota whose successor is booting: given requests only when no other worker can take them. */
-  readonly #pastQuota = new Set<WorkerProcess>();
-  readonly #queue: PoolJob[] = [];
+  /** Workers whose successor is booting (why, and requests given until then): given requests only when no other worker can. */
+  readonly #replacing = new Map<WorkerProcess, { reason: RecycleReason; given: number }>();
+  readonly #recycler: WorkerRecycler<WorkerProcess>;
+  readonly #scaler: PoolScaler<WorkerProcess>;
+  readonly #queue = new JobQueue<PoolJob>();
   /** Generations, start times and exit reasons, for the control listener. */
   readonly #ledger = new WorkerLedger();
-  #target: number;
   /** With --preload: the zygote the current generation is forked from. */
   #zygote: Zygote | null = null;
   /** Zygotes this pool stopped itself: their end is expected, not a warning. */
@@ -84,12 +68,12 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   #stopping = false;
   /** The server is stopping: the workers serve on through its drain, but none is replaced or added. */
   #draining = false;
-  #youngDeaths = 0;
+  readonly #backoff = new RespawnBackoff();
   readonly #onRetire: (worker: WorkerProcess) => void;
 
   /**
    * `onRetire` hears of each worker told to finish what it holds and go (a
-   * reload, its --max-requests), while it still serves its open streams.
+   * reload, its recycling, a scale down), while it still serves its open streams.
    */
   constructor(config: PoolConfig, log: ErrorLog, onRetire: (worker: WorkerProcess) => void = () => {}) {
     super();
@@ -97,7 +81,15 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     this.#onRetire = onRetire;
     this.#capacity = threadCapacity(config.threads);
     this.#log = log;
-    this.#target = config.workers;
+    this.#recycler = new WorkerRecycler(config, (worker, reason, why) => this.#replace(worker, reason, why));
+    this.#scaler = new PoolScaler(config, {
+      serving: () => this.#serving().filter((worker) => !this.#replacing.has(worker)),
+      queueWait: () => this.#queue.oldestWait(),
+      fill: () => this.#fillToTarget(),
+      retire: (worker) => this.#retire(worker, 'scale_down'),
+      active: () => !this.#stopping && !this.#draining,
+      info: (message) => this.#log.info(message),
+    });
   }
 
   /** A worker said it runs its application as ASGI (READY): a request it holds runs at once, and a body it awaits holds nothing. */
@@ -116,7 +108,9 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     await checkInterpreter(this.#config.python, { ...process.env, ...this.#config.env });
     try {
       if (this.#config.preload) this.#zygote = await this.#startZygote();
-      await Promise.all(Array.from({ length: this.#target }, () => this.#spawn()));
+      await Promise.all(Array.from({ length: this.#scaler.target }, () => this.#spawn()));
+      this.#recycler.start();
+      this.#scaler.start();
     } catch (error) {
       this.kill();
       throw error;
@@ -154,10 +148,10 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   /**
    * Starts one worker; settles when it is ready, or rejects when it fails to
    * boot. After that, its death is handled by #onUnplannedExit. The worker it
-   * `replaces` (--max-requests) is retired the moment it is ready, before any
+   * `replaces` (#replace) is retired the moment it is ready, before any
    * waiting request is handed out: from then on, the new one gets them.
    */
-  async #spawn(zygote = this.#zygote, replaces?: { worker: WorkerProcess; quota: number }, generation = this.#ledger.generation): Promise<WorkerProcess> {
+  async #spawn(zygote = this.#zygote, replaces?: WorkerProcess, generation = this.#ledger.generation): Promise<WorkerProcess> {
     const worker = new WorkerProcess(await this.#launch(zygote), this.#config.threads, this.#log);
     this.#workers.add(worker);
     this.#ledger.enrol(worker, generation);
@@ -177,18 +171,17 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
           this.#asgi = true;
           if (this.#config.timeout > 0) new LoopHeartbeat(worker, this.#config.timeout * 1000);
         }
-        if (this.#config.maxRequests > 0) {
-          this.#quota.set(worker, this.#config.maxRequests + Math.floor(Math.random() * (this.#config.maxRequestsJitter + 1)));
-        }
+        this.#recycler.watch(worker);
         worker.on('streamDone', () => this.#drainQueue());
         if (replaces !== undefined) this.#retireReplaced(replaces, worker);
         this.#drainQueue();
+        this.#scaler.ready(worker);
         resolve(worker);
       });
       worker.on('exit', (code, signal) => {
         this.#workers.delete(worker);
-        this.#quota.delete(worker);
-        this.#pastQuota.delete(worker);
+        this.#recycler.forget(worker);
+        this.#replacing.delete(worker);
         const planned = this.#retiring.delete(worker);
         this.#ledger.settle(worker, signal, code, this.#stopping);
         if (!ready) {
@@ -208,15 +201,14 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
       this.#log.warning(`worker ${worker.pid} ${description}; not replaced, as the server is stopping`, worker.pid);
       return;
     }
-    this.#youngDeaths = lifetimeMs < HEALTHY_LIFETIME_MS ? this.#youngDeaths + 1 : 0;
-    const delay = respawnDelay(this.#youngDeaths);
+    const delay = this.#backoff.delayAfter(lifetimeMs);
     this.#log.warning(`worker ${worker.pid} ${description}; starting a new one${delay > 0 ? ` in ${delay} ms` : ''}`, worker.pid);
     setTimeout(() => this.#fillToTarget(), delay).unref();
   }
 
   #fillToTarget(): void {
     if (this.#stopping || this.#draining) return;
-    const missing = this.#target - this.#serving().length;
+    const missing = this.#scaler.target - this.#serving().length;
     for (let i = 0; i < missing; i++) {
       this.#spawn().catch((error: AppLoadError | WorkerBootError) => {
         this.#stopping = true;
@@ -242,7 +234,7 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     // With --preload the zygote is replaced too: the new code is imported there.
     const zygote = this.#config.preload ? await this.#startZygote() : null;
     const generation = this.#ledger.generation + 1;
-    const fresh = Array.from({ length: this.#target }, () => this.#spawn(zygote, undefined, generation));
+    const fresh = Array.from({ length: this.#scaler.target }, () => this.#spawn(zygote, undefined, generation));
     const settled = await Promise.allSettled(fresh);
     const failure = settled.find((result) => result.status === 'rejected');
     if (failure !== undefined) {
@@ -258,31 +250,29 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
     }
   }
 
-  /** SIGTTIN: one worker more. */
+  /** SIGTTIN: one worker more (pool-scaler.ts says how the bounds move). */
   grow(): void {
-    this.#target++;
-    this.#fillToTarget();
+    this.#scaler.grow();
   }
 
   /** SIGTTOU: one worker fewer, never below one. */
   shrink(): void {
-    if (this.#target <= 1) return;
-    this.#target--;
-    const oldest = this.#serving()[0];
-    if (oldest !== undefined) this.#retire(oldest, 'scale_down');
+    this.#scaler.shrink();
   }
 
-  /** `successor` is ready: `worker`, past its quota, takes no more requests. */
-  #retireReplaced({ worker, quota }: { worker: WorkerProcess; quota: number }, successor: WorkerProcess): void {
-    this.#pastQuota.delete(worker);
-    if (worker.state === 'exited') return;
-    const beyond = worker.dispatched - quota;
-    this.#log.debug(`worker ${worker.pid} retired after ${worker.dispatched} requests, ${beyond} of them while worker ${successor.pid} booted`, worker.pid);
-    this.#retire(worker, 'max_requests');
+  /** `successor` is ready: `worker`, being replaced, takes no more requests. */
+  #retireReplaced(worker: WorkerProcess, successor: WorkerProcess): void {
+    const replacing = this.#replacing.get(worker);
+    this.#replacing.delete(worker);
+    if (worker.state === 'exited' || replacing === undefined) return;
+    const beyond = worker.dispatched - replacing.given;
+    this.#log.debug(`worker ${worker.pid} retired after ${worker.dispatched} requests, ${beyond} of them while worker ${successor.pid} booted (${replacing.reason})`, worker.pid);
+    this.#retire(worker, replacing.reason);
   }
 
   /** Stops giving `worker` requests and lets it finish the ones it holds; its exit counts as `reason`. */
   #retire(worker: WorkerProcess, reason: ExitReason): void {
+    this.#recycler.forget(worker);
     this.#ledger.plan(worker, reason);
     this.#retiring.add(worker);
     worker.stop();
@@ -290,25 +280,23 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   }
 
   /**
-   * --max-requests: a worker that has been given its quota is replaced once
-   * its successor is ready. Until then it keeps serving (requests do not wait
-   * for a boot), so it may serve more than its quota: as many more as arrive
-   * while its successor boots. Not one more after that (#retireReplaced).
+   * The recycling policy says `worker` is to go (its --max-requests, memory
+   * or lifetime): it is replaced once its successor is ready. Until then it
+   * keeps serving (requests do not wait for a boot), so past --max-requests
+   * it serves as many more as arrive while its successor boots. Not one more
+   * after that (#retireReplaced).
    */
-  #checkQuota(worker: WorkerProcess): void {
-    const quota = this.#quota.get(worker);
-    if (quota === undefined || worker.dispatched < quota || this.#stopping || this.#draining) return;
-    this.#quota.delete(worker);
-    this.#log.info(`worker ${worker.pid} served its ${quota} requests; replacing it`, worker.pid);
-    this.#pastQuota.add(worker);
-    this.#spawn(this.#zygote, { worker, quota }).then(
+  #replace(worker: WorkerProcess, reason: RecycleReason, why: string): void {
+    if (worker.state !== 'ready' || this.#replacing.has(worker) || this.#stopping || this.#draining) return;
+    this.#log.info(`worker ${worker.pid} ${why}; replacing it`, worker.pid);
+    this.#replacing.set(worker, { reason, given: worker.dispatched });
+    this.#spawn(this.#zygote, worker).then(
       () => {},
       (error: AppLoadError | WorkerBootError) => {
-        this.#pastQuota.delete(worker);
-        // Another try after another quota's worth of requests: often enough
-        // to recover once the code is fixed, never a respawn loop.
-        if (worker.state === 'ready') this.#quota.set(worker, worker.dispatched + quota);
-        this.#log.error(`could not start a replacement for worker ${worker.pid}; it keeps serving and is replaced after another ${quota} requests`);
+        this.#replacing.delete(worker);
+        if (worker.state !== 'ready') return;
+        const when = this.#recycler.rewatch(worker, reason);
+        this.#log.error(`could not start a replacement for worker ${worker.pid}; it keeps serving and is replaced ${when}`);
         this.#log.error(error instanceof AppLoadError ? error.report : error.message);
       },
     );
@@ -326,6 +314,7 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
       this.#assign(job, worker);
     } else if (waiting < this.#config.backlog) {
       this.#queue.push(job);
+      this.#scaler.queued();
     } else {
       job.refuse();
     }
@@ -340,29 +329,29 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
 
   /** Its workers, queue and exits as they are now, for the control listener. */
   snapshot(): PoolSnapshot {
-    return { target: this.#target, queued: this.#waiting(), ...this.#ledger.snapshot(this.#workers) };
+    const { target, min, max } = this.#scaler.bounds;
+    return { target, workersMin: min, workersMax: max, queued: this.#waiting(), ...this.#ledger.snapshot(this.#workers) };
   }
 
   /** A queued job whose client went away. */
   withdraw(job: PoolJob): void {
-    const at = this.#queue.indexOf(job);
-    if (at !== -1) this.#queue.splice(at, 1);
+    this.#queue.withdraw(job);
   }
 
   /**
-   * pickWorker's choice, keeping workers past their quota for when no other
+   * pickWorker's choice, keeping workers being replaced for when no other
    * can take the request: what they serve while their successors boot is
    * what --max-requests overshoots by.
    */
   #pick(): WorkerProcess | undefined {
-    if (this.#pastQuota.size === 0) return pickWorker(this.#workers, this.#capacity);
-    const within = [...this.#workers].filter((worker) => !this.#pastQuota.has(worker));
-    return pickWorker(within, this.#capacity) ?? pickWorker(this.#pastQuota, this.#capacity);
+    if (this.#replacing.size === 0) return pickWorker(this.#workers, this.#capacity);
+    const within = [...this.#workers].filter((worker) => !this.#replacing.has(worker));
+    return pickWorker(within, this.#capacity) ?? pickWorker(this.#replacing.keys(), this.#capacity);
   }
 
   #assign(job: PoolJob, worker: WorkerProcess): void {
     job.startOn(worker);
-    this.#checkQuota(worker);
+    this.#recycler.counted(worker);
   }
 
   /** A worker finished something or became ready: the queue's oldest go to whichever worker pickWorker now allows. */
@@ -380,11 +369,15 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
    */
   drain(): void {
     this.#draining = true;
+    this.#recycler.stop();
+    this.#scaler.stop();
   }
 
   /** Asks every worker to finish what it holds and exit; resolves when all have. */
   stop(): Promise<void> {
     this.#stopping = true;
+    this.#recycler.stop();
+    this.#scaler.stop();
     this.#zygote?.stop();
     const exits = [...this.#workers].map((worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve())));
     for (const worker of this.#workers) worker.stop();
@@ -394,6 +387,8 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   /** Kills every worker at once. */
   kill(): void {
     this.#stopping = true;
+    this.#recycler.stop();
+    this.#scaler.stop();
     this.#zygote?.stop();
     for (const worker of this.#workers) worker.kill();
   }

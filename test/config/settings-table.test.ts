@@ -32,7 +32,10 @@ describe('the settings table', () => {
   it("lets a [[mount]] set what a WSGI mount's pool takes (scope 'mount')", () => {
     assert.deepEqual(
       [...MOUNT_SETTING_KEYS].sort(),
-      ['asgiLifespan', 'backlog', 'chdir', 'env', 'interface', 'maxRequests', 'maxRequestsJitter', 'preload', 'python', 'pythonpath', 'threads', 'timeout', 'workerConnections', 'workers'],
+      [
+        'asgiLifespan', 'backlog', 'chdir', 'env', 'interface', 'maxRequests', 'maxRequestsJitter', 'maxWorkerLifetime', 'maxWorkerLifetimeJitter',
+        'maxWorkerMemory', 'preload', 'python', 'pythonpath', 'threads', 'timeout', 'workerConnections', 'workers', 'workersIdleTimeout', 'workersMax',
+      ],
     );
     const pool = pickPoolSettings(defaultOptions({}));
     assert.deepEqual(Object.keys(pool).sort(), [...MOUNT_SETTING_KEYS].sort());

@@ -18,7 +18,7 @@ describe('WorkerLedger', () => {
       assert.equal(ledger.settle(w, null, 0, false), reason);
     }
     const { exits, lastExit } = ledger.snapshot([]);
-    assert.deepEqual(exits, { exit: 0, crash: 0, timeout: 0, max_requests: 1, memory: 0, reload: 1, scale_down: 1 });
+    assert.deepEqual(exits, { exit: 0, crash: 0, timeout: 0, max_requests: 1, memory: 0, lifetime: 0, reload: 1, scale_down: 1 });
     assert.deepEqual([lastExit?.pid, lastExit?.reason], [3, 'max_requests']);
   });
 

@@ -1,7 +1,7 @@
 /** The pool's respawn backoff on its own. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { respawnDelay } from '../../src/supervisor/worker-pool.js';
+import { respawnDelay } from '../../src/supervisor/respawn-backoff.js';
 
 describe('respawnDelay', () => {
   it('replaces a first young death at once, then doubles from 100 ms, and never waits more than 10 s', () => {

@@ -1,6 +1,6 @@
 /** The settings table's entries (settings.ts) for the workers: how many, of what capacity, and how they are replaced and stopped (Workers). */
 import { setting, type Env } from '../setting.js';
-import { integer, seconds } from '../value-parsers.js';
+import { integer, positiveSeconds, seconds } from '../value-parsers.js';
 
 function positiveFromEnv(env: Env, name: string, fallback: number): number {
   const raw = env[name];
@@ -78,5 +78,40 @@ export const WORKER_SETTINGS = {
     section: 'Workers', scope: 'mount', env: 'PORTICO_MAX_REQUESTS_JITTER',
     defaultValue: () => 0, defaultText: '0',
     help: "Add a random 0..INT to each worker's --max-requests, so that workers are not all replaced at once.",
+  }),
+  /** Replace a worker whose resident memory stays over this many MiB in 3 samples a second apart; 0 for no limit. */
+  maxWorkerMemory: setting({
+    flags: ['--max-worker-memory'], metavar: 'MIB', parse: integer(0),
+    section: 'Workers', scope: 'mount', env: 'PORTICO_MAX_WORKER_MEMORY',
+    defaultValue: () => 0, defaultText: '0 (no limit)',
+    help: 'Replace a worker whose resident memory (RSS) is over this many MiB in 3 samples a second apart, its replacement ready first, as with --max-requests. Its exit counts as memory.',
+  }),
+  /** Replace a worker once it has run this many seconds; 0 for never. */
+  maxWorkerLifetime: setting({
+    flags: ['--max-worker-lifetime'], metavar: 'SECONDS', parse: seconds,
+    section: 'Workers', scope: 'mount', env: 'PORTICO_MAX_WORKER_LIFETIME',
+    defaultValue: () => 0, defaultText: '0 (never)',
+    help: 'Replace a worker once it has run this long (checked every second), its replacement ready first, as with --max-requests. Its exit counts as lifetime.',
+  }),
+  /** A random 0..N seconds added to each worker's maxWorkerLifetime. */
+  maxWorkerLifetimeJitter: setting({
+    flags: ['--max-worker-lifetime-jitter'], metavar: 'SECONDS', parse: seconds,
+    section: 'Workers', scope: 'mount', env: 'PORTICO_MAX_WORKER_LIFETIME_JITTER',
+    defaultValue: () => 0, defaultText: '0',
+    help: "Add a random 0..SECONDS to each worker's --max-worker-lifetime, so that workers started together are not all replaced at once.",
+  }),
+  /** Scale the pool between workers and this many, on queueing and idleness; 0 for a fixed count. */
+  workersMax: setting({
+    flags: ['--workers-max'], metavar: 'INT', parse: integer(0),
+    section: 'Workers', scope: 'mount', env: 'PORTICO_WORKERS_MAX',
+    defaultValue: () => 0, defaultText: '0 (a fixed -w)',
+    help: "Scale between -w and this many workers, as uWSGI's cheaper mode: one more while a request has waited in the queue over 200 ms, one fewer after --workers-idle-timeout idle. At least -w.",
+  }),
+  /** Seconds a worker may sit idle before a pool scaled past -w retires it. */
+  workersIdleTimeout: setting({
+    flags: ['--workers-idle-timeout'], metavar: 'SECONDS', parse: positiveSeconds,
+    section: 'Workers', scope: 'mount', env: 'PORTICO_WORKERS_IDLE_TIMEOUT',
+    defaultValue: () => 30, defaultText: '30',
+    help: 'With --workers-max: a worker idle this long is retired (it finishes what it holds first), one per timeout, down to -w.',
   }),
 };
