@@ -2,9 +2,14 @@
  * The `portico` command: parse the command line, run a Server, map its
  * failures to exit statuses, and turn signals into lifecycle steps.
  */
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import { parseCommandLine } from './config/cli-args.js';
+import { findConfigFile, loadConfigFile } from './config/config-file.js';
 import { formatHelp } from './config/help-text.js';
 import { loadOptions } from './config/load-options.js';
+import { environmentOptions, settingDefaults } from './config/setting-defaults.js';
 import { AppLoadError, ConfigError, ControlBindError, ExitStatus, InterpreterError, WorkerBootError } from './errors.js';
 import { Server } from './server.js';
 
@@ -19,7 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitStatus.ok;
     }
     if (parsed.version) {
-      process.stdout.write(`portico ${version}\n`);
+      process.stdout.write(await formatVersion(argv));
       return ExitStatus.ok;
     }
     server = new Server(parsed.options);
@@ -69,4 +74,55 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   return stopped;
+}
+
+/**
+ * `--version`: portico's version, Node's, and the Python interpreter a serve
+ * with the same arguments would run with its version, so that a bug report
+ * carries all three. The interpreter is found as a serve finds it: the
+ * command line, the config file (and any [[mount]] with its own), then
+ * PORTICO_PYTHON, VIRTUAL_ENV, python3 on PATH.
+ */
+async function formatVersion(argv: readonly string[]): Promise<string> {
+  const lines = [`portico ${version}`, `Node.js ${process.version} (${process.execPath})`];
+  for (const [python, where] of interpretersFor(argv)) lines.push(`${await describeInterpreter(python)}${where}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Each interpreter and what uses it: '' for the server's own, ', for the mount /api' for a mount's. */
+function interpretersFor(argv: readonly string[]): Map<string, string> {
+  const { given } = parseCommandLine(argv[0] === 'dev' ? argv.slice(1) : argv);
+  const environment = environmentOptions();
+  const found = new Map<string, string>();
+  let file: ReturnType<typeof loadConfigFile> | null = null;
+  try {
+    const path = given.config === undefined ? findConfigFile(environment.config ?? null, process.cwd(), '$PORTICO_CONFIG') : findConfigFile(given.config, process.cwd());
+    file = path === null ? null : loadConfigFile(path);
+  } catch (error) {
+    // --version answers even beside a broken config file; serving would say what is wrong with it.
+    if (!(error instanceof ConfigError)) throw error;
+  }
+  found.set(given.python ?? file?.options.python ?? environment.python ?? settingDefaults().python, '');
+  for (const mount of file?.mounts ?? []) {
+    const python = mount.kind === 'app' ? mount.settings?.python : undefined;
+    if (python !== undefined && !found.has(python)) found.set(python, `, for the mount ${mount.path}`);
+  }
+  return found;
+}
+
+/** Asks the interpreter for its version and where it is, in syntax any Python parses. */
+const WHO_ARE_YOU = 'import sys, platform; sys.stdout.write(platform.python_version() + " " + sys.executable + "\\n")';
+
+async function describeInterpreter(python: string): Promise<string> {
+  try {
+    const { stdout } = await promisify(execFile)(python, ['-c', WHO_ARE_YOU], { timeout: 15_000, encoding: 'utf8' });
+    const answer = /^(\d+\.\d+\.\d+\S*) (.+)$/.exec(stdout.trim());
+    if (answer === null) return `Python: none (${python} does not answer as a Python; set --python)`;
+    const [, found, path] = answer;
+    return `Python ${found} (${path === python ? path : `${python} is ${path}`})`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'is not found' : code === 'EACCES' ? 'is not executable' : 'does not answer as a Python';
+    return `Python: none (${python} ${why}; set --python)`;
+  }
 }
