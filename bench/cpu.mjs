@@ -32,8 +32,10 @@ function ticksOf(pids) {
 }
 
 /**
- * Starts measuring; stop() returns { server, machine } in CPU seconds spent
- * since: server over the processes pidsFn() lists at start and at stop.
+ * Starts measuring; stop() returns { server, machine, processes } in CPU
+ * seconds spent since: server over the processes pidsFn() lists at start and
+ * at stop, processes the same one by one ({ pid, comm, seconds }: portico's
+ * front apart from its worker).
  */
 export function startCpuMeter(pidsFn) {
   const before = ticksOf(pidsFn());
@@ -42,8 +44,13 @@ export function startCpuMeter(pidsFn) {
     stop() {
       const machine = machineBusyTicks() - machineBefore;
       let server = 0;
-      for (const [pid, ticks] of ticksOf(pidsFn())) server += ticks - (before.get(pid) ?? 0);
-      return { server: server / TICKS_PER_SECOND, machine: machine / TICKS_PER_SECOND };
+      const processes = [];
+      for (const [pid, ticks] of ticksOf(pidsFn())) {
+        const spent = ticks - (before.get(pid) ?? 0);
+        server += spent;
+        processes.push({ pid, comm: readStat(pid)?.comm ?? '?', seconds: spent / TICKS_PER_SECOND });
+      }
+      return { server: server / TICKS_PER_SECOND, machine: machine / TICKS_PER_SECOND, processes };
     },
   };
 }

@@ -25,6 +25,8 @@ export const PACKAGES = [
   'python3-hypercorn',
   'python3-daphne',
   'python3-fastapi',
+  // WebSockets (issue #14): uvicorn's --ws websockets.
+  'python3-websockets',
 ];
 
 export function isInstalled(name) {

@@ -2,16 +2,20 @@
 // workload is started (each on its own loopback port), measured idle, and
 // then driven by wrk in rounds; in each round the servers take turns in a
 // rotated order, so that no server gets all its runs back to back while
-// the machine happens to be quiet or busy.
+// the machine happens to be quiet or busy. The WebSocket cells take the same
+// turns, driven by bench/ws-client.mjs instead of wrk, and the idle one
+// measures memory per connection (ws-idle.mjs) instead of throughput.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCpuMeter, waitIdle } from './cpu.mjs';
 import { treeMemory, sampleWhile, peakOf } from './memory.mjs';
-import { freePort, probe } from './process-group.mjs';
+import { freePort, openFileLimit, probe } from './process-group.mjs';
 import { peers } from './peers/index.mjs';
 import { NotAvailableError } from './peers/server.mjs';
 import { targetPeers } from './targets.mjs';
-import { connectionsOf } from './workloads.mjs';
+import { METRICS, connectionsOf } from './workloads.mjs';
 import { runWrk } from './wrk.mjs';
+import { measureIdle } from './ws-idle.mjs';
+import { openIdle, runWsLoad } from './ws-load.mjs';
 
 function rotate(list, by) {
   const n = by % list.length;
@@ -31,7 +35,7 @@ function peersFor(workload, workers, plan) {
 }
 
 async function startServer(peer, ctx) {
-  const cell = { peer: peer.id, label: peer.label, status: 'ok', runs: [] };
+  const cell = { peer: peer.id, label: peer.labelFor?.(ctx.workload) ?? peer.label, status: 'ok', runs: [] };
   if (peer.closesConnections) cell.closesConnections = true;
   const missing = peer.missing();
   if (missing) return { cell: { ...cell, status: 'not available', reason: missing } };
@@ -61,10 +65,20 @@ async function checkAnswer(workload, port) {
 export async function runGroup({ workload, workers, plan, work, log }) {
   const app = work.apps[workload.app];
   const started = [];
+  const counts = connectionsOf(workload, plan);
   for (const id of peersFor(workload, workers, plan)) {
-    const ctx = { port: await freePort(), workers, workload, app, work: work.paths };
+    const ctx = { port: await freePort(), workers, workload, app, work: work.paths, connections: Math.max(...counts), files: workload.files };
     const { cell, server } = await startServer(peers[id], ctx);
-    if (server) {
+    if (server && workload.files) {
+      // Raised as far as the hard limit allows: say so if that is too little.
+      cell.openFiles = openFileLimit(server.leaderPid);
+      if (cell.openFiles < ctx.connections + 100) {
+        cell.status = 'failed';
+        cell.reason = `open-file limit ${cell.openFiles} (ulimit -Hn) is too low for ${ctx.connections} connections`;
+        await server.stop();
+      }
+    }
+    if (server && cell.status === 'ok') {
       const wrong = await checkAnswer(workload, server.port).catch((error) => error.message);
       if (wrong) {
         cell.status = 'failed';
@@ -82,18 +96,29 @@ export async function runGroup({ workload, workers, plan, work, log }) {
       cell.idle = treeMemory(server.pids());
     }
     const seconds = workload.long ? plan.longSeconds : plan.seconds;
-    const wrkOptions = (server, connections, duration) => ({
-      url: `http://127.0.0.1:${server.port}${workload.path}`,
-      connections,
-      seconds: duration,
-      threads: plan.wrkThreads,
-      timeoutSeconds: plan.wrkTimeout,
-      script: workload.script,
-    });
-    const counts = connectionsOf(workload, plan);
+    const drive = (server, connections, duration) => {
+      if (workload.kind !== 'websocket') {
+        return runWrk({
+          url: `http://127.0.0.1:${server.port}${workload.path}`,
+          connections,
+          seconds: duration,
+          threads: plan.wrkThreads,
+          timeoutSeconds: plan.wrkTimeout,
+          script: workload.script,
+        });
+      }
+      const url = `ws://127.0.0.1:${server.port}${workload.wsPath}`;
+      if (workload.mode === 'idle') return measureIdle({ server, url, connections, files: workload.files, timeoutSeconds: plan.wrkTimeout });
+      return runWsLoad({ url, mode: workload.mode, connections, seconds: duration, timeoutSeconds: plan.wrkTimeout, pidsFn: () => server.pids() });
+    };
     for (const { server } of live) {
       if (plan.warmupSeconds === 0) continue;
-      await runWrk(wrkOptions(server, counts[0], plan.warmupSeconds)).catch(() => {});
+      if (workload.mode === 'idle') {
+        // Code paths and buffers warmed, as the integration test does, before the baseline.
+        await openIdle({ url: `ws://127.0.0.1:${server.port}${workload.wsPath}`, connections: 200 }).then((idle) => idle.close()).catch(() => {});
+      } else {
+        await drive(server, counts[0], plan.warmupSeconds).catch(() => {});
+      }
       await waitIdle(() => server.pids());
     }
     for (let round = 0; round < plan.rounds; round++) {
@@ -104,7 +129,10 @@ export async function runGroup({ workload, workers, plan, work, log }) {
           const cpu = startCpuMeter(() => server.pids());
           let result;
           try {
-            result = { ...(await runWrk(wrkOptions(server, connections, seconds))), cpu: cpu.stop() };
+            // The WebSocket cells measure their own CPU: over the timed span
+            // alone, or for the idle one over the handshakes alone.
+            const measured = await drive(server, connections, seconds);
+            result = { cpu: cpu.stop(), ...measured };
           } catch (error) {
             result = { error: error.message.slice(0, 500) };
           }
@@ -131,6 +159,11 @@ export async function runGroup({ workload, workers, plan, work, log }) {
 function describe(result, workload) {
   if (result.error) return `error ${result.error.split('\n')[0]}`;
   const errors = Object.values(result.errors).reduce((a, b) => a + b, 0) + result.non2xx;
-  const rate = workload.metric === 'mibps' ? `${(result.bytesRead / result.seconds / 2 ** 20).toFixed(1)} MiB/s` : `${result.rps.toFixed(0)} req/s`;
-  return `${rate}, p99 ${(result.latency.p99 * 1000).toFixed(2)} ms${errors ? `, ${errors} errors` : ''}`;
+  const tail = errors ? `, ${errors} errors` : '';
+  if (workload.metric === 'idleBytes') {
+    return `${(result.perConnection.rss / 1024).toFixed(1)} KiB RSS per connection, ${result.requests} open in ${result.seconds.toFixed(1)} s${tail}`;
+  }
+  const rate = workload.metric === 'mibps' ? `${(result.bytesRead / result.seconds / 2 ** 20).toFixed(1)} MiB/s` : `${result.rps.toFixed(0)} ${METRICS[workload.metric].label}`;
+  const p99 = Number.isFinite(result.latency.p99) ? `, p99 ${(result.latency.p99 * 1000).toFixed(2)} ms` : '';
+  return `${rate}${p99}${tail}`;
 }

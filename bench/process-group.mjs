@@ -18,6 +18,26 @@ export class ServerStartError extends Error {
   }
 }
 
+/**
+ * argv run with its soft open-file limit raised to `files`, or to the hard
+ * limit where that is lower (Node cannot call setrlimit); `exec` keeps the
+ * pid, so the process is still the leader of the group spawnGroup makes.
+ */
+export function withFileLimit(argv, files) {
+  if (!files) return argv;
+  return ['/bin/sh', '-c', `ulimit -n ${files} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`, 'sh', ...argv];
+}
+
+/** A process's soft limit on open files, from /proc/PID/limits (Infinity for unlimited). */
+export function openFileLimit(pid) {
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    return !line || line[1] === 'unlimited' ? Infinity : Number(line[1]);
+  } catch {
+    return null;
+  }
+}
+
 /** A port on loopback that was free a moment ago. */
 export async function freePort() {
   const server = createServer();

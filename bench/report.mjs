@@ -10,6 +10,7 @@ import { barChart, formatNumber } from './svg-chart.mjs';
 import { evaluateTargets, formatBytes } from './targets.mjs';
 import { METRICS, connectionsOf, workloads } from './workloads.mjs';
 import { wrkArgv } from './wrk.mjs';
+import { wsClientArgv } from './ws-load.mjs';
 
 const mib = (bytes) => (bytes / MiB).toFixed(1);
 
@@ -52,8 +53,12 @@ function unavailable(row) {
 
 function workloadSection(results, rows, workload, chartPath) {
   const metric = METRICS[workload.metric];
-  const out = [`### ${workload.title}`, '', `Requests: \`${workload.script ? 'POST' : 'GET'} ${workload.path}\`${workload.script ? ' with a 10 MiB body' : ''}.`, ''];
+  const what = workload.kind === 'websocket'
+    ? `WebSocket \`${workload.wsPath}\` of \`bench/apps/asgi_ws.py\`: ${workload.method}.`
+    : `Requests: \`${workload.script ? 'POST' : 'GET'} ${workload.path}\`${workload.script ? ' with a 10 MiB body' : ''}.`;
+  const out = [`### ${workload.title}`, '', what, ''];
   out.push(`![${workload.title}](${chartPath})`, '');
+  if (workload.metric === 'idleBytes') return [...out, idleTable(rows, workload), ''].join('\n');
   if (workload.ideal) out.push(`At best ${formatNumber(workload.ideal)} req/s: every connection waits 100 ms for each answer.`, '');
   const body = [];
   const shown = [];
@@ -65,15 +70,54 @@ function workloadSection(results, rows, workload, chartPath) {
         body.push([label, workers, connections, unavailable(row), '', '', '', '', '', '']);
         continue;
       }
-      const rate = workload.metric === 'rps' ? formatNumber(row.value) : `${formatNumber(row.value)} (${formatNumber(row.rps)} req/s)`;
+      const rate = workload.metric !== 'mibps' ? formatNumber(row.value) : `${formatNumber(row.value)} (${formatNumber(row.rps)} req/s)`;
       const relative = row.relative === undefined ? '–' : `${row.relative.toFixed(2)}×`;
       body.push([label, workers, connections, rate, relative, ms(row.p50), ms(row.p99), errorsText(row), cpuTime(row.serverCpu), cpuTime(row.machineCpu)]);
     }
+  }
+  if (workload.kind === 'websocket') {
+    // The load client's CPU per round trip or message, beside the server's: it runs as a process of its own.
+    const clientColumn = shown.map((row) => cpuTime(row.clientCpu));
+    // portico's server CPU split into front and worker: where a round trip's time goes.
+    const serverColumn = shown.map((row) => (row.peer === 'portico' && row.leaderCpu !== undefined ? `${cpuTime(row.serverCpu)} (front ${cpuTime(row.leaderCpu)})` : cpuTime(row.serverCpu)));
+    const withClient = body.map((cells, i) => (cells[4] === '' ? [...cells, ''] : [...cells.slice(0, 8), serverColumn[i], clientColumn[i], cells[9]]));
+    const unit = metric.unit;
+    out.push(table(['Server', 'Workers', 'Conns', metric.label, 'vs portico', 'p50', 'p99', 'errors', `server CPU/${unit}`, `client CPU/${unit}`, `machine CPU/${unit}`], withClient), '');
+    return out.join('\n');
   }
   out.push(table(['Server', 'Workers', 'Conns', metric.label, 'vs portico', 'p50', 'p99', 'errors', 'server CPU/req', 'machine CPU/req'], body), '');
   const closers = [...new Set(shown.filter((r) => r.reconnects > 0).map((r) => r.label))];
   if (closers.length) out.push(closersNote(closers), '');
   return out.join('\n');
+}
+
+/** The idle WebSockets: memory per connection, and what opening them cost. */
+function idleTable(rows, workload) {
+  const kib = (bytes) => (bytes / 1024).toFixed(1);
+  const body = rows
+    .filter((r) => r.workload === workload.id)
+    .map((row) => {
+      const label = row.peer === 'portico' ? `**${row.label}**` : row.label;
+      if (row.value === undefined) return [label, row.workers, unavailable(row), '', '', '', '', '', '', '', ''];
+      return [
+        label,
+        row.workers,
+        formatNumber(row.opened),
+        mib(row.beforeRss),
+        mib(row.heldRss),
+        row.value.toFixed(1),
+        kib(row.perConnectionPss),
+        row.relative === undefined ? '–' : `${row.relative.toFixed(2)}×`,
+        `${row.openSeconds.toFixed(1)} s`,
+        cpuTime(row.serverCpu),
+        errorsText(row),
+      ];
+    });
+  return [
+    table(['Server', 'Workers', 'Open', 'RSS before (MiB)', 'RSS open (MiB)', 'KiB RSS/conn', 'KiB PSS/conn', 'vs portico', 'time to open', 'server CPU/handshake', 'errors'], body),
+    '',
+    'Per connection: (RSS with all open − RSS before) ÷ connections open, over every process of the server (portico: front and worker). Errors: handshakes that failed, and connections that were gone when the client came to close them.',
+  ].join('\n');
 }
 
 /** How to read the rows of a server that closes every connection without saying so. */
@@ -91,7 +135,8 @@ function chartFor(results, rows, workload) {
       .map((r) => ({ label: r.label, value: r.value, relative: r.relative, highlight: r.peer === 'portico', note: r.status }));
     if (bars.length) panels.push({ title: cellName(workers, connections), bars });
   }
-  return barChart({ title: `${workload.title}: ${metric.label}, median of ${results.plan.rounds} round${results.plan.rounds > 1 ? 's' : ''} (higher is better)`, unit: metric.label, panels });
+  const better = metric.lowerIsBetter ? 'lower' : 'higher';
+  return barChart({ title: `${workload.title}: ${metric.label}, median of ${results.plan.rounds} round${results.plan.rounds > 1 ? 's' : ''} (${better} is better)`, unit: metric.label, panels });
 }
 
 // Issue #15: what the uWSGI ratios are, and are not, evidence of.
@@ -117,8 +162,23 @@ function idealText(cell) {
   return `${where}: ${formatNumber(cell.value)} req/s, ${cell.ratio.toFixed(2)}× ${cell.met ? '✓' : '✗'}`;
 }
 
+/** A target of a workload with its own cells: each cell's ratio and the two figures. */
+function ownCellsText(target, rows) {
+  return target.cells
+    .map((cell) => {
+      const where = `${cell.workers} w · ${cell.connections.toLocaleString('en-US')} c`;
+      if (cell.ratio === undefined) return `${where}: n/a (${cell.missing})`;
+      const metric = METRICS[workloadById(target.workload).metric];
+      const peer = findRow(rows, { workload: target.workload, workers: cell.workers, connections: cell.connections, peer: target.peer });
+      return `${where}: ${cell.ratio.toFixed(2)}× ${cell.met ? '✓' : '✗'} (portico ${formatNumber(cell.ours)}, ${peer.label} ${formatNumber(cell.theirs)} ${metric.label})`;
+    })
+    .join('; ');
+}
+
 function targetsSection(results, rows) {
-  const { ratios, ideals, memory } = evaluateTargets(results, rows);
+  const { ratios: allRatios, ideals, memory } = evaluateTargets(results, rows);
+  const ratios = allRatios.filter((t) => !t.ownCells);
+  const own = allRatios.filter((t) => t.ownCells && t.cells.some((c) => c.missing !== 'not in this run'));
   const cells = results.plan.workers.flatMap((w) => results.plan.connections.map((c) => [w, c]));
   const body = ratios.map((t) => [
     t.text,
@@ -135,10 +195,18 @@ function targetsSection(results, rows) {
     uwsgiNote(results),
     table(['Target', 'Measured', 'Verdict'], ideals.map((t) => [t.text, t.cells.map(idealText).join('; '), `**${t.verdict}**`])),
     '',
+    ...(own.length
+      ? [
+          'WebSocket targets (issue #14), in their workloads\' own cells: round trips portico ÷ uvicorn (higher is better), memory per idle connection portico ÷ uvicorn (lower is better).',
+          '',
+          table(['Target', 'Measured', 'Verdict'], own.map((t) => [t.text, ownCellsText(t, rows), `**${t.verdict}**`])),
+          '',
+        ]
+      : []),
     table(['Memory target', 'Measured', 'Verdict'], memory.map((t) => [t.text, t.measured, `**${t.verdict}**`])),
     '',
   ];
-  return { text: out.join('\n'), ratios, ideals, memory };
+  return { text: out.join('\n'), ratios: allRatios, ideals, memory };
 }
 
 function machineSection(results) {
@@ -187,6 +255,15 @@ function settingsLine(ran) {
   ].join(' ');
 }
 
+/** How the WebSocket cells (issue #14) are driven and measured. */
+function websocketMethod(results) {
+  const p = results.plan;
+  return [
+    `- WebSockets (issue #14): wrk cannot drive them, so \`bench/ws-client.mjs\` does, a Node process of its own (the \`ws\` package, one thread, as wrk has ${p.wrkThreads} here), so that its CPU is never counted as the server's; it is in the machine column and has a column of its own. It opens every connection first, then drives them all for ${p.seconds} s; a round trip or message counts if it completed before the end. It never offers permessage-deflate, so no server compresses: the cells measure the servers, not zlib. Every server runs \`bench/apps/asgi_ws.py\`, a raw ASGI app, with one worker: portico \`--interface asgi -w 1\`, uvicorn \`--ws websockets\` on uvloop and httptools, Hypercorn on wsproto (its only WebSocket library), each with its defaults otherwise (portico and uvicorn ping idle clients every 20 s, Hypercorn does not; no ping fell inside a run but the idle cell's).`,
+    '- The 10,000 idle WebSockets: the servers and the client start under `ulimit -n 11000` (or the hard limit, if lower; the limit each server got is checked in `/proc/PID/limits`), and portico with `--worker-connections 10100`, since each open WebSocket holds one of its worker\'s 1,000 by default. After a warm-up of 200 connections opened and closed, the server\'s memory is read once it has settled (two samples 250 ms apart within 1%), the client opens the 10,000 (200 handshakes at a time), the memory is read again once settled, and the client closes them. The servers take their turns in the same rotation as the other cells.',
+  ].join('\n');
+}
+
 function methodSection(results) {
   const p = results.plan;
   const ran = peersRun(results);
@@ -200,6 +277,7 @@ function methodSection(results) {
     workersLine(ran),
     ...when('nginx-uwsgi', '- The production peers (issue #15): nginx → uWSGI over `uwsgi_pass` (uWSGI `--socket`, its own protocol), and nginx → gunicorn\'s gthread worker over `proxy_pass` with an upstream `keepalive 64` (`proxy_http_version 1.1`, an empty `Connection` header), gthread because the sync worker closes every connection and the upstream keepalive would then keep nothing. nginx\'s settings are its defaults, response buffering included, except `client_max_body_size 16m`, without which it refuses the 10 MiB echo with a 413. Its temporary files (request bodies over 16 KiB, responses over its buffers) go to `$SCRATCH`, a tmpfs (`/dev/shm`) where there is one, as the page cache would hold them on a machine whose disk keeps up: on the shared VM where this was first run, buffering the 10 MiB echoes to disk stalled nginx in iowait and the cells measured the disk. Their configurations are under Commands.'),
     ...when('uvicorn', '- The ASGI servers (issue #13) are Debian\'s: uvicorn as most users install it (`uvicorn[standard]`: `--loop uvloop --http httptools`, named so that a missing package makes the cell "not available" rather than silently pure Python), uvicorn in pure Python (`--loop asyncio --http h11`), Hypercorn (its default asyncio worker), Daphne, and gunicorn with uvicorn\'s worker class (which picks uvloop and httptools itself). portico runs the same apps with `--interface asgi`. The 1,000-connection awaits make at best 10,000 req/s; wrk\'s own work for 1,000 connections is in the machine column.'),
+    ...(results.groups.some((g) => workloadById(g.workload).kind === 'websocket') ? [websocketMethod(results)] : []),
     settingsLine(ran),
     '- req/s counts only responses with a 2xx or 3xx status (wrk\'s total minus its "Non-2xx or 3xx responses"): an error answered fast is not throughput. The errors column adds those responses to wrk\'s socket errors (connect, read, write, timeout).',
     `- The 10 MiB echo and the CGI scripts are slow per request: at 256 connections a ${p.longSeconds} s run completes only a few requests per connection, so their latency percentiles are bounded by the run length. Their throughput still counts every byte wrk read, partial responses included.`,
@@ -282,6 +360,11 @@ function commandsSection(results) {
   out.push('wrk, per run:', '', '```sh');
   for (const workload of workloads.filter((w) => results.groups.some((g) => g.workload === w.id))) {
     out.push(`# ${workload.title}`);
+    if (workload.kind === 'websocket') {
+      const argv = wsClientArgv({ url: `ws://127.0.0.1:$PORT${workload.wsPath}`, mode: workload.mode, connections: connectionsOf(workload, p).join(','), seconds: p.seconds, timeoutSeconds: p.wrkTimeout });
+      out.push(`${workload.files ? `ulimit -n ${workload.files}; ` : ''}node bench/ws-client.mjs ${argv.slice(2).join(' ')}`);
+      continue;
+    }
     out.push(wrkArgv({ url: `http://127.0.0.1:$PORT${workload.path}`, connections: workload.connections ? connectionsOf(workload, p).join(',') : '$CONNS', seconds: workload.long ? p.longSeconds : p.seconds, threads: p.wrkThreads, timeoutSeconds: p.wrkTimeout, script: workload.script ? `bench/wrk/${basename(workload.script)}` : undefined }).join(' '));
   }
   out.push('```', '');
@@ -321,6 +404,11 @@ function slim(results) {
     for (const cell of group.cells) {
       for (const run of cell.runs) delete run.argv;
       if (cell.peer === 'portico') continue;
+      for (const run of cell.runs) {
+        delete run.cpu?.processes;
+        delete run.before?.processes;
+        delete run.held?.processes;
+      }
       if (cell.idle) delete cell.idle.processes;
       for (const load of Object.values(cell.load ?? {})) delete load.processes;
     }
@@ -377,7 +465,7 @@ export function writeReport(rawResults, outDir) {
     '',
     `<!-- Generated by bench/run.mjs; do not edit. Rebuild from the raw numbers with: node bench/report.mjs docs/benchmarks/results.json -->`,
     '',
-    `portico against the usual ways of serving the same Python WSGI${present.some((w) => w.kind === 'asgi') ? ' and ASGI' : ''} apps, CGI scripts and static file, on one machine, on loopback. Run with \`npm run bench\` (\`bench/run.mjs\`, ${results.plan.mode} mode, ${new Date(results.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} minutes).`,
+    `portico against the usual ways of serving the same Python WSGI${present.some((w) => w.kind === 'asgi' || w.kind === 'websocket') ? ' and ASGI' : ''} apps${present.some((w) => w.kind === 'websocket') ? ' (WebSockets included)' : ''}, CGI scripts and static file, on one machine, on loopback. Run with \`npm run bench\` (\`bench/run.mjs\`, ${results.plan.mode} mode, ${new Date(results.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} minutes).`,
     '',
     targets.text,
     machineSection(results),

@@ -2,7 +2,8 @@
 // npm run bench: portico against gunicorn, uWSGI, mod_wsgi, waitress, nginx
 // in front of uWSGI and of gunicorn, Apache mod_cgid, nginx + fcgiwrap, nginx
 // and bare Node http, and for ASGI against uvicorn, Hypercorn, Daphne and
-// gunicorn's UvicornWorker, on loopback, with wrk; writes docs/benchmarks.md.
+// gunicorn's UvicornWorker, on loopback, with wrk; WebSockets against uvicorn
+// and Hypercorn with bench/ws-client.mjs; writes docs/benchmarks.md.
 // See docs/benchmarks.md "Method".
 //
 //   node bench/run.mjs            full run, every peer, writes docs/

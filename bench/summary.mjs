@@ -19,7 +19,11 @@ function closesConnections(cell) {
   return cell.closesConnections ?? peers[cell.peer]?.closesConnections ?? false;
 }
 
-/** rows[]: { workload, workers, connections, peer, label, status, value, p50, p99, errors, reconnects, serverCpu, machineCpu, rounds, relative } */
+/**
+ * rows[]: { workload, workers, connections, peer, label, status, value, p50, p99, errors, reconnects, serverCpu,
+ * machineCpu, rounds, relative }, and for the WebSocket cells clientCpu, and for the idle ones perConnectionPss,
+ * beforeRss, heldRss, opened and openSeconds.
+ */
 export function summarize(results) {
   const rows = [];
   for (const group of results.groups) {
@@ -45,7 +49,8 @@ export function summarize(results) {
           const answered = runs.filter((r) => r.requests > 0);
           row.p50 = median(answered.map((r) => r.latency.p50));
           row.p99 = median(answered.map((r) => r.latency.p99));
-          const closes = closesConnections(cell);
+          // A WebSocket that ends early is an error whoever closed it.
+          const closes = workload.kind !== 'websocket' && closesConnections(cell);
           const socketErrors = (r) => Object.entries(r.errors).reduce((sum, [kind, n]) => sum + (closes && kind === 'read' ? 0 : n), 0);
           row.errors = median(runs.map((r) => socketErrors(r) + r.non2xx));
           if (closes) row.reconnects = median(runs.map((r) => r.errors.read));
@@ -56,6 +61,21 @@ export function summarize(results) {
             const perRequest = (r, part) => r.cpu[part] / (r.requests - r.non2xx);
             row.serverCpu = median(measured.map((r) => perRequest(r, 'server')));
             row.machineCpu = median(measured.map((r) => perRequest(r, 'machine')));
+            // The leader's share (portico's front; the rest is its workers).
+            const leader = measured.filter((r) => r.cpu.processes?.some((p) => p.pid === cell.leaderPid));
+            if (leader.length) row.leaderCpu = median(leader.map((r) => r.cpu.processes.find((p) => p.pid === cell.leaderPid).seconds / (r.requests - r.non2xx)));
+          }
+          // The WebSocket load client's own CPU, per round trip or message.
+          const client = runs.filter((r) => r.clientCpu !== undefined && r.requests > r.non2xx);
+          if (client.length) row.clientCpu = median(client.map((r) => r.clientCpu / (r.requests - r.non2xx)));
+          // The idle WebSockets: memory before and with them open, per connection.
+          const idle = runs.filter((r) => r.perConnection);
+          if (idle.length) {
+            row.perConnectionPss = median(idle.map((r) => r.perConnection.pss));
+            row.beforeRss = median(idle.map((r) => r.before.rss));
+            row.heldRss = median(idle.map((r) => r.held.rss));
+            row.opened = median(idle.map((r) => r.requests));
+            row.openSeconds = median(idle.map((r) => r.seconds));
           }
         } else if (cell.status === 'ok') {
           row.status = 'failed';

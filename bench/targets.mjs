@@ -23,6 +23,10 @@ export const RATIO_TARGETS = [
   { workload: 'asgi-hello', peer: 'uvicorn', min: 0.8, text: 'ASGI hello world ≥ 0.8× uvicorn (uvloop, httptools) req/s' },
   { workload: 'asgi-hello', peer: 'uvicorn-h11', min: 3.0, text: 'ASGI hello world ≥ 3× pure-Python uvicorn (asyncio, h11) req/s' },
   { workload: 'fastapi', peer: 'uvicorn', min: 1.2, text: 'FastAPI JSON ≥ 1.2× uvicorn (uvloop, httptools) req/s' },
+  // Issue #14, one worker each. Their cells are their workloads' own (64
+  // connections; 10,000), so the report gives them a table of their own.
+  { workload: 'ws-echo', peer: 'uvicorn', min: 1.5, text: 'WebSocket echo ≥ 1.5× uvicorn (websockets) round trips/s, 64 connections' },
+  { workload: 'ws-idle', peer: 'uvicorn', max: 1.0, text: 'Memory (RSS) per idle WebSocket, 10,000 open, ≤ uvicorn\'s (websockets)' },
 ];
 
 // Against what the workload could do at best (its `ideal`), not against a peer.
@@ -64,14 +68,20 @@ function ratioTarget(target, rows, plan) {
       } else if (target.p99) {
         cell.ratio = ours.p99 / theirs.p99;
         cell.met = cell.ratio <= 1;
+      } else if (target.max !== undefined) {
+        cell.ratio = ours.value / theirs.value;
+        cell.met = cell.ratio <= target.max;
+        Object.assign(cell, { ours: ours.value, theirs: theirs.value });
       } else {
         cell.ratio = ours.value / theirs.value;
         cell.met = cell.ratio >= target.min;
+        Object.assign(cell, { ours: ours.value, theirs: theirs.value });
       }
       cells.push(cell);
     }
   }
-  return { text: target.text, kind: target.p99 ? 'p99' : 'ratio', cells, verdict: verdict(cells) };
+  const kind = target.p99 ? 'p99' : target.max !== undefined ? 'at most' : 'ratio';
+  return { text: target.text, workload: target.workload, peer: target.peer, kind, ownCells: Boolean(workload.connections), cells, verdict: verdict(cells) };
 }
 
 function idealTarget(target, rows, plan) {

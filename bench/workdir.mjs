@@ -101,6 +101,7 @@ export function prepareWorkdir() {
     fastapi: py('fastapi_app'),
     asgi_big: py('asgi_big'),
     asgi_sleep: py('asgi_sleep'),
+    asgi_ws: py('asgi_ws'),
     django: {
       module: 'benchsite.wsgi:application',
       file: join(paths.django, 'benchsite', 'wsgi.py'),

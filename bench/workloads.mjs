@@ -11,6 +11,9 @@ const WSGI_PEERS = ['portico', 'uwsgi', 'gunicorn-sync', 'gunicorn-gthread', 'mo
 const CGI_PEERS = ['portico', 'apache-cgid', 'nginx-fcgiwrap'];
 // Issue #13: uvicorn as most users install it and in pure Python, Hypercorn, Daphne, gunicorn with uvicorn's worker.
 const ASGI_PEERS = ['portico', 'uvicorn', 'uvicorn-h11', 'hypercorn', 'daphne', 'gunicorn-uvicorn'];
+// Issue #14: uvicorn on websockets, and Hypercorn on wsproto; one worker each.
+const WS_PEERS = ['portico', 'uvicorn', 'hypercorn'];
+const WS_CELL = { kind: 'websocket', app: 'asgi_ws', path: '/', expectLength: 13, workers: [1], quickPeers: ['uvicorn', 'hypercorn'], peers: WS_PEERS };
 
 export const workloads = [
   {
@@ -102,6 +105,50 @@ export const workloads = [
     ideal: 10000,
     peers: ASGI_PEERS,
   },
+  // Driven by bench/ws-client.mjs, not wrk: `path` is what the readiness
+  // probe and the answer check ask for over HTTP, `wsPath` the WebSocket's.
+  {
+    ...WS_CELL,
+    id: 'ws-echo',
+    title: 'WebSocket echo round trips (64-byte text)',
+    wsPath: '/echo',
+    mode: 'echo',
+    connections: [64],
+    metric: 'roundtrips',
+    method: 'each connection sends a 64-byte text message and waits for its echo before sending the next',
+  },
+  {
+    ...WS_CELL,
+    id: 'ws-down',
+    title: 'WebSocket messages one way, app to client (64-byte text)',
+    wsPath: '/down',
+    mode: 'down',
+    connections: [64],
+    metric: 'messages',
+    method: 'each connection asks the app for bursts of 200 messages of 64 bytes, keeping two bursts asked for, so that the app always has the next one to send',
+  },
+  {
+    ...WS_CELL,
+    id: 'ws-up',
+    title: 'WebSocket messages one way, client to app (64-byte text)',
+    wsPath: '/up',
+    mode: 'up',
+    connections: [64],
+    metric: 'messages',
+    method: 'each connection sends bursts of 200 messages of 64 bytes, each burst closed by a "?" which the app answers with its count; two bursts in flight, and a message counts once the app has acknowledged it',
+  },
+  {
+    ...WS_CELL,
+    id: 'ws-idle',
+    title: '10,000 idle WebSockets, 1 worker',
+    wsPath: '/idle',
+    mode: 'idle',
+    connections: [10000],
+    // Every connection is a descriptor in the client and in the server.
+    files: 11000,
+    metric: 'idleBytes',
+    method: 'the client opens 10,000 WebSockets (200 handshakes at a time) and holds them; the server\'s memory is read before and once it has settled with all of them open',
+  },
 ];
 
 /** The worker counts a workload runs at under a plan. */
@@ -117,7 +164,14 @@ export function connectionsOf(workload, plan) {
 // Throughput counts answered requests only: a server that sheds load with
 // fast 5xx responses must not look faster for it (wrk's own Requests/sec
 // counts every response, whatever its status).
+// In the WebSocket cells a "request" is a round trip or a message, and
+// non2xx counts the messages that came back wrong.
+const answered = (result) => (result.requests - result.non2xx) / result.seconds;
 export const METRICS = {
-  rps: { label: 'req/s', value: (result) => (result.requests - result.non2xx) / result.seconds },
-  mibps: { label: 'MiB/s', value: (result) => result.bytesRead / result.seconds / 2 ** 20 },
+  rps: { label: 'req/s', unit: 'req', value: answered },
+  mibps: { label: 'MiB/s', unit: 'req', value: (result) => result.bytesRead / result.seconds / 2 ** 20 },
+  roundtrips: { label: 'round trips/s', unit: 'round trip', value: answered },
+  messages: { label: 'messages/s', unit: 'message', value: answered },
+  // Server memory (RSS, whole process tree) each open connection adds.
+  idleBytes: { label: 'KiB RSS per connection', unit: 'connection', lowerIsBetter: true, value: (result) => result.perConnection.rss / 1024 },
 };

@@ -19,7 +19,11 @@ export default {
     if (ctx.workload.kind === 'cgi') argv.push('--cgi', `/cgi-bin/=${ctx.work.cgiBin}`);
     if (ctx.workload.kind === 'static') argv.push('--static', `/static/=${ctx.work.static}`);
     // auto would find ASGI too; named, a runtime without it fails rather than guesses.
-    if (ctx.workload.kind === 'asgi') argv.push('--interface', 'asgi');
+    if (ctx.workload.kind === 'asgi' || ctx.workload.kind === 'websocket') argv.push('--interface', 'asgi');
+    // A WebSocket holds one of the worker's --worker-connections (1,000 by
+    // default) for as long as it is open: the 10,000 idle ones need room,
+    // and a few more for the probes beside them.
+    if (ctx.workload.kind === 'websocket' && ctx.connections > 1000) argv.push('--worker-connections', String(ctx.connections + 100));
     argv.push(ctx.app.module);
     return argv;
   },
@@ -27,7 +31,7 @@ export default {
     const argv = this.argv(ctx);
     try {
       const group = await startGroup(ctx, this.id, argv);
-      return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv)] });
+      return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv, {}, ctx.files)] });
     } catch (error) {
       // A mount or interface this build does not have yet (the CGI mount, the
       // ASGI runtime) makes the cell "not available" rather than failed.

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { ServerStartError, spawnGroup, waitReady } from '../process-group.mjs';
+import { ServerStartError, spawnGroup, waitReady, withFileLimit } from '../process-group.mjs';
 
 /** A cell's server cannot run here (say, a feature portico does not have yet). */
 export class NotAvailableError extends Error {
@@ -76,10 +76,13 @@ export function instanceDir(ctx, name, under = ctx.work.run) {
   return dir;
 }
 
-/** Starts one process group and waits until readyPath answers 200. */
+/**
+ * Starts one process group and waits until readyPath answers 200; with
+ * ctx.files (the 10,000 idle WebSockets), under a raised open-file limit.
+ */
 export async function startGroup(ctx, name, argv, options = {}) {
   const logPath = join(ctx.work.logs, `${name}-${ctx.port}.log`);
-  const group = spawnGroup(argv, { logPath, cwd: options.cwd ?? ctx.work.root, env: options.env, uid: options.uid, gid: options.gid });
+  const group = spawnGroup(withFileLimit(argv, ctx.files), { logPath, cwd: options.cwd ?? ctx.work.root, env: options.env, uid: options.uid, gid: options.gid });
   if (options.readyPath === null) return group;
   try {
     await waitReady(group, ctx.port, options.readyPath ?? ctx.workload.path);
@@ -90,9 +93,9 @@ export async function startGroup(ctx, name, argv, options = {}) {
   return group;
 }
 
-/** argv as a copy-pasteable shell line. */
-export function shellLine(argv, env = {}) {
+/** argv as a copy-pasteable shell line (after `ulimit -n` where the cell raises it). */
+export function shellLine(argv, env = {}, files = undefined) {
   const quote = (word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${String(word).replace(/'/g, `'\\''`)}'`);
   const prefix = Object.entries(env).map(([key, value]) => `${key}=${quote(value)} `).join('');
-  return prefix + argv.map(quote).join(' ');
+  return (files ? `ulimit -n ${files}; ` : '') + prefix + argv.map(quote).join(' ');
 }
