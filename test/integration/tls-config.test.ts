@@ -3,12 +3,16 @@
  * [[certificate]] tables (openssl s_client -servername shows which), and
  * what start-up says about files that cannot serve: one line naming the
  * option and the file, exit status 2, as for any bad option; an expired
- * certificate only warns.
+ * certificate only warns. Behind a TCP proxy, the PROXY header comes
+ * before the handshake.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { httpsRequest, opensslClient, startHttps } from '../helpers/https-client.js';
 import { FIXTURE_APPS } from '../helpers/paths.js';
 import { spawnPortico, type Portico } from '../helpers/portico.js';
@@ -93,6 +97,35 @@ describe('TLS configuration', { timeout: 120_000 }, () => {
     });
   });
 
+  describe('behind a TCP proxy (--proxy-protocol)', () => {
+    let server: Portico;
+
+    before(async () => {
+      server = await startHttps({ app: 'echo_environ:application', args: [...HELLO.pythonpath, '--certfile', pki.server.cert, '--keyfile', pki.server.key, '--proxy-protocol'] });
+    });
+
+    after(async () => {
+      await server?.stop();
+    });
+
+    it('reads the PROXY header before the handshake: the client is the one it names, over https', async () => {
+      const raw = connect({ port: server.port, host: '127.0.0.1' });
+      await once(raw, 'connect');
+      raw.write('PROXY TCP4 203.0.113.7 127.0.0.1 50000 443\r\n');
+      const socket = tlsConnect({ socket: raw, ca: readFileSync(pki.ca.cert), servername: 'localhost' });
+      await once(socket, 'secureConnect');
+      socket.write('GET /proxied HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      const chunks: Buffer[] = [];
+      for await (const chunk of socket) chunks.push(chunk as Buffer);
+      const response = Buffer.concat(chunks).toString('utf8');
+      assert.match(response, /^HTTP\/1\.1 200 /);
+      const environ = (JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as { environ: Record<string, string> }).environ;
+      assert.equal(environ.REMOTE_ADDR, '203.0.113.7');
+      assert.equal(environ['wsgi.url_scheme'], 'https');
+      assert.equal(environ.HTTPS, 'on');
+    });
+  });
+
   describe('start-up', () => {
     it('stops with one line naming the option and the file when a file is missing', async () => {
       const missing = join(pki.dir, 'missing.crt');
@@ -125,7 +158,7 @@ describe('TLS configuration', { timeout: 120_000 }, () => {
       ];
       for (const [args, message] of cases) {
         const { code, stderr } = await refusedStart(args);
-        assert.equal(code, 2, args.join(' '));
+        assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
         assert.match(stderr, message);
         assert.equal(stderr.split('\n').length, 2, `one line: ${stderr}`);
       }
