@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// portico(1), generated from the settings table like `--help` and the
+// README's option table (run after `npm run build`). Prints the roff source,
+// or writes it to the file given: `node scripts/man-page.mjs [OUT]`.
+// scripts/package-deb.mjs installs it as /usr/share/man/man1/portico.1.gz;
+// test/integration/distribution-generated.test.ts checks it names every
+// setting and that man(1) renders it without a warning.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ExitStatus } from '../dist/src/errors.js';
+import { PACKAGE, rowsBySection } from './option-rows.mjs';
+
+/** What each exit status means; a status the server gains without a line here stops the build. */
+const EXIT_STATUS_TEXT = {
+  ok: 'Stopped by a signal, or --help or --version.',
+  failure: 'A failure while serving, or an address that cannot be listened on.',
+  usage: 'A bad option, config file or environment variable, or a --python that cannot run the workers; nothing was started.',
+  workerBootError: 'A worker could not start (the interpreter or the runtime failed); portico stops rather than respawn it forever.',
+  appLoadError: 'The application could not be imported, or its factory or ASGI lifespan startup failed.',
+};
+
+/** Variables read besides the PORTICO_* ones, and what they do. */
+const CONVENTIONAL_ENV = {
+  PORT: 'With no --bind, listen on 0.0.0.0:$PORT.',
+  WEB_CONCURRENCY: 'The default of --workers.',
+  VIRTUAL_ENV: 'With no --python, run $VIRTUAL_ENV/bin/python.',
+  FORWARDED_ALLOW_IPS: 'The default of --forwarded-allow-ips.',
+  LISTEN_FDS: 'With LISTEN_PID, the sockets systemd passes (socket activation); with no --bind they are the binds.',
+  LISTEN_PID: 'See LISTEN_FDS.',
+  NOTIFY_SOCKET: 'Where to send sd_notify(3) messages under Type=notify: READY=1, RELOADING=1, STOPPING=1, STATUS=.',
+  WATCHDOG_USEC: 'With WatchdogSec=, send WATCHDOG=1 every half period.',
+};
+
+/** roff text: backslashes kept, a leading dot or quote made literal, option names with real minus signs, `code` in italics. */
+export function roff(text) {
+  return text
+    .replace(/\\/g, '\\e')
+    .replace(/(^|[^\w-])(--?[A-Za-z][\w-]*)/g, (_, before, flag) => before + flag.replace(/-/g, '\\-'))
+    .replace(/`([^`]+)`/g, '\\fI$1\\fR')
+    .replace(/^([.'])/gm, '\\&$1');
+}
+
+/** `\fB\-b\fR, \fB\-\-bind\fR \fIADDRESS\fR`; the positional APP only its placeholder. */
+function heading(option) {
+  const metavar = option.metavar ? `\\fI${roff(option.metavar)}\\fR` : '';
+  if (option.flags.length === 0) return metavar;
+  const flags = option.flags.map((flag) => `\\fB${roff(flag)}\\fR`).join(', ');
+  return metavar ? `${flags} ${metavar}` : flags;
+}
+
+function optionsSection() {
+  const lines = [
+    '.SH OPTIONS',
+    'Each option can also be set in the config file (its long name without the dashes) and, unless it is repeatable, in a',
+    '.B PORTICO_*',
+    'environment variable.',
+    'The command line wins over the config file, the file over the environment, and the environment over the defaults.',
+  ];
+  for (const [section, rows] of rowsBySection()) {
+    lines.push(`.SS ${section}`);
+    for (const { option, setting } of rows) {
+      lines.push('.TP', heading(option), roff(option.help));
+      const notes = [];
+      if (setting && option === setting && setting.env) notes.push(`Environment: \\fB${setting.env}\\fR.`);
+      if (setting?.defaultText) notes.push(`Default: ${roff(setting.defaultText)}.`);
+      if (notes.length > 0) lines.push('.br', notes.join(' '));
+    }
+  }
+  return lines;
+}
+
+function environmentSection() {
+  const lines = [
+    '.SH ENVIRONMENT',
+    'Each \\fBPORTICO_*\\fR variable named under OPTIONS sets its option, under the config file and the command line.',
+    'These are read too:',
+  ];
+  for (const [name, text] of Object.entries(CONVENTIONAL_ENV)) lines.push('.TP', `.B ${name}`, roff(text));
+  return lines;
+}
+
+function exitStatusSection() {
+  const lines = ['.SH EXIT STATUS'];
+  for (const [key, status] of Object.entries(ExitStatus)) {
+    const text = EXIT_STATUS_TEXT[key];
+    if (text === undefined) throw new Error(`man-page: exit status ${key} (${status}) has no text in EXIT_STATUS_TEXT`);
+    lines.push('.TP', `.B ${status}`, roff(text));
+  }
+  return lines;
+}
+
+/** The page's date: SOURCE_DATE_EPOCH when a build sets it, else the last commit's, else today. */
+function pageDate() {
+  if (process.env.SOURCE_DATE_EPOCH) return new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString().slice(0, 10);
+  try {
+    return execFileSync('git', ['log', '-1', '--format=%cs'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return new Date().toISOString().slice(0, 10);
+  }
+}
+
+export function formatManPage(date = pageDate()) {
+  const lines = [
+    `.\\" Generated by scripts/man-page.mjs from the settings table; edit src/config/settings*, not this.`,
+    `.TH PORTICO 1 "${date}" "portico ${PACKAGE.version}" "User Commands"`,
+    '.SH NAME',
+    'portico \\- an application server for Python WSGI and ASGI applications',
+    '.SH SYNOPSIS',
+    '.B portico',
+    '[\\fIOPTIONS\\fR] \\fIAPP\\fR',
+    '.br',
+    '.B portico dev',
+    '[\\fIOPTIONS\\fR] \\fIAPP\\fR',
+    '.br',
+    '.B portico',
+    '\\fB\\-c\\fR \\fIFILE\\fR [\\fIOPTIONS\\fR]',
+    '.SH DESCRIPTION',
+    '.B portico',
+    roff('serves Python web applications: a Node.js front speaks HTTP/1.1 (or HTTPS, or the uwsgi protocol), serves static files and CGI scripts, and supervises persistent Python worker processes that run any PEP 3333 (WSGI) application and any ASGI 3 application, WebSockets included. The workers use the standard library only and run in the interpreter --python names.'),
+    '.PP',
+    roff('APP is module:callable, module (callable `application`), module:factory() or the path of a .py or .wsgi file, imported from --chdir. Mounts serve several applications, CGI directories and static directories under URL prefixes; give them with --mount, --cgi and --static, or as [[mount]] tables in the config file.'),
+    '.PP',
+    roff('`portico dev` is --reload --debug --access-logfile - on 127.0.0.1:8000: defaults only, which -b and any other option still change.'),
+    ...optionsSection(),
+    ...environmentSection(),
+    '.SH FILES',
+    '.TP',
+    '.I portico.toml',
+    roff('The config file read from the current directory when -c is not given; else pyproject.toml with a [tool.portico] table. Keys are the long option names without their dashes; [[mount]] tables add mounts. Relative paths in it, and the default of chdir, are taken from its directory.'),
+    '.TP',
+    '.I /etc/portico/NAME.toml',
+    roff('The config file of the systemd instance portico@NAME.service, as the Debian package installs it: set app, chdir and bind there.'),
+    '.TP',
+    '.I /lib/systemd/system/portico@.service, /lib/systemd/system/portico@.socket',
+    roff('The Debian package\'s unit templates; see SYSTEMD.'),
+    '.SH SIGNALS',
+    '.TP', '.B SIGHUP', roff('Reload: new workers import the application afresh and the TLS files are read again; the old workers stop once the new ones are ready, so no request is dropped.'),
+    '.TP', '.B SIGTERM, SIGINT', roff('Stop gracefully: serve on for --shutdown-delay, then drain within --graceful-timeout. The same whether the signal reaches the front alone or every process of the tree.'),
+    '.TP', '.B SIGQUIT', roff('Stop at once, also during a drain.'),
+    '.TP', '.B SIGTTIN, SIGTTOU', roff('Add or remove a worker.'),
+    ...exitStatusSection(),
+    '.SH SYSTEMD',
+    roff('The Debian package installs two templates. portico@NAME.service runs portico -c /etc/portico/NAME.toml as www-data, Type=notify: it is ready once every worker has imported the application, and systemctl reload sends SIGHUP.'),
+    '.PP',
+    '.nf',
+    '.RS',
+    '# systemctl start portico@mysite',
+    '# systemctl enable portico@mysite',
+    '.RE',
+    '.fi',
+    '.PP',
+    roff('portico@NAME.socket is socket activation instead: it listens on /run/portico/NAME.sock (change it with systemctl edit portico@NAME.socket) and starts the service on the first connection. Leave bind out of the config file then, for a bind there replaces the sockets systemd passes.'),
+    '.SH SEE ALSO',
+    '.BR systemd.service (5),',
+    '.BR systemd.socket (5),',
+    '.BR sd_notify (3).',
+    '.PP',
+    roff('The README, docs/deploy.md and docs/protocol.md, in /usr/share/doc/portico/ when installed from the Debian package.'),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const page = formatManPage();
+  if (process.argv[2]) writeFileSync(process.argv[2], page);
+  else process.stdout.write(page);
+}
