@@ -113,6 +113,17 @@ describe('TLS', { timeout: 120_000 }, () => {
     await assert.rejects(httpsRequest(`${optional.url}/env/`, { ca: pki.ca.cert, cert: pki.stranger.cert, key: pki.stranger.key }));
   });
 
+  it('keeps the https scheme when a trusted proxy names the client but no scheme, and takes the scheme it names', async () => {
+    const viaProxy = environOf((await httpsRequest(`${optional.url}/env/`, { ca: pki.ca.cert, headers: { 'X-Forwarded-For': '203.0.113.5' } })).text);
+    assert.equal(viaProxy.REMOTE_ADDR, '203.0.113.5', 'loopback is trusted by default');
+    assert.equal(viaProxy['wsgi.url_scheme'], 'https');
+    assert.equal(viaProxy.HTTPS, 'on');
+    const saysHttp = environOf((await httpsRequest(`${optional.url}/env/`, { ca: pki.ca.cert, headers: { 'X-Forwarded-Proto': 'http' } })).text);
+    assert.equal(saysHttp['wsgi.url_scheme'], 'http');
+    assert.equal(saysHttp.HTTPS, undefined);
+    assert.equal(saysHttp.SSL_CLIENT_VERIFY, 'NONE', 'the connection is still TLS');
+  });
+
   it('gives a CGI script HTTPS=on and the client certificate', async () => {
     const answer = await httpsRequest(`${required.url}/cgi-bin/tls-env.sh`, client());
     assert.equal(answer.status, 200, answer.text);
