@@ -17,6 +17,7 @@ PACKAGES=(
   perl            # test/cgi: a Perl CGI script
   git             # test/integration/cgi-git-push.test.ts: git-http-backend as a CGI script, and git's own client
   chromium        # test/integration/status-page.test.ts: the control listener's /status page, driven by playwright-core
+  man-db          # test/integration/distribution-*.test.ts: man -l renders portico(1) (lintian, some 130 packages, is left out: its check runs where it is installed)
   haproxy         # test/deploy/cluster.test.ts: Debian's HAProxy in front of three hosts, PROXY v2 and /readyz checks
 )
 
