@@ -87,7 +87,7 @@ export async function runGroup({ workload, workers, plan, work, log }) {
       }
     }
     log(`  ${workload.id} w${workers} ${id}: ${cell.status}${cell.reason ? ` (${cell.reason})` : ''}`);
-    started.push({ cell, server: cell.status === 'ok' ? server : undefined });
+    started.push({ cell, ctx, server: cell.status === 'ok' ? server : undefined });
   }
   const live = started.filter((s) => s.server);
   try {
@@ -111,8 +111,8 @@ export async function runGroup({ workload, workers, plan, work, log }) {
       if (workload.mode === 'idle') return measureIdle({ server, url, connections, files: workload.files, timeoutSeconds: plan.wrkTimeout });
       return runWsLoad({ url, mode: workload.mode, connections, seconds: duration, timeoutSeconds: plan.wrkTimeout, pidsFn: () => server.pids() });
     };
-    for (const { server } of live) {
-      if (plan.warmupSeconds === 0) continue;
+    const warmUp = async (server) => {
+      if (plan.warmupSeconds === 0) return;
       if (workload.mode === 'idle') {
         // Code paths and buffers warmed, as the integration test does, before the baseline.
         await openIdle({ url: `ws://127.0.0.1:${server.port}${workload.wsPath}`, connections: 200 }).then((idle) => idle.close()).catch(() => {});
@@ -120,11 +120,29 @@ export async function runGroup({ workload, workers, plan, work, log }) {
         await drive(server, counts[0], plan.warmupSeconds).catch(() => {});
       }
       await waitIdle(() => server.pids());
-    }
+    };
+    for (const { server } of live) await warmUp(server);
     for (let round = 0; round < plan.rounds; round++) {
       for (const [index, connections] of counts.entries()) {
-        for (const { cell, server } of rotate(live, round + index)) {
+        for (const entry of rotate(live, round + index)) {
+          const { cell } = entry;
           if (cell.status !== 'ok') continue;
+          // A server that has held 10,000 connections keeps much of the
+          // memory they took (allocators rarely give it back), so a later
+          // round would measure reuse, not cost: each round gets a fresh one.
+          if (workload.mode === 'idle' && round > 0) {
+            await entry.server.stop();
+            const again = await startServer(peers[cell.peer], entry.ctx);
+            if (!again.server) {
+              cell.status = 'failed';
+              cell.reason = `restart for round ${round + 1}: ${again.cell.reason}`;
+              entry.server = undefined;
+              continue;
+            }
+            entry.server = again.server;
+            await warmUp(entry.server);
+          }
+          const { server } = entry;
           const sampler = sampleWhile(() => server.pids(), Math.max(300, (seconds * 1000) / 4));
           const cpu = startCpuMeter(() => server.pids());
           let result;
@@ -139,7 +157,7 @@ export async function runGroup({ workload, workers, plan, work, log }) {
           const memory = sampler.stop();
           result.settleMs = await waitIdle(() => server.pids());
           delete result.raw;
-          cell.runs.push({ round, connections, ...result });
+          cell.runs.push({ round, connections, leaderPid: server.leaderPid, ...result });
           cell.load ??= {};
           cell.load[connections] = peakOf(cell.load[connections], memory);
           log(`  ${workload.id} w${workers} c${connections} r${round + 1} ${cell.peer}: ${describe(result, workload)}`);
@@ -151,7 +169,7 @@ export async function runGroup({ workload, workers, plan, work, log }) {
       }
     }
   } finally {
-    await Promise.all(live.map(({ server }) => server.stop()));
+    await Promise.all(live.filter(({ server }) => server).map(({ server }) => server.stop()));
   }
   return { workload: workload.id, workers, cells: started.map((s) => s.cell) };
 }

@@ -62,8 +62,9 @@ export function summarize(results) {
             row.serverCpu = median(measured.map((r) => perRequest(r, 'server')));
             row.machineCpu = median(measured.map((r) => perRequest(r, 'machine')));
             // The leader's share (portico's front; the rest is its workers).
-            const leader = measured.filter((r) => r.cpu.processes?.some((p) => p.pid === cell.leaderPid));
-            if (leader.length) row.leaderCpu = median(leader.map((r) => r.cpu.processes.find((p) => p.pid === cell.leaderPid).seconds / (r.requests - r.non2xx)));
+            const leaderOf = (r) => r.cpu.processes?.find((p) => p.pid === (r.leaderPid ?? cell.leaderPid));
+            const leader = measured.filter(leaderOf);
+            if (leader.length) row.leaderCpu = median(leader.map((r) => leaderOf(r).seconds / (r.requests - r.non2xx)));
           }
           // The WebSocket load client's own CPU, per round trip or message.
           const client = runs.filter((r) => r.clientCpu !== undefined && r.requests > r.non2xx);
