@@ -202,7 +202,10 @@ export class PoolScaler<W extends ScalableWorker> {
 
   /** SIGTTOU: one worker fewer, the oldest, never below 1; below the lower bound, the bound moves down too. */
   shrink(): void {
-    if (this.#target <= 1) return;
+    if (this.#target <= 1) {
+      this.#host.info('SIGTTOU: 1 worker already, the fewest');
+      return;
+    }
     this.#target--;
     this.#lastStep = this.#now();
     this.#min = Math.min(this.#min, this.#target);

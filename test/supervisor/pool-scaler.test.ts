@@ -269,7 +269,7 @@ describe('PoolScaler: SIGTTIN and SIGTTOU', () => {
     scaler.shrink();
     assert.deepEqual(scaler.bounds, { target: 1, min: 1, max: 1 });
     assert.equal(pool.workers.length, 1);
-    assert.deepEqual(pool.lines, ['SIGTTIN: 3 workers', 'SIGTTOU: 2 workers', 'SIGTTOU: 1 worker']);
+    assert.deepEqual(pool.lines, ['SIGTTIN: 3 workers', 'SIGTTOU: 2 workers', 'SIGTTOU: 1 worker', 'SIGTTOU: 1 worker already, the fewest']);
   });
 
   it('after TTIN the scaler may take the extra worker back when it idles, never below the lower bound', () => {
