@@ -11,9 +11,11 @@ const WSGI_PEERS = ['portico', 'uwsgi', 'gunicorn-sync', 'gunicorn-gthread', 'mo
 const CGI_PEERS = ['portico', 'apache-cgid', 'nginx-fcgiwrap'];
 // Issue #13: uvicorn as most users install it and in pure Python, Hypercorn, Daphne, gunicorn with uvicorn's worker.
 const ASGI_PEERS = ['portico', 'uvicorn', 'uvicorn-h11', 'hypercorn', 'daphne', 'gunicorn-uvicorn'];
-// Issue #14: uvicorn on websockets, and Hypercorn on wsproto; one worker each.
-const WS_PEERS = ['portico', 'uvicorn', 'hypercorn'];
-const WS_CELL = { kind: 'websocket', app: 'asgi_ws', path: '/', expectLength: 13, workers: [1], quickPeers: ['uvicorn', 'hypercorn'], peers: WS_PEERS };
+// Issue #14: uvicorn on websockets, and Hypercorn on wsproto; one worker
+// each; bare Node's ws package answering the same messages, the ceiling of
+// portico's front, as bare Node http is for HTTP. A quick run takes them all.
+const WS_PEERS = ['portico', 'bare-node', 'uvicorn', 'hypercorn'];
+const WS_CELL = { kind: 'websocket', app: 'asgi_ws', path: '/', expectLength: 13, workers: [1], quickPeers: WS_PEERS.slice(1), peers: WS_PEERS };
 
 export const workloads = [
   {

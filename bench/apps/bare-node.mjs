@@ -8,8 +8,13 @@
 //                                      (the static workload): what any Node
 //                                      static server costs at the least, with
 //                                      no file system work at all
+//   bare-node.mjs HOST PORT ws         hello world, and the WebSockets of
+//                                      asgi_ws.py (/echo, /down, /up, /idle)
+//                                      answered by the ws package itself: what
+//                                      portico's front costs at the least
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { WebSocketServer } from 'ws';
 
 const [host, port, mode = 'hello', file] = process.argv.slice(2);
 
@@ -37,12 +42,44 @@ function echo(req, res) {
   });
 }
 
+const MESSAGE = 'x'.repeat(64);
+
+/** asgi_ws.py's routes, the same messages, without Python. */
+function websockets(server) {
+  const routes = {
+    '/echo': (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })),
+    '/down': (ws) =>
+      ws.on('message', (data) => {
+        for (let i = Number(data.toString()); i > 0; i--) ws.send(MESSAGE);
+      }),
+    '/up': (ws) => {
+      let count = 0;
+      ws.on('message', (data, isBinary) => {
+        if (!isBinary && data.length === 1 && data[0] === 0x3f) {
+          ws.send(String(count));
+          count = 0;
+        } else count++;
+      });
+    },
+    '/idle': () => {},
+  };
+  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  wss.on('connection', (ws, req) => {
+    const route = routes[req.url];
+    if (route) route(ws);
+    else ws.close(1008);
+  });
+}
+
 const HANDLERS = {
   hello: () => fixed(Buffer.from('Hello, world!'), 'text/plain'),
   big: () => fixed(bigBody(), 'application/octet-stream'),
   echo: () => echo,
   file: () => fixed(readFileSync(file), 'application/octet-stream'),
+  ws: () => fixed(Buffer.from('Hello, world!'), 'text/plain'),
 };
 
 if (!HANDLERS[mode]) throw new Error(`bare-node.mjs: unknown mode ${mode}`);
-createServer(HANDLERS[mode]()).listen(Number(port), host);
+const server = createServer(HANDLERS[mode]());
+if (mode === 'ws') websockets(server);
+server.listen(Number(port), host);

@@ -1,6 +1,6 @@
 // Node's http module answering with the same bytes as the Python apps, from
 // memory: the ceiling for portico's front (hello world, the 100 KiB
-// response, the echo, the static file).
+// response, the echo, the static file; with the ws package, the WebSockets).
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunningServer, shellLine, startGroup } from './server.mjs';
@@ -11,12 +11,14 @@ export default {
   id: 'bare-node',
   label: 'bare Node http',
   missing: () => null,
+  labelFor: (workload) => (workload.kind === 'websocket' ? 'bare Node ws' : 'bare Node http'),
   async start(ctx) {
     const argv = [process.execPath, script, '127.0.0.1', String(ctx.port)];
     // The static workload's file, served from memory (see the script).
     if (ctx.workload.kind === 'static') argv.push('file', join(ctx.work.static, basename(ctx.workload.path)));
+    else if (ctx.workload.kind === 'websocket') argv.push('ws');
     else if (ctx.workload.bareNode) argv.push(ctx.workload.bareNode);
     const group = await startGroup(ctx, this.id, argv);
-    return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv)] });
+    return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv, {}, ctx.files)] });
   },
 };
