@@ -14,8 +14,9 @@ import { ConfigError } from './errors.js';
 import { Listener } from './http/listener.js';
 import { TlsContext } from './http/tls-context.js';
 import type { RequestRecord } from './http/request-record.js';
-import { AccessLog, wantsColour } from './observability/access-log.js';
+import { openAccessLog, type AccessRecorder } from './observability/access-log.js';
 import { ErrorLog, openLogStream } from './observability/error-log.js';
+import { mountLabel } from './observability/metrics.js';
 import { quoteForLog } from './observability/quote-for-log.js';
 import type { MountSpec } from './config/mount-spec.js';
 import { createMount } from './mount-factories.js';
@@ -31,7 +32,7 @@ export type { StopOutcome } from './supervisor/arbiter.js';
 export class Server extends EventEmitter<ArbiterEvents> {
   readonly options: ServerOptions;
   readonly log: ErrorLog;
-  readonly #accessLog: AccessLog | null;
+  readonly #accessLog: AccessRecorder | null;
   readonly #router: Router;
   readonly #listeners: Listener[];
   readonly #arbiter: Arbiter;
@@ -46,24 +47,24 @@ export class Server extends EventEmitter<ArbiterEvents> {
     // After the defaults, which take systemd's passed sockets (LISTEN_FDS) as the binds.
     const systemd = takeSystemdEnvironment();
     const binds = this.options.bind.map((bind) => parseBind(bind));
-    this.log = new ErrorLog(openLogStream(this.options.errorLogfile, process.stderr), this.options.logLevel);
+    this.log = new ErrorLog(openLogStream(this.options.errorLogfile, process.stderr), this.options.logLevel, this.options.logFormat);
     if (this.options.reloadExtraFiles.length > 0 && !this.options.reload) {
       // As in gunicorn, where reload_extra_files extends --reload: alone, it would watch nothing.
       this.options.reload = true;
       this.log.info("--reload-extra-file implies --reload: the workers restart when the application's Python files or those files change");
     }
-    if (this.options.accessLogfile !== null) {
-      const stream = openLogStream(this.options.accessLogfile, process.stdout);
-      this.#accessLog = new AccessLog(stream, wantsColour(stream));
-    } else {
-      this.#accessLog = null;
-    }
+    // --access-logformat is compiled here, once; off by default.
+    this.#accessLog = openAccessLog(this.options);
 
     const specs: MountSpec[] = [...this.options.mounts];
     if (this.options.app !== '') specs.unshift({ kind: 'app', path: '/', app: this.options.app });
     if (specs.length === 0) throw new ConfigError('nothing to serve: give an application, or mounts');
     const environment = { options: this.options, log: this.log, redirect: (request: RequestRecord, path: string) => this.#router.redirect(request, path) };
-    const mounts = specs.map((spec) => ({ prefix: normalizePrefix(spec.path), handler: createMount(spec, environment) }));
+    const mounts = specs.map((spec) => {
+      const prefix = normalizePrefix(spec.path);
+      // A mount's events, its workers' output among them, carry its label in JSON.
+      return { prefix, handler: createMount(spec, { ...environment, log: this.log.forMount(mountLabel(prefix)) }) };
+    });
     this.#router = new Router(new MountTable(mounts), this.log);
     const tls = tlsSettings(this.options);
     const tlsContext = tls === null ? null : TlsContext.load(tls, this.log);

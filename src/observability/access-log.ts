@@ -1,33 +1,24 @@
 /**
- * The access log, in Apache's combined format:
+ * The access log: one line per response, when it is over. In text, the
+ * --access-logformat layout (access-log-format.ts), by default Apache's
+ * combined format:
  *
  *     %h - %u [%d/%b/%Y:%H:%M:%S +0000] "%r" %s %b "%{Referer}i" "%{User-Agent}i"
+ *
+ * With --log-format json, one JSON object per line with stable keys
+ * (json-access-log.ts).
  */
 import type { Writable } from 'node:stream';
-import type { IncomingMessage } from 'node:http';
-import { quoteForLog } from './quote-for-log.js';
+import { compileAccessLogFormat, DEFAULT_ACCESS_LOG_FORMAT, type AccessEntry, type AccessLineFormatter } from './access-log-format.js';
+import { openLogStream } from './error-log.js';
+import { JsonAccessLog } from './json-access-log.js';
+import type { LogFormat } from './log-format.js';
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+export { ACCESS_LOG_QUOTE_LIMIT, type AccessEntry } from './access-log-format.js';
 
-function apacheTime(date: Date): string {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return (
-    `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
-    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
-  );
-}
-
-/**
- * Most a field of an access line quotes: a request line within the default
- * --limit-request-line is never cut (Apache logs %r whole), and a client
- * that sends more cannot grow the line without bound.
- */
-export const ACCESS_LOG_QUOTE_LIMIT = 4096;
-
-/** A request-supplied value, escaped and bounded so that it can neither forge nor grow a log line. */
-function quoted(value: string | undefined): string {
-  if (value === undefined || value === '') return '"-"';
-  return `"${quoteForLog(value, ACCESS_LOG_QUOTE_LIMIT)}"`;
+/** Either layout: what the server calls at the end of each response. */
+export interface AccessRecorder {
+  record(entry: AccessEntry): void;
 }
 
 /** ANSI colours by status class, for a terminal: 2xx green, 3xx cyan, 4xx yellow, 5xx red. */
@@ -40,31 +31,40 @@ export function wantsColour(stream: Writable, env: NodeJS.ProcessEnv = process.e
   return Boolean(env.FORCE_COLOR) || (stream as Writable & { isTTY?: boolean }).isTTY === true;
 }
 
-/** What one line needs of a request that is over: the per-request record (src/http/request-record.ts) has it. */
-export interface AccessEntry {
-  readonly req: IncomingMessage;
-  readonly status: number;
-  readonly bodyBytes: number;
-}
-
-export class AccessLog {
+export class AccessLog implements AccessRecorder {
   readonly #stream: Writable;
   readonly #colour: boolean;
+  readonly #format: AccessLineFormatter;
 
-  constructor(stream: Writable, colour = false) {
+  constructor(stream: Writable, colour = false, format: AccessLineFormatter = compileAccessLogFormat(DEFAULT_ACCESS_LOG_FORMAT)) {
     this.#stream = stream;
     this.#colour = colour;
+    this.#format = format;
   }
 
-  record(request: AccessEntry): void {
-    const { req, status, bodyBytes } = request;
-    const remote = req.socket.remoteAddress ?? '-';
-    const user = '-';
-    const requestLine = `${req.method ?? '-'} ${req.url ?? '-'} HTTP/${req.httpVersion}`;
-    const line =
-      `${remote} - ${user} [${apacheTime(new Date())}] ${quoted(requestLine)} ${status} ${bodyBytes > 0 ? bodyBytes : '-'} ` +
-      `${quoted(req.headers.referer)} ${quoted(req.headers['user-agent'])}`;
-    const colour = this.#colour ? STATUS_COLOURS[Math.floor(status / 100)] : undefined;
+  record(entry: AccessEntry): void {
+    const line = this.#format(entry);
+    const colour = this.#colour ? STATUS_COLOURS[Math.floor(entry.status / 100)] : undefined;
     this.#stream.write(colour === undefined ? `${line}\n` : `${colour}${line}${RESET}\n`);
   }
+}
+
+/** The access-log settings, as ServerOptions has them. */
+export interface AccessLogSettings {
+  /** '-' for stdout; null for no access log. */
+  accessLogfile: string | null;
+  accessLogFormat: string;
+  logFormat: LogFormat;
+}
+
+/**
+ * The access log the settings ask for, its format compiled once here;
+ * null for none. JSON has its own stable keys, so --access-logformat does
+ * not apply to it.
+ */
+export function openAccessLog(settings: AccessLogSettings): AccessRecorder | null {
+  if (settings.accessLogfile === null) return null;
+  const format = settings.logFormat === 'json' ? null : compileAccessLogFormat(settings.accessLogFormat);
+  const stream = openLogStream(settings.accessLogfile, process.stdout);
+  return format === null ? new JsonAccessLog(stream) : new AccessLog(stream, wantsColour(stream), format);
 }

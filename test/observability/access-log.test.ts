@@ -1,12 +1,17 @@
-/** The access log quotes the request line, Referer and User-Agent with quoteForLog: one line, escaped, bounded. */
+/**
+ * The text access log: the compiled format, one line per response, coloured
+ * by status class for a terminal; it quotes the request line, Referer and
+ * User-Agent with quoteForLog: one line, escaped, bounded.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Writable } from 'node:stream';
 import type { RequestRecord } from '../../src/http/request-record.js';
-import { ACCESS_LOG_QUOTE_LIMIT, AccessLog } from '../../src/observability/access-log.js';
+import { ACCESS_LOG_QUOTE_LIMIT, AccessLog, openAccessLog } from '../../src/observability/access-log.js';
+import { compileAccessLogFormat } from '../../src/observability/access-log-format.js';
 
 /** The lines an AccessLog writes for one request with these head fields. */
-function logLineFor(url: string, headers: Record<string, string>): string {
+function logLineFor(url: string, headers: Record<string, string>, log?: (stream: Writable) => AccessLog, status = 200): string {
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -16,10 +21,13 @@ function logLineFor(url: string, headers: Record<string, string>): string {
   });
   const request = {
     req: { method: 'GET', url, httpVersion: '1.1', headers, socket: { remoteAddress: '192.0.2.7' } },
-    status: 200,
+    res: { _header: null, getHeader: () => undefined },
+    status,
     bodyBytes: 5,
+    durationMs: 12.5,
+    mount: '',
   } as unknown as RequestRecord;
-  new AccessLog(stream).record(request);
+  (log ?? ((s) => new AccessLog(s)))(stream).record(request);
   return text;
 }
 
@@ -41,5 +49,20 @@ describe('AccessLog', () => {
     const line = logLineFor('/x', { referer });
     assert.ok(line.length < 2 * ACCESS_LOG_QUOTE_LIMIT, `a line of ${line.length} characters`);
     assert.ok(line.includes(`...[${referer.length - ACCESS_LOG_QUOTE_LIMIT} more bytes]"`), 'the cut is counted');
+  });
+
+  it('writes the compiled --access-logformat', () => {
+    const line = logLineFor('/a?b=c', { 'x-id': '7' }, (s) => new AccessLog(s, false, compileAccessLogFormat('%(m)s %(U)s %(q)s %(s)s %(M)s %({X-Id}i)s')));
+    assert.equal(line, 'GET /a b=c 200 12 7\n');
+  });
+
+  it('colours a line by its status class when asked', () => {
+    const line = logLineFor('/x', {}, (s) => new AccessLog(s, true), 503);
+    assert.ok(line.startsWith('\x1b[31m') && line.endsWith('\x1b[0m\n'), JSON.stringify(line));
+  });
+
+  it('is off without --access-logfile, and refuses a bad format when it is on', () => {
+    assert.equal(openAccessLog({ accessLogfile: null, accessLogFormat: '%(zz)s', logFormat: 'text' }), null);
+    assert.throws(() => openAccessLog({ accessLogfile: '-', accessLogFormat: '%(zz)s', logFormat: 'text' }), { code: 'PORTICO_ERR_CONFIG' });
   });
 });

@@ -1,6 +1,8 @@
 /** The settings table's entries (settings.ts) for the logs, and for development (Logging, Development). */
+import { compileAccessLogFormat, DEFAULT_ACCESS_LOG_FORMAT } from '../../observability/access-log-format.js';
+import { LOG_FORMATS, type LogFormat } from '../../observability/log-format.js';
 import { setting } from '../setting.js';
-import { LOG_LEVELS, logLevel, nonEmpty, type LogLevel } from '../value-parsers.js';
+import { LOG_LEVELS, logLevel, nonEmpty, oneOf, type LogLevel } from '../value-parsers.js';
 
 export const LOGGING_SETTINGS = {
   /** Access log in Apache combined format; '-' for stdout, null for none. */
@@ -8,7 +10,25 @@ export const LOGGING_SETTINGS = {
     flags: ['--access-logfile'], metavar: 'FILE', parse: nonEmpty,
     section: 'Logging', scope: 'server', env: 'PORTICO_ACCESS_LOGFILE',
     defaultValue: (): string | null => null, defaultText: 'none',
-    help: "Access log in Apache combined format; '-' for stdout.",
+    help: "Access log, in --access-logformat (Apache combined by default); '-' for stdout.",
+  }),
+  /** The access log's layout in gunicorn's atoms; checked (and later compiled) once, at start-up. */
+  accessLogFormat: setting({
+    flags: ['--access-logformat', '--access-log-format'], metavar: 'FORMAT',
+    parse: (raw, flag) => {
+      compileAccessLogFormat(raw, flag);
+      return raw;
+    },
+    section: 'Logging', scope: 'server', env: 'PORTICO_ACCESS_LOG_FORMAT',
+    defaultValue: () => DEFAULT_ACCESS_LOG_FORMAT, defaultText: 'Apache combined',
+    help: 'Access log layout in gunicorn\'s atoms, e.g. \'%(h)s "%(r)s" %(s)s %(D)s %({X-Request-Id}i)s\' (see Logs). Text only: JSON has fixed keys.',
+  }),
+  /** 'json': every error-log and access-log line one JSON object, with stable keys. */
+  logFormat: setting({
+    flags: ['--log-format'], metavar: 'FORMAT', parse: oneOf(...LOG_FORMATS),
+    section: 'Logging', scope: 'server', env: 'PORTICO_LOG_FORMAT',
+    defaultValue: (): LogFormat => 'text', defaultText: 'text',
+    help: 'text (gunicorn\'s layouts) or json (one object per line, stable keys: see Logs), for both logs.',
   }),
   /** Error log; '-' for stderr. */
   errorLogfile: setting({
