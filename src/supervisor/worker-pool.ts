@@ -264,7 +264,8 @@ export class WorkerPool extends EventEmitter<SupervisionEvents> {
   #retireReplaced(worker: WorkerProcess, successor: WorkerProcess): void {
     const replacing = this.#replacing.get(worker);
     this.#replacing.delete(worker);
-    if (worker.state === 'exited' || replacing === undefined) return;
+    // Gone, or already told to go (a reload while its successor booted).
+    if (worker.state !== 'ready' || replacing === undefined) return;
     const beyond = worker.dispatched - replacing.given;
     this.#log.debug(`worker ${worker.pid} retired after ${worker.dispatched} requests, ${beyond} of them while worker ${successor.pid} booted (${replacing.reason})`, worker.pid);
     this.#retire(worker, replacing.reason);
