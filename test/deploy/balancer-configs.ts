@@ -20,7 +20,8 @@ export interface ClusterLayout {
   controlPort: number;
 }
 
-/** What the docs show. */
+/** What the docs show; the balancer is 10.0.0.2. */
+export const DOC_BALANCER = '10.0.0.2';
 export const DOC_CLUSTER: ClusterLayout = {
   listen: '80',
   hosts: [
@@ -75,14 +76,16 @@ server {
 `;
 }
 
-/** The same upstream, spoken to in the uwsgi protocol (portico --protocol uwsgi). */
+/**
+ * The same hosts, spoken to in the uwsgi protocol (portico --protocol uwsgi).
+ * No keepalive: nginx closes a uwsgi connection after each response.
+ */
 export function nginxUwsgiSite(layout: ClusterLayout): string {
   const servers = layout.hosts
     .map((h) => `    server ${h.address}:${layout.appPort} max_fails=1 fail_timeout=${FAIL_TIMEOUT_S}s;`)
     .join('\n');
   return `upstream portico_uwsgi {
 ${servers}
-    keepalive 32;
 }
 
 server {
@@ -109,7 +112,7 @@ export function haproxySite(layout: ClusterLayout): string {
     timeout http-keep-alive 60s
     retries 3
     option redispatch 1
-    retry-on conn-failure empty-response response-timeout
+    retry-on conn-failure empty-response
 
 frontend www
     bind ${layout.listen.includes(':') ? layout.listen : `:${layout.listen}`}
@@ -119,15 +122,30 @@ backend portico
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server send-proxy-v2 check port ${layout.controlPort} inter ${CHECK_INTER_MS}ms fall ${CHECK_FALL} rise ${CHECK_RISE}
+    http-request disable-l7-retry unless METH_GET
+    default-server send-proxy-v2 check port ${layout.controlPort} inter ${CHECK_INTER_MS / 1000}s fall ${CHECK_FALL} rise ${CHECK_RISE}
 ${servers}
 `;
 }
 
+/** What is in front of a host: nginx's proxy_pass, nginx's uwsgi_pass, or HAProxy. */
+export type HostRole = 'nginx' | 'nginx-uwsgi' | 'haproxy';
+
+/** A host's command line behind each balancer, as docs/deploy.md shows it (the test adds --pythonpath and its own APP). */
+export function hostCommand(balancer: HostRole, balancerAddress: string, layout: ClusterLayout = DOC_CLUSTER): string {
+  const flags = hostFlags(balancer, balancerAddress).join(' ');
+  return `portico -w 2 -b 0.0.0.0:${layout.appPort} --control-bind 0.0.0.0:${layout.controlPort} ${flags} mysite.wsgi:application`;
+}
+
 /** Each host's portico flags behind each balancer, beside -w, -b and --control-bind. */
-export function hostFlags(balancer: 'nginx' | 'haproxy', balancerAddress: string): string[] {
+export function hostFlags(balancer: HostRole, balancerAddress: string): string[] {
   const common = ['--keep-alive', String(HOST_KEEP_ALIVE_S), '--graceful-timeout', '10'];
-  return balancer === 'nginx'
-    ? [...common, '--forwarded-allow-ips', balancerAddress]
-    : [...common, '--proxy-protocol', '--shutdown-delay', String(SHUTDOWN_DELAY_S)];
+  switch (balancer) {
+    case 'nginx':
+      return [...common, '--forwarded-allow-ips', balancerAddress];
+    case 'nginx-uwsgi':
+      return [...common, '--protocol', 'uwsgi', '--uwsgi-allow-from', balancerAddress];
+    case 'haproxy':
+      return [...common, '--proxy-protocol', '--shutdown-delay', String(SHUTDOWN_DELAY_S)];
+  }
 }
