@@ -11,7 +11,8 @@ import type { ErrorLog } from '../observability/error-log.js';
 import { AppLoadError } from '../errors.js';
 import { WorkerPool, type PoolConfig } from '../supervisor/worker-pool.js';
 import { DeadlineList } from './deadline-list.js';
-import { WorkerExchange, type ExchangeContext } from './worker-exchange.js';
+import type { ExchangeContext } from './exchange-context.js';
+import { WorkerExchange } from './worker-exchange.js';
 import { WebSocketSessions, type WebSocketSettings } from '../asgi/websocket-sessions.js';
 import type { MountSnapshot } from '../observability/mount-snapshot.js';
 

@@ -17,34 +17,18 @@ import { closeAfterBody, fitToDeclaredLength } from '../http/response-length.js'
 import { REQUEST_WINDOW, RequestFlag, type FileRegion, type ResponseHead, type StatusText } from '../ipc/frame-codec.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { quoteForLog } from '../observability/quote-for-log.js';
-import type { PoolJob, WorkerPool } from '../supervisor/worker-pool.js';
+import type { PoolJob } from '../supervisor/worker-pool.js';
 import type { WorkerProcess, WorkerStream } from '../supervisor/worker-process.js';
 import type { WebSocketAccept } from '../ipc/websocket-payloads.js';
 import type { MountMatch } from '../routing/mount-handler.js';
-import type { WebSocketSessions } from '../asgi/websocket-sessions.js';
-import type { Deadlined, DeadlineList } from './deadline-list.js';
+import type { Deadlined } from './deadline-list.js';
 import { sendFileRegion } from './file-region.js';
+import type { ExchangeContext } from './exchange-context.js';
 import { RequestBodyPump } from './request-body-pump.js';
 import { ResponseWindow } from '../supervisor/response-window.js';
 import { dispatchRequest } from './worker-request.js';
 import { declaredContentLength, statusHasBody, writeEarlyHints, writeTrailers } from './response-fields.js';
 
-
-/** What every exchange of one application shares. */
-export interface ExchangeContext {
-  pool: WorkerPool;
-  log: ErrorLog;
-  /** --timeout: the per-request deadline; 0 for none. */
-  timeoutSeconds: number;
-  /** Where the exchanges' --timeout deadlines wait; null when timeoutSeconds is 0. */
-  deadlines: DeadlineList | null;
-  /** --limit-request-body, bytes; 0 for none. A declared length over it never gets here; a chunked body is counted. */
-  limitRequestBody: number;
-  /** --root-path, latin-1 (bytes-as-str): the ASGI root_path's first part. */
-  rootPath: string;
-  /** Where an ASGI application's accepted WebSockets go. */
-  websockets: WebSocketSessions;
-}
 
 export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
   readonly #record: RequestRecord;
@@ -96,30 +80,23 @@ export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
     if (!this.#submitted && !this.#responseClosed) this.#submit();
   }
 
-  /**
-   * A chunked body grew past --limit-request-body: 413 if nothing was sent
-   * yet, else the connection is cut; the worker's input ends as aborted.
-   */
+  /** A chunked body grew past --limit-request-body (413). */
   onOversized(received: number): void {
-    const refusal = bodyTooLarge(received, this.#context.limitRequestBody);
-    this.#body.discard();
-    this.#body.endAborted(false);
-    if (this.#res.headersSent) {
-      this.#log.error(`${refusal.reason} for ${this.#what}; closing the connection`);
-      this.#cancelWorker();
-      this.#abortConnection();
-    } else {
-      this.#failBeforeBody(`${refusal.reason} for ${this.#what}`, 413);
-    }
+    this.#refuseBody(bodyTooLarge(received, this.#context.limitRequestBody));
+  }
+
+  /** The body ended with a trailer field that belongs in the head (RFC 9110 §6.5.1): 400. */
+  onRefusedTrailers(refused: Refusal): void {
+    this.#refuseBody(refused);
   }
 
   /**
-   * The body ended with a trailer field that belongs in the head (RFC 9110
-   * §6.5.1): the worker's input ends as aborted, so the application never
-   * sees the request complete, and a request still queued is withdrawn;
-   * 400 if nothing was sent yet, else the connection is cut.
+   * A body refused as it arrives: the worker's input ends as aborted, so the
+   * application never sees the request complete, and a request still queued
+   * is withdrawn; the refusal's status if nothing was sent yet, else the
+   * connection is cut.
    */
-  onRefusedTrailers(refused: Refusal): void {
+  #refuseBody(refused: Refusal): void {
     this.#body.discard();
     this.#body.endAborted(false);
     if (this.#worker === null) this.#context.pool.withdraw(this);
