@@ -210,6 +210,7 @@ export function buildDeb(outDir) {
     write(root, `${doc}/copyright`, COPYRIGHT);
     write(root, `${doc}/changelog.gz`, gzipSync(readFileSync(join(REPO, 'CHANGELOG.md')), { level: 9 }));
     write(root, `${doc}/changelog.Debian.gz`, gzipSync(debianChangelog(epoch), { level: 9 }));
+    write(root, `${doc}/README.md`, readFileSync(join(REPO, 'README.md')));
     for (const page of ['index.md', 'deploy.md', 'protocol.md', 'benchmarks.md']) {
       write(root, `${doc}/docs/${page}`, readFileSync(join(REPO, 'docs', page)));
     }

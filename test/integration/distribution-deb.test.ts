@@ -87,6 +87,9 @@ describe('the Debian package', { skip, timeout: 120_000 }, () => {
       './usr/share/man/man1/portico.1.gz',
       './usr/share/bash-completion/completions/portico',
       './usr/share/doc/portico/copyright',
+      './usr/share/doc/portico/README.md',
+      './usr/share/doc/portico/docs/index.md',
+      './usr/share/doc/portico/changelog.gz',
     ]) {
       assert.ok(contents.includes(` ${path}\n`), `${path} in the package`);
     }
