@@ -8,6 +8,7 @@
  * becomes the connection's peer, as --forwarded-allow-ips then judges it.
  */
 import type { Server, Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import type { Peer } from './proxy-headers.js';
 
 export type PrefaceResult =
@@ -80,7 +81,10 @@ export function requirePreface(server: Server, reader: PrefaceReader, timeoutMs:
       const pushBack = result.replacement === undefined ? rest : Buffer.concat([result.replacement, rest]);
       if (pushBack.length > 0) socket.unshift(pushBack);
       for (const listener of httpListeners) listener.call(server, socket);
-      socket.resume();
+      // A TLS socket reads the connection itself, the bytes pushed back
+      // first (Node's initRead, on the next tick); a resume here would
+      // flow them out to no one first, and the handshake would never end.
+      if (!(server instanceof TlsServer)) socket.resume();
     };
     socket.on('data', onData);
     socket.on('error', onError);

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
@@ -40,6 +41,50 @@ async function refusedStart(args: string[]): Promise<{ code: number | null; stde
   }
 }
 
+/**
+ * GET /proxied over TLS behind a PROXY header: written on its own first, or
+ * with the ClientHello in one write. The echo app's environ.
+ */
+async function proxiedRequest(port: number, header: string, together: boolean, ca: string): Promise<Record<string, string>> {
+  const raw = connect({ port, host: '127.0.0.1' });
+  await once(raw, 'connect');
+  let prefix: Buffer | null = Buffer.from(header);
+  if (!together) {
+    raw.write(prefix);
+    prefix = null;
+  }
+  // TLS writes through this stream, so that the first handshake bytes can go out with the header.
+  const carrier = new Duplex({
+    read: () => {},
+    write: (chunk: Buffer, _encoding, done) => {
+      raw.write(prefix === null ? chunk : Buffer.concat([prefix, chunk]), done);
+      prefix = null;
+    },
+  });
+  raw.on('data', (chunk: Buffer) => carrier.push(chunk));
+  raw.on('end', () => carrier.push(null));
+  const socket = tlsConnect({ socket: carrier, ca: readFileSync(ca), servername: 'localhost' });
+  try {
+    await once(socket, 'secureConnect');
+    socket.write('GET /proxied HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    let response = Buffer.alloc(0);
+    for (;;) {
+      const [chunk] = (await once(socket, 'data')) as [Buffer];
+      response = Buffer.concat([response, chunk]);
+      const text = response.toString('utf8');
+      const end = text.indexOf('\r\n\r\n');
+      const length = /^content-length: (\d+)$/im.exec(text);
+      if (end !== -1 && length !== null && response.length >= end + 4 + Number(length[1])) {
+        assert.match(text, /^HTTP\/1\.1 200 /);
+        return (JSON.parse(text.slice(end + 4)) as { environ: Record<string, string> }).environ;
+      }
+    }
+  } finally {
+    socket.destroy();
+    raw.destroy();
+  }
+}
+
 describe('TLS configuration', { timeout: 120_000 }, () => {
   let pki: TestPki;
 
@@ -57,6 +102,8 @@ describe('TLS configuration', { timeout: 120_000 }, () => {
         [
           'certfile = "server.crt"',
           'keyfile = "server.key"',
+          'ca-certs = "ca.crt"',
+          'cert-reqs = 1',
           '',
           '[[certificate]]',
           'certfile = "alpha.crt"',
@@ -69,7 +116,7 @@ describe('TLS configuration', { timeout: 120_000 }, () => {
           '',
         ].join('\n'),
       );
-      server = await startHttps({ app: HELLO.app, args: [...HELLO.pythonpath, '-c', config] });
+      server = await startHttps({ app: 'echo_environ:application', args: [...HELLO.pythonpath, '-c', config] });
     });
 
     after(async () => {
@@ -86,14 +133,20 @@ describe('TLS configuration', { timeout: 120_000 }, () => {
       assert.equal(await certificateFor(server.port, null), 'portico-server-one');
     });
 
-    it('serves requests under the certificate SNI picked', async () => {
-      const answer = await httpsRequest(`${server.url}/`, { servername: 'alpha.test', ca: pki.ca.cert, headers: { host: 'alpha.test' } });
+    it('serves requests under the certificate SNI picked, verifying client certificates there too', async () => {
+      const client = { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key };
+      const answer = await httpsRequest(`${server.url}/`, { ...client, servername: 'alpha.test', headers: { host: 'alpha.test' } });
       assert.equal(answer.status, 200);
       assert.equal(answer.serverCn, 'alpha.test');
+      const environ = (JSON.parse(answer.text) as { environ: Record<string, string> }).environ;
+      assert.equal(environ.SSL_TLS_SNI, 'alpha.test');
+      assert.equal(environ.SSL_CLIENT_S_DN, pki.client.dn);
+      const stranger = { ca: pki.ca.cert, cert: pki.stranger.cert, key: pki.stranger.key, servername: 'alpha.test' };
+      await assert.rejects(httpsRequest(`${server.url}/`, stranger));
     });
 
     it('logs every certificate with the names it is for', () => {
-      assert.match(server.logs(), /TLS: CN=portico-server-one,O=Portico Tests for localhost \(default\), until [\d-]+; CN=alpha\.test,O=Portico Tests for alpha\.test, until [\d-]+; CN=beta\.test,O=Portico Tests for beta\.test, \*\.beta\.test, other\.example, until/);
+      assert.match(server.logs(), /TLS: CN=portico-server-one,O=Portico Tests for localhost \(default\), until [\d-]+; CN=alpha\.test,O=Portico Tests for alpha\.test, until [\d-]+; CN=beta\.test,O=Portico Tests for beta\.test, \*\.beta\.test, other\.example, until [\d-]+; TLS 1\.2 and up; client certificates optional/);
     });
   });
 
@@ -108,21 +161,14 @@ describe('TLS configuration', { timeout: 120_000 }, () => {
       await server?.stop();
     });
 
-    it('reads the PROXY header before the handshake: the client is the one it names, over https', async () => {
-      const raw = connect({ port: server.port, host: '127.0.0.1' });
-      await once(raw, 'connect');
-      raw.write('PROXY TCP4 203.0.113.7 127.0.0.1 50000 443\r\n');
-      const socket = tlsConnect({ socket: raw, ca: readFileSync(pki.ca.cert), servername: 'localhost' });
-      await once(socket, 'secureConnect');
-      socket.write('GET /proxied HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
-      const chunks: Buffer[] = [];
-      for await (const chunk of socket) chunks.push(chunk as Buffer);
-      const response = Buffer.concat(chunks).toString('utf8');
-      assert.match(response, /^HTTP\/1\.1 200 /);
-      const environ = (JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as { environ: Record<string, string> }).environ;
-      assert.equal(environ.REMOTE_ADDR, '203.0.113.7');
-      assert.equal(environ['wsgi.url_scheme'], 'https');
-      assert.equal(environ.HTTPS, 'on');
+    it('reads the PROXY header before the handshake: the client is the one it names, over https', { timeout: 15_000 }, async () => {
+      // Alone, and in the same packet as the ClientHello, as HAProxy often sends it.
+      for (const together of [false, true]) {
+        const environ = await proxiedRequest(server.port, 'PROXY TCP4 203.0.113.7 127.0.0.1 50000 443\r\n', together, pki.ca.cert);
+        assert.equal(environ.REMOTE_ADDR, '203.0.113.7', `together: ${together}`);
+        assert.equal(environ['wsgi.url_scheme'], 'https');
+        assert.equal(environ.HTTPS, 'on');
+      }
     });
   });
 
