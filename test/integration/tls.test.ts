@@ -4,11 +4,13 @@
  * Node's https, curl and openssl s_client as clients. The scheme follows
  * TLS (wsgi.url_scheme, HTTPS=on, the ASGI scope); client certificates are
  * asked for as --cert-reqs says, and a verified one reaches the
- * application as mod_ssl names it; TLS 1.0 and 1.1 are refused.
+ * application as mod_ssl names it; TLS 1.0 and 1.1 are refused. A
+ * WebSocket over TLS is wss.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -17,6 +19,8 @@ import { httpsRequest, opensslClient, startHttps } from '../helpers/https-client
 import { FIXTURE_APPS, SYSTEM_PYTHON } from '../helpers/paths.js';
 import type { Portico } from '../helpers/portico.js';
 import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
+import { WS_ARGS } from '../helpers/websocket-fixtures.js';
+import WebSocket from 'ws';
 
 const run = promisify(execFile);
 
@@ -166,5 +170,32 @@ describe('TLS', { timeout: 120_000 }, () => {
       assert.match(said, /Verify return code: 0 \(ok\)/);
     }
     await optional.waitForLog(/refused connection: closed PORTICO_ERR_TLS_HANDSHAKE: TLS handshake failed: unsupported protocol/);
+  });
+});
+
+describe('WebSockets over TLS', { timeout: 60_000 }, () => {
+  let pki: TestPki;
+  let server: Portico;
+
+  before(async () => {
+    pki = makeTestPki();
+    server = await startHttps({ app: 'raw_ws:app', args: [...WS_ARGS, '-w', '1', '--certfile', pki.server.cert, '--keyfile', pki.server.key] });
+  });
+
+  after(async () => {
+    await server?.stop();
+    pki?.remove();
+  });
+
+  it('gives the ASGI app the scheme wss', async () => {
+    const socket = new WebSocket(`wss://127.0.0.1:${server.port}/scope`, { ca: readFileSync(pki.ca.cert) });
+    try {
+      const [message] = (await once(socket, 'message')) as [Buffer];
+      const scope = JSON.parse(message.toString('utf8')) as { scheme: string; path: string };
+      assert.equal(scope.scheme, 'wss');
+      assert.equal(scope.path, '/scope');
+    } finally {
+      socket.close();
+    }
   });
 });
