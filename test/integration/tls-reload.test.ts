@@ -56,6 +56,7 @@ describe('TLS reload on SIGHUP', { timeout: 90_000 }, () => {
     const fresh = await httpsRequest(`${server.url}/pid`, { ca: pki.ca.cert });
     assert.equal(fresh.status, 200);
     assert.equal(fresh.serverCn, 'portico-server-two');
+    assert.equal(fresh.alpn, 'http/1.1', 'the new context keeps the server\'s ALPN');
     const answered = await inFlight;
     assert.equal(answered.status, 200, answered.text);
     assert.equal(answered.serverCn, 'portico-server-one', 'the connection in flight kept its certificate');

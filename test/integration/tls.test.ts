@@ -86,6 +86,7 @@ describe('TLS', { timeout: 120_000 }, () => {
     assert.equal(environ.SSL_TLS_SNI, 'localhost');
     assert.equal(environ.SSL_PROTOCOL, answer.protocol);
     assert.equal(environ.SERVER_PORT, String(required.port));
+    assert.equal(environ.REMOTE_ADDR, '127.0.0.1');
   });
 
   it('POST through a WSGI app: the body arrives whole', async () => {
