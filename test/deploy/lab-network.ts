@@ -20,6 +20,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:chi
 
 export const SUBNET_PREFIX = '10.213.0';
 const NAME_PREFIX = 'portico-deploy-';
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export interface LabNode {
   /** h1, h2, h3, lb or client: also the host name the node's processes see. */
@@ -62,6 +63,11 @@ export class LabNetwork {
   readonly nodes: Map<string, LabNode>;
   #destroyed = false;
   readonly #onExit = (): void => this.destroy();
+  /** A test run interrupted (Ctrl-C, the runner's SIGTERM) cleans up, then dies of the signal as it would have. */
+  readonly #onSignal = (signal: NodeJS.Signals): void => {
+    this.destroy();
+    process.kill(process.pid, signal);
+  };
 
   /** `roles` maps each node's role to the last byte of its address. */
   constructor(roles: Record<string, number>) {
@@ -82,6 +88,7 @@ export class LabNetwork {
   create(): void {
     LabNetwork.sweepAbandoned();
     process.once('exit', this.#onExit);
+    for (const signal of SIGNALS) process.once(signal, this.#onSignal);
     try {
       ip(['netns', 'add', this.switchNs]);
       ip(['-n', this.switchNs, 'link', 'add', 'name', 'br0', 'type', 'bridge']);
@@ -127,6 +134,7 @@ export class LabNetwork {
     if (this.#destroyed) return;
     this.#destroyed = true;
     process.off('exit', this.#onExit);
+    for (const signal of SIGNALS) process.off(signal, this.#onSignal);
     LabNetwork.remove([...[...this.nodes.values()].map((n) => n.ns), this.switchNs]);
   }
 
