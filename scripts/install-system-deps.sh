@@ -19,6 +19,7 @@ PACKAGES=(
   chromium        # test/integration/status-page.test.ts: the control listener's /status page, driven by playwright-core
   man-db          # test/integration/distribution-*.test.ts: man -l renders portico(1) (lintian, some 130 packages, is left out: its check runs where it is installed)
   haproxy         # test/deploy/cluster.test.ts: Debian's HAProxy in front of three hosts, PROXY v2 and /readyz checks
+  iproute2        # test/deploy/cluster.test.ts: ip netns, veth pairs and a bridge for the three hosts (usually there already)
 )
 
 installed() {
