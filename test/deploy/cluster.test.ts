@@ -110,8 +110,11 @@ describe('deploy: three hosts behind nginx and HAProxy (#18)', { skip, timeout: 
     load = null;
     await balancer?.stop();
     balancer = null;
+    // A second SIGTERM cuts --shutdown-delay short: no balancer is left to notice it.
     await Promise.all(
       hosts.map(async (h) => {
+        if (h.running) h.signal('SIGTERM');
+        await new Promise((r) => setTimeout(r, 100));
         if (h.running) h.signal('SIGTERM');
         await h.waitForExit(20_000).catch(() => h.kill());
       }),
