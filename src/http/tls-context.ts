@@ -17,6 +17,7 @@
  */
 import { createSecureContext, DEFAULT_CIPHERS, type SecureContext, type SecureContextOptions, type Server as TlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { ConfigError } from '../errors.js';
+import { TlsCertificateError } from './tls-certificate-error.js';
 import { loadCaCertificates, loadCertificate, type CertificateSource, type LoadedCertificate } from './tls-certificates.js';
 
 export interface TlsSettings {
@@ -123,8 +124,8 @@ export class TlsContext {
     try {
       loaded = build(this.#settings);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      this.#log.error(`TLS reload failed: ${error.message}; the certificates loaded before still serve`);
+      // Whatever it was: a reload never takes the site down.
+      this.#log.error(`TLS reload failed: ${(error as Error).message}; the certificates loaded before still serve`);
       return false;
     }
     for (const warning of loaded.warnings) this.#log.warning(warning);
@@ -208,9 +209,9 @@ function build(settings: TlsSettings): Loaded {
     try {
       context = createSecureContext(contextOptions(settings, ca, certificate));
     } catch (error) {
-      // The files were checked one by one; what is left to fail here is the cipher list.
-      if (settings.ciphers === null) throw error;
-      throw new ConfigError(`--ciphers '${settings.ciphers}': ${(error as Error).message}`);
+      // The files were checked one by one: what is left to fail here is the cipher list, or OpenSSL's view of the pair.
+      if (settings.ciphers !== null && /cipher/i.test((error as Error).message)) throw new ConfigError(`--ciphers '${settings.ciphers}': ${(error as Error).message}`);
+      throw new TlsCertificateError(certificate.source.certOption, certificate.source.certfile, `OpenSSL refuses it (${(error as Error).message})`);
     }
     for (const host of certificate.hosts) byHost.push([host, context]);
   }
