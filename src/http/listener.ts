@@ -196,7 +196,7 @@ export class Listener {
       };
       this.server.once('error', failed);
       const done = (): void => {
-        this.server.off('error', reject);
+        this.server.off('error', failed);
         resolve();
       };
       if (bind.kind === 'unix') {

@@ -24,7 +24,7 @@ function activatedSockets(env: NodeJS.ProcessEnv): string[] | null {
 const SD_LISTEN_FDS_START = 3;
 
 export const HTTP_SETTINGS = {
-  /** Addresses to listen on: HOST:PORT, [IPv6]:PORT or unix:PATH. */
+  /** Addresses to listen on: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N (an inherited listening socket). */
   bind: setting({
     flags: ['-b', '--bind'], metavar: 'ADDRESS', multiple: true, parse: bindText,
     section: 'Listening', scope: 'server', defaultEnv: ['LISTEN_FDS', 'PORT'],
