@@ -21,6 +21,21 @@ ABORTED = "aborted"    # finish(abort=True) for a broken or abandoned response
 FAILED = "failed"      # fail(500)
 
 
+async def run_cycle(cycle_class, make_scope, app, head, transport, state, extensions, log):
+    """Builds the scope for ``head`` (if that fails, the client gets 500:
+    the application never ran), then runs ``app`` in one cycle of
+    ``cycle_class``; returns the cycle."""
+    try:
+        scope = make_scope(head, state, extensions)
+    except Exception:
+        import traceback  # see report.error_text
+        transport.fail(500, "portico: could not build the ASGI scope\n" + traceback.format_exc())
+        raise
+    cycle = cycle_class(scope, transport, log)
+    await cycle.run(app)
+    return cycle
+
+
 class Cycle:
     """The scaffold; a subclass says what a return (_returned) and an
     exception (_raised) mean for its scope. Made inside the running event

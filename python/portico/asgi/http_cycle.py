@@ -19,7 +19,7 @@ import os
 import stat
 
 from ..rfc9110 import NO_CONTENT_STATUS
-from .cycle import ABORTED, FINISHED, Cycle
+from .cycle import ABORTED, FINISHED, Cycle, run_cycle
 from .errors import ASGIViolation, ClientDisconnected
 from .fields import check_fields, check_links, check_status
 from .report import error_text, request_line, stderr_log, violation_text
@@ -38,15 +38,7 @@ async def run_http(app, head, transport, state: dict | None = None, extensions=E
     exactly one of finish() and fail(), and nothing after it; a
     cancellation (the request loop's --timeout) aborts the response and is
     re-raised."""
-    try:
-        scope = http_scope(head, state, extensions)
-    except Exception:
-        import traceback  # see report.error_text
-        transport.fail(500, "portico: could not build the ASGI scope\n" + traceback.format_exc())
-        raise
-    cycle = HTTPCycle(scope, transport, log)
-    await cycle.run(app)
-    return cycle
+    return await run_cycle(HTTPCycle, http_scope, app, head, transport, state, extensions, log)
 
 
 class HTTPCycle(Cycle):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .cycle import ABORTED, FINISHED, Cycle
+from .cycle import ABORTED, FINISHED, Cycle, run_cycle
 from .errors import ASGIViolation, ClientDisconnected, MessageTooLarge
 from .fields import check_fields, check_handshake_fields, check_status
 from .report import error_text, stderr_log, violation_text
@@ -51,15 +51,7 @@ async def run_websocket(app, head, transport, state: dict | None = None, extensi
     over ``transport`` (a WebSocketTransport), as one call; returns the
     cycle. The arguments are run_http's; the transport gets exactly one of
     finish() and fail(), and nothing after it."""
-    try:
-        scope = websocket_scope(head, state, extensions)
-    except Exception:
-        import traceback  # see report.error_text
-        transport.fail(500, "portico: could not build the ASGI scope\n" + traceback.format_exc())
-        raise
-    cycle = WebSocketCycle(scope, transport, log)
-    await cycle.run(app)
-    return cycle
+    return await run_cycle(WebSocketCycle, websocket_scope, app, head, transport, state, extensions, log)
 
 
 class WebSocketCycle(Cycle):
