@@ -9,7 +9,7 @@ import { RequestRecord, type RequestContext, type Upgrade } from './request-reco
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Bind } from './bind.js';
@@ -209,6 +209,19 @@ export class Listener {
         this.server.listen({ host: bind.host, port: bind.port }, done);
       }
     });
+  }
+
+  /**
+   * Stops accepting, then closes the idle keep-alive connections. The order
+   * matters: http.Server.close() closes the idle connections before the
+   * listening socket, and a client that reconnects the moment its idle
+   * connection ends could still finish a handshake into the backlog and
+   * then be reset, where it must be refused. http.Server.close() after the
+   * socket is gone closes the idle connections and stops its timers.
+   */
+  stopAccepting(): void {
+    NetServer.prototype.close.call(this.server);
+    this.server.close();
   }
 
   /** `http://host:port` (`https://` over TLS) or `unix:path`, with the real port once listening; an inherited socket (fd://N) as what it turned out to be. */

@@ -186,10 +186,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     const graceEnds = Date.now() + graceMs;
     this.#draining = true;
     for (const mount of this.#mounts) mount.drain?.();
-    for (const { server } of this.#listeners) {
-      server.close();
-      server.closeIdleConnections();
-    }
+    for (const listener of this.#listeners) listener.stopAccepting();
     for (const request of this.#inflight) {
       if (!request.res.headersSent) request.res.shouldKeepAlive = false;
     }
