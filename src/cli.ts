@@ -11,12 +11,15 @@ import { formatHelp } from './config/help-text.js';
 import { loadOptions } from './config/load-options.js';
 import { environmentOptions, settingDefaults } from './config/setting-defaults.js';
 import { AppLoadError, ConfigError, ControlBindError, ExitStatus, InterpreterError, WorkerBootError } from './errors.js';
+import type { ServerOptions } from './config/settings.js';
 import { Server } from './server.js';
+import type { SignalSource } from './supervisor/arbiter.js';
+import { FrontSet } from './supervisor/front-set.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let server: Server;
+  let options: ServerOptions;
   try {
     const parsed = loadOptions(argv);
     if (parsed.help) {
@@ -27,16 +30,32 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(await formatVersion(argv));
       return ExitStatus.ok;
     }
-    server = new Server(parsed.options);
+    options = parsed.options;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`portico: error: ${error.message}\n`);
-      return ExitStatus.usage;
-    }
+    if (error instanceof ConfigError) return usageError(error);
     throw error;
   }
+  // --fronts 1 is the server itself, with no parent process.
+  if (options.fronts > 1) return new FrontSet(options).run();
+  return serve(options);
+}
 
-  const stopped = server.trapSignals().then((outcome): number => {
+/**
+ * Runs one server to its end: what `portico` does, and what each front of
+ * --fronts N does under its parent (`asFront`, its signals the parent's
+ * orders). Resolves the exit status.
+ */
+export async function serve(options: ServerOptions, asFront?: { signals: SignalSource; started: (server: Server) => void }): Promise<number> {
+  let server: Server;
+  try {
+    server = new Server(options, asFront !== undefined);
+  } catch (error) {
+    if (error instanceof ConfigError) return usageError(error);
+    throw error;
+  }
+  asFront?.started(server);
+
+  const stopped = server.trapSignals(asFront?.signals).then((outcome): number => {
     if (outcome.kind === 'stopped') return ExitStatus.ok;
     if (outcome.kind === 'failed') return ExitStatus.failure;
     return outcome.error instanceof AppLoadError ? ExitStatus.appLoadError : ExitStatus.workerBootError;
@@ -74,6 +93,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   return stopped;
+}
+
+function usageError(error: ConfigError): number {
+  process.stderr.write(`portico: error: ${error.message}\n`);
+  return ExitStatus.usage;
 }
 
 /**

@@ -23,7 +23,7 @@ import { createMount } from './mount-factories.js';
 import { ControlPlane } from './control-plane.js';
 import { MountTable, normalizePrefix } from './routing/mount-table.js';
 import { Router } from './routing/router.js';
-import { Arbiter, type ArbiterEvents, type StopOutcome } from './supervisor/arbiter.js';
+import { Arbiter, type ArbiterEvents, type SignalSource, type StopOutcome } from './supervisor/arbiter.js';
 import { statusLine, SystemdNotifier, takeSystemdEnvironment } from './supervisor/systemd-notifier.js';
 
 export type { ServerOptions } from './config/settings.js';
@@ -41,7 +41,8 @@ export class Server extends EventEmitter<ArbiterEvents> {
   /** With NOTIFY_SOCKET (systemd's Type=notify): tells systemd of each lifecycle step. */
   readonly #notifier: SystemdNotifier | null = null;
 
-  constructor(options: Partial<ServerOptions>) {
+  /** `asFront`: one of --fronts N, whose parent bound the sockets (supervisor/front-set.ts). */
+  constructor(options: Partial<ServerOptions>, asFront = false) {
     super();
     this.options = { ...defaultOptions(), ...options };
     // After the defaults, which take systemd's passed sockets (LISTEN_FDS) as the binds.
@@ -86,7 +87,7 @@ export class Server extends EventEmitter<ArbiterEvents> {
       mounts.map(({ handler }) => handler),
       this.#listeners,
       this.log,
-      { gracefulTimeout: this.options.gracefulTimeout, reload: this.options.reload, shutdownDelay: this.options.shutdownDelay },
+      { gracefulTimeout: this.options.gracefulTimeout, reload: this.options.reload, shutdownDelay: this.options.shutdownDelay, listenAfterWorkers: asFront },
     );
     if (systemd.notifySocket !== null) {
       this.#notifier = new SystemdNotifier(this.options.python, { ...systemd, notifySocket: systemd.notifySocket }, this.log);
@@ -107,6 +108,8 @@ export class Server extends EventEmitter<ArbiterEvents> {
     this.#arbiter.on('start', (urls) => this.emit('start', urls));
     this.#arbiter.on('workerExit', (pid, description) => this.emit('workerExit', pid, description));
     this.#arbiter.on('reload', () => this.emit('reload'));
+    this.#arbiter.on('reloadFailed', (error) => this.emit('reloadFailed', error));
+    this.#arbiter.on('stopping', () => this.emit('stopping'));
     this.#arbiter.on('fatal', (error) => this.emit('fatal', error));
   }
 
@@ -177,9 +180,9 @@ export class Server extends EventEmitter<ArbiterEvents> {
     return this.#arbiter.stop(graceMs).finally(() => this.#control?.close()).finally(() => this.#notifier?.close());
   }
 
-  /** Turns signals into lifecycle steps, as the CLI does; resolves how the run ended. */
-  trapSignals(): Promise<StopOutcome> {
-    return this.#arbiter.trapSignals().finally(() => this.#control?.close()).finally(() => this.#notifier?.close());
+  /** Turns signals (the process's, unless given another source) into lifecycle steps, as the CLI does; resolves how the run ended. */
+  trapSignals(signals?: SignalSource): Promise<StopOutcome> {
+    return this.#arbiter.trapSignals(signals).finally(() => this.#control?.close()).finally(() => this.#notifier?.close());
   }
 
   /** sd_notify(3): READY=1 when serving, RELOADING=1 and READY=1 around a reload, STOPPING=1 at a stop. */

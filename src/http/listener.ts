@@ -6,6 +6,7 @@
  * A request reaches the handler only once its head is complete and valid.
  */
 import { RequestRecord, type RequestContext, type Upgrade } from './request-record.js';
+import cluster from 'node:cluster';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -200,7 +201,8 @@ export class Listener {
         resolve();
       };
       if (bind.kind === 'unix') {
-        removeStaleSocket(bind.path);
+        // A --fronts front listens through its parent, which removed a stale file before any front started.
+        if (!cluster.isWorker) removeStaleSocket(bind.path);
         this.server.listen(bind.path, done);
       } else if (bind.kind === 'fd') {
         // Already bound, and usually listening, by whoever passed it (systemd): TCP or UNIX, as it is.
@@ -273,6 +275,6 @@ function keepAliveExactly(keepAliveMs: number): (this: ServerResponse) => void {
 }
 
 /** A socket file left by a previous run would make listen() fail; anything else there is left alone. */
-function removeStaleSocket(path: string): void {
+export function removeStaleSocket(path: string): void {
   if (existsSync(path) && lstatSync(path).isSocket()) unlinkSync(path);
 }

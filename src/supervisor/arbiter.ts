@@ -51,6 +51,17 @@ export interface ArbiterOptions {
   reload: boolean;
   /** --shutdown-delay, seconds: how long a SIGTERM or SIGINT leaves the server serving before the drain. */
   shutdownDelay?: number;
+  /**
+   * Start the workers before accepting: a front under --fronts, whose
+   * socket the parent has bound, so that it takes no connection from the
+   * shared socket before it can serve one (the others serve meanwhile).
+   */
+  listenAfterWorkers?: boolean;
+}
+
+/** Where the lifecycle signals come from: the process, or a --fronts parent's orders (supervisor/front-link.ts). */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
 }
 
 export class Arbiter extends EventEmitter<ArbiterEvents> {
@@ -88,9 +99,11 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
 
   /** Binds every address, then starts every mount; resolves once all workers are ready. */
   async start(): Promise<void> {
-    await Promise.all(this.#listeners.map((listener) => listener.listen()));
+    const listenFirst = this.#options.listenAfterWorkers !== true;
+    if (listenFirst) await Promise.all(this.#listeners.map((listener) => listener.listen()));
     try {
       await Promise.all(this.#mounts.map((mount) => mount.start?.()));
+      if (!listenFirst) await Promise.all(this.#listeners.map((listener) => listener.listen()));
     } catch (error) {
       for (const listener of this.#listeners) listener.server.close();
       this.#killWorkers();
@@ -224,7 +237,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
    * changes nothing), QUIT cuts the drain short, and HUP and TTIN are
    * ignored: no worker starts while stopping. Resolves how the run ended.
    */
-  trapSignals(): Promise<StopOutcome> {
+  trapSignals(signals: SignalSource = process): Promise<StopOutcome> {
     return new Promise((resolve) => {
       const stop = (signal: NodeJS.Signals, graceMs?: number, delayMs?: number): void => {
         this.#log.info(`received ${signal}; stopping`);
@@ -243,9 +256,9 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
           this.#log.info(`received ${signal}; already stopping (SIGQUIT stops at once)`);
         }
       };
-      process.on('SIGTERM', () => graceful('SIGTERM'));
-      process.on('SIGINT', () => graceful('SIGINT'));
-      process.on('SIGQUIT', () => {
+      signals.on('SIGTERM', () => graceful('SIGTERM'));
+      signals.on('SIGINT', () => graceful('SIGINT'));
+      signals.on('SIGQUIT', () => {
         if (!this.#stopping) {
           stop('SIGQUIT', 0);
           return;
@@ -253,7 +266,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
         this.#log.info('received SIGQUIT; stopping at once');
         this.#cutShort();
       });
-      process.on('SIGHUP', () => {
+      signals.on('SIGHUP', () => {
         if (this.#stopping) {
           this.#log.info('received SIGHUP while stopping; not reloading');
           return;
@@ -263,8 +276,8 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
           this.#log.error(error instanceof AppLoadError ? error.report : error.message);
         });
       });
-      process.on('SIGTTIN', () => this.grow());
-      process.on('SIGTTOU', () => this.shrink());
+      signals.on('SIGTTIN', () => this.grow());
+      signals.on('SIGTTOU', () => this.shrink());
       this.on('fatal', (error) => {
         void this.stop(0).finally(() => resolve({ kind: 'fatal', error }));
       });

@@ -16,6 +16,13 @@ export const WORKER_SETTINGS = {
     defaultValue: (env) => positiveFromEnv(env, 'WEB_CONCURRENCY', 1), defaultText: '$WEB_CONCURRENCY, or 1',
     help: 'Number of Python worker processes.',
   }),
+  /** Front processes sharing the listening sockets, each with its own workers; 1 runs no parent process. */
+  fronts: setting({
+    flags: ['--fronts'], metavar: 'INT', parse: integer(1),
+    section: 'Workers', scope: 'server', env: 'PORTICO_FRONTS',
+    defaultValue: () => 1, defaultText: '1',
+    help: "Front processes (each a Node process with its own -w workers) accepting on the same listening sockets, for a machine whose one front core is the ceiling: a parent binds, supervises and signals them, and serves --control-bind. 1: no parent, as before. See docs/deploy.md, Many cores.",
+  }),
   /** Requests each worker runs at once, on a thread pool. */
   threads: setting({
     flags: ['--threads'], metavar: 'INT', parse: integer(1),

@@ -1,0 +1,59 @@
+/**
+ * A front's end of the channel to its --fronts parent (front-set.ts): it
+ * takes the options the parent resolved, turns the parent's relayed
+ * signals into the arbiter's signal source, and reports each lifecycle
+ * step back, so that the parent can tell systemd and /readyz the truth
+ * about all fronts at once.
+ *
+ * Signals sent to a front by anyone else are ignored. systemd's
+ * control-group stop, `kill -- -PGID` and a terminal's Ctrl-C signal every
+ * process of the tree at once: were a front to act on that SIGTERM and on
+ * the parent's relay of it, the second would cut its --shutdown-delay
+ * short. So, as the Python workers leave stopping to their front, the
+ * fronts leave signals to their parent.
+ */
+import { EventEmitter } from 'node:events';
+import type { ServerOptions } from '../config/settings.js';
+import type { Server } from '../server.js';
+import type { SignalSource } from './arbiter.js';
+import { isMessage, RELAYED_SIGNALS, type FromFront, type ToFront } from './front-messages.js';
+
+export class FrontLink {
+  /** The parent's relayed signals, as the arbiter's signal source. */
+  readonly signals: SignalSource & EventEmitter = new EventEmitter();
+
+  /** Starts listening to the parent; from here on the process's own lifecycle signals are ignored. */
+  constructor() {
+    for (const signal of RELAYED_SIGNALS) process.on(signal, () => {});
+    process.on('message', (message: unknown) => {
+      if (isMessage<ToFront>(message, ['signal']) && message.kind === 'signal') this.signals.emit(message.signal);
+    });
+  }
+
+  /** The options the parent sends first. */
+  options(): Promise<ServerOptions> {
+    return new Promise((resolve) => {
+      const take = (message: unknown): void => {
+        if (!isMessage<ToFront>(message, ['options']) || message.kind !== 'options') return;
+        process.off('message', take);
+        resolve(message.options);
+      };
+      process.on('message', take);
+      // Asked for only now: a message that came while the modules loaded would have had no listener.
+      this.#send({ kind: 'waiting' });
+    });
+  }
+
+  /** Reports the server's lifecycle to the parent. */
+  report(server: Server): void {
+    server.on('start', (urls) => this.#send({ kind: 'ready', urls, workers: server.workerPids.length }));
+    server.on('reload', () => this.#send({ kind: 'reloaded' }));
+    server.on('reloadFailed', (error) => this.#send({ kind: 'reloadFailed', message: error.message }));
+    server.on('stopping', () => this.#send({ kind: 'stopping' }));
+  }
+
+  #send(message: FromFront): void {
+    // The channel is gone once the parent is: cluster then ends this process itself.
+    if (process.connected) process.send?.(message);
+  }
+}

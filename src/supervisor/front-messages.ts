@@ -1,0 +1,31 @@
+/**
+ * What a --fronts parent and its fronts say to each other over the cluster
+ * IPC channel (front-set.ts, front-link.ts). JSON, one object a message.
+ *
+ *   parent ◀──waiting───────────── front   once, first: its code is loaded and listens to the channel
+ *   parent ──options──────────────▶ front   the server's options, as the parent resolved them
+ *   parent ──signal───────────────▶ front   a lifecycle signal the parent received, to act on as its own
+ *   parent ◀──ready / reloaded / reloadFailed / stopping── front
+ */
+import type { ServerOptions } from '../config/settings.js';
+
+/** The signals a parent relays: a front ignores them when they come from anyone else. */
+export const RELAYED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const satisfies readonly NodeJS.Signals[];
+export type RelayedSignal = (typeof RELAYED_SIGNALS)[number];
+
+export type ToFront = { kind: 'options'; options: ServerOptions } | { kind: 'signal'; signal: RelayedSignal };
+
+export type FromFront =
+  /** Started, and listening to the channel: the parent sends the options. */
+  | { kind: 'waiting' }
+  /** Every worker ready, and accepting on the shared sockets. */
+  | { kind: 'ready'; urls: string[]; workers: number }
+  | { kind: 'reloaded' }
+  | { kind: 'reloadFailed'; message: string }
+  /** A stop began: the front is no longer ready. */
+  | { kind: 'stopping' };
+
+/** Tells a message of the channel from anything else (cluster's own messages pass on the same channel). */
+export function isMessage<T extends { kind: string }>(value: unknown, kinds: readonly T['kind'][]): value is T {
+  return typeof value === 'object' && value !== null && kinds.includes((value as { kind?: unknown }).kind as T['kind']);
+}
