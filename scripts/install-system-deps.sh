@@ -17,7 +17,8 @@ PACKAGES=(
   perl            # test/cgi: a Perl CGI script
   git             # test/integration/cgi-git-push.test.ts: git-http-backend as a CGI script, and git's own client
   chromium        # test/integration/status-page.test.ts: the control listener's /status page, driven by playwright-core
-  man-db          # test/integration/distribution-*.test.ts: man -l renders portico(1) (lintian, some 130 packages, is left out: its check runs where it is installed)
+  man-db          # test/integration/distribution-*.test.ts: man -l renders portico(1)
+  lintian         # test/integration/distribution-deb.test.ts: Debian's policy checks on the built .deb (some 130 packages, Perl modules mostly; apt-get here takes no Recommends)
   haproxy         # test/deploy/cluster.test.ts: Debian's HAProxy in front of three hosts, PROXY v2 and /readyz checks
   iproute2        # test/deploy/cluster.test.ts: ip netns, veth pairs and a bridge for the three hosts (usually there already)
 )
