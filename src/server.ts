@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { listenerOptions, tlsSettings } from './config/listener-settings.js';
+import { http2ListenerOptions, listenerOptions, tlsSettings } from './config/listener-settings.js';
 import { parseBind } from './config/parse-bind.js';
 import { defaultOptions } from './config/setting-defaults.js';
 import type { ServerOptions } from './config/settings.js';
@@ -80,6 +80,7 @@ export class Server extends EventEmitter<ArbiterEvents> {
               this.log.info(`refused ${req === null ? 'connection' : quoteForLog(`${req.method} ${req.url}`)}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`),
             ),
             tls: tlsContext,
+            ...http2ListenerOptions(this.options, tlsContext !== null),
           },
         ),
     );

@@ -11,6 +11,7 @@ import { exceedsBodyLimit } from '../http/limits.js';
 import type { Refusal } from '../http/refusal.js';
 import { checkTrailers } from '../http/request-validation.js';
 import type { WorkerProcess } from '../supervisor/worker-process.js';
+import { hasRequestBody } from '../http/request-body.js';
 
 /**
  * A request body is read up to this many bytes before the request goes to a
@@ -60,7 +61,7 @@ export class RequestBodyPump {
     this.#res = res;
     this.#limit = limit;
     this.#events = events;
-    this.hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    this.hasBody = hasRequestBody(req);
     this.expectContinue = this.hasBody && /^100-continue$/i.test(req.headers.expect ?? '');
     this.#complete = !this.hasBody;
     if (this.hasBody) {

@@ -32,7 +32,7 @@ export function buildRequestHead(req: IncomingMessage, match: MountMatch, contex
   return {
     method: req.method ?? 'GET',
     scheme: context.scheme,
-    httpVersion: req.httpVersion === '1.0' ? '1.0' : '1.1',
+    httpVersion: req.httpVersionMajor === 2 ? '2' : req.httpVersion === '1.0' ? '1.0' : '1.1',
     path: root + match.pathInfo,
     rawPath: splitTarget(req.url ?? '/').path,
     queryString: match.query,

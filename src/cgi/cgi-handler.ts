@@ -193,5 +193,5 @@ export class CgiHandler implements MountHandler {
 
 /** RFC 9110 §10.1.1: a 100-continue expectation, which an HTTP/1.0 request's is not. */
 function expectsContinue(req: IncomingMessage): boolean {
-  return req.httpVersion === '1.1' && /^100-continue$/i.test(req.headers.expect ?? '');
+  return (req.httpVersion === '1.1' || req.httpVersionMajor === 2) && /^100-continue$/i.test(req.headers.expect ?? '');
 }

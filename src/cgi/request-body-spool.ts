@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { exceedsBodyLimit } from '../http/limits.js';
 import { CgiBodyTooLargeError } from './cgi-errors.js';
+import { bodyLengthUnknown } from '../http/request-body.js';
 
 /** Held in memory up to this many bytes; a larger body goes to a file. */
 export const SPOOL_MEMORY_BYTES = 1024 * 1024;
@@ -39,12 +40,11 @@ export interface SpoolOptions {
 
 /**
  * Whether `req` has a body whose length nobody declared: chunked on
- * HTTP/1.1 (the listener refuses Transfer-Encoding with Content-Length).
- * HTTP/2, when it comes, has such bodies too (DATA frames with no
- * content-length field) and must send them this way as well.
+ * HTTP/1.1 (the listener refuses Transfer-Encoding with Content-Length),
+ * or DATA frames with no content-length field on HTTP/2.
  */
 export function hasUndeclaredLength(req: IncomingMessage): boolean {
-  return req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined;
+  return bodyLengthUnknown(req);
 }
 
 export class RequestBodySpool {

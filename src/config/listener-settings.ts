@@ -60,3 +60,28 @@ export function tlsSettings(options: ServerOptions): TlsSettings | null {
   }
   return { certificates, caCerts: options.caCerts, certReqs: options.certReqs, ciphers: options.ciphers };
 }
+
+/**
+ * HTTP/2 for the public listeners (the control listener speaks HTTP/1.1
+ * alone). Over TLS, --http-protocols is what ALPN offers; over plain HTTP,
+ * h2 needs --http2-cleartext, and a list that leaves a listener nothing to
+ * speak is a mistake, not a silent fallback.
+ */
+export function http2ListenerOptions(options: ServerOptions, tls: boolean): Pick<ListenerOptions, 'httpProtocols' | 'http2' | 'http2Cleartext'> {
+  const protocols = options.httpProtocols;
+  const cleartext = options.http2Cleartext === 'prior-knowledge';
+  if (cleartext && !protocols.includes('h2')) throw new ConfigError(`--http2-cleartext prior-knowledge needs h2 in --http-protocols (it is '${protocols.join(',')}')`);
+  if (cleartext && options.protocol === 'uwsgi') throw new ConfigError('--http2-cleartext and --protocol uwsgi cannot be used together: the uwsgi protocol is not HTTP');
+  if (!protocols.includes('h1') && !tls && !cleartext) {
+    throw new ConfigError('--http-protocols h2 without TLS needs --http2-cleartext prior-knowledge: plain HTTP speaks HTTP/2 only to a proxy that knows it does');
+  }
+  return {
+    httpProtocols: protocols,
+    http2: {
+      maxConcurrentStreams: options.http2MaxConcurrentStreams,
+      maxHeaderListSize: options.http2MaxHeaderListSize,
+      initialWindowSize: options.http2InitialWindowSize,
+    },
+    http2Cleartext: cleartext,
+  };
+}

@@ -15,7 +15,7 @@ export type Env = NodeJS.ProcessEnv;
 export type Scope = 'server' | 'mount';
 
 /** The groups of `--help` and of the README's option table, in their order. */
-export const SECTIONS = ['Application', 'Listening', 'TLS', 'Workers', 'Request limits', 'WebSockets', 'Proxies', 'Logging', 'Development'] as const;
+export const SECTIONS = ['Application', 'Listening', 'TLS', 'HTTP/2', 'Workers', 'Request limits', 'WebSockets', 'Proxies', 'Logging', 'Development'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** A command-line option. A setting has one; --cgi and --static feed `mounts` beside --mount. */

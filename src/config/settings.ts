@@ -16,6 +16,7 @@
 import { setting, type ValueOf } from './setting.js';
 import { CONTROL_SETTINGS } from './settings/control-settings.js';
 import { HTTP_SETTINGS } from './settings/http-settings.js';
+import { HTTP2_SETTINGS } from './settings/http2-settings.js';
 import { LOGGING_SETTINGS } from './settings/logging-settings.js';
 import { TLS_SETTINGS } from './settings/tls-settings.js';
 import { WORKER_SETTINGS } from './settings/worker-settings.js';
@@ -137,6 +138,7 @@ export const SETTINGS = {
   }),
   ...HTTP_SETTINGS,
   ...TLS_SETTINGS,
+  ...HTTP2_SETTINGS,
   ...CONTROL_SETTINGS,
   ...WORKER_SETTINGS,
   ...LOGGING_SETTINGS,

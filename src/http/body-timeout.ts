@@ -6,18 +6,21 @@
  * cut an application that takes its time to answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isHttp2, type Http2Request } from './http2-messages.js';
+import { hasRequestBody } from './request-body.js';
 
 export function watchBodyIdle(req: IncomingMessage, res: ServerResponse, timeoutMs: number, onTimeout: () => void): void {
-  if (timeoutMs <= 0 || !hasBody(req)) return;
+  if (timeoutMs <= 0 || !hasRequestBody(req)) return;
   const socket = req.socket;
-  let lastBytes = socket.bytesRead;
+  let lastBytes = bytesReceived(req);
   let lastProgress = Date.now();
   const timer = setInterval(() => {
     if (req.complete || res.writableEnded || socket.destroyed) return stop();
     // The reader is not keeping up (paused, or unread bytes buffered): the
     // client is not the slow side.
-    if (socket.bytesRead !== lastBytes || req.isPaused() || req.readableLength > 0) {
-      lastBytes = socket.bytesRead;
+    const bytes = bytesReceived(req);
+    if (bytes !== lastBytes || req.isPaused() || req.readableLength > 0) {
+      lastBytes = bytes;
       lastProgress = Date.now();
       return;
     }
@@ -31,6 +34,7 @@ export function watchBodyIdle(req: IncomingMessage, res: ServerResponse, timeout
   res.once('close', stop);
 }
 
-function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+/** Body bytes received so far: an HTTP/2 stream counts its own, since its connection carries every other stream's too. */
+function bytesReceived(req: IncomingMessage): number {
+  return isHttp2(req) ? (req as unknown as Http2Request).bodyBytesRead : req.socket.bytesRead;
 }

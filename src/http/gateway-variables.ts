@@ -10,9 +10,9 @@ import type { RequestContext } from './request-record.js';
 /** RFC 3875 §4.1.17; PEP 3333 takes SERVER_SOFTWARE over from CGI. */
 export const SERVER_SOFTWARE = 'portico';
 
-/** RFC 3875 §4.1.16 SERVER_PROTOCOL: the protocol the request came in with. */
+/** RFC 3875 §4.1.16 SERVER_PROTOCOL: the protocol the request came in with; HTTP/2 as RFC 9113 names it. */
 export function serverProtocol(req: IncomingMessage): string {
-  return `HTTP/${req.httpVersion}`;
+  return req.httpVersionMajor === 2 ? 'HTTP/2' : `HTTP/${req.httpVersion}`;
 }
 
 /**

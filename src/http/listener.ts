@@ -27,6 +27,9 @@ import { isClosing, refusal, type Refusal } from './refusal.js';
 import { checkConnect, checkRequest } from './request-validation.js';
 import type { TlsContext } from './tls-context.js';
 import { tlsFacts } from './tls-facts.js';
+import { asHttp1, connectionSocket, isHttp2 } from './http2-messages.js';
+import { Http2Sessions, routeByAlpn, type Http2Settings } from './http2-sessions.js';
+import { routeCleartextHttp2 } from './http2-cleartext.js';
 
 /** Gets each admitted request's record: with who asked and how (RequestContext). */
 export type RequestHandler = (request: RequestRecord) => void;
@@ -51,6 +54,12 @@ export interface ListenerOptions {
   tls?: TlsContext | null;
   /** Told of every request refused at the door (req is null for a parse error or a bad PROXY header). */
   onRefuse?: (req: IncomingMessage | null, refusal: Refusal) => void;
+  /** --http-protocols, preferred first: HTTP/1.1 ('h1') alone when absent. */
+  httpProtocols?: ReadonlyArray<'h1' | 'h2'>;
+  /** HTTP/2's SETTINGS, needed when httpProtocols has h2. */
+  http2?: Http2Settings | null;
+  /** --http2-cleartext prior-knowledge: plain HTTP listeners take h2c from --forwarded-allow-ips peers. */
+  http2Cleartext?: boolean;
 }
 
 /** One listening socket with its HTTP server. */
@@ -67,6 +76,8 @@ export class Listener {
   readonly #keepAliveExactly: (this: ServerResponse) => void;
   readonly #onRefuse: NonNullable<ListenerOptions['onRefuse']>;
   readonly #tls: boolean;
+  /** The HTTP/2 side, when this listener speaks it. */
+  readonly #http2: Http2Sessions | null;
 
   constructor(bind: Bind, handler: RequestHandler, options: ListenerOptions) {
     this.bind = bind;
@@ -94,8 +105,14 @@ export class Listener {
     };
     const tls = options.tls ?? null;
     this.#tls = tls !== null;
-    // The same HTTP/1.1 server over TLS; http2.createSecureServer({ allowHTTP1: true }) takes the same options.
-    this.server = tls === null ? createServer(httpOptions, guarded) : createHttpsServer({ ...httpOptions, ...tls.serverOptions() }, guarded);
+    const protocols = options.httpProtocols ?? ['h1'];
+    const http1 = protocols.includes('h1');
+    const http2 = protocols.includes('h2') && options.http2 && (tls !== null || options.http2Cleartext) ? options.http2 : null;
+    this.#http2 = http2 === null ? null : this.#http2Side(http2, options, headersTimeoutMs, handler);
+    // ALPN (RFC 7301 §3.1): offered in --http-protocols' order, the server's choice among the client's.
+    const alpn = this.#http2 === null ? ['http/1.1'] : protocols.map((protocol) => (protocol === 'h2' ? 'h2' : 'http/1.1'));
+    // The HTTP/1.1 server keeps its own options and connections; HTTP/2 connections are handed to #http2.
+    this.server = tls === null ? createServer(httpOptions, guarded) : createHttpsServer({ ...httpOptions, ...tls.serverOptions(), ALPNProtocols: alpn }, guarded);
     this.server.headersTimeout = headersTimeoutMs;
     // Node's default of 2000 silently drops the headers past it; 0 keeps them
     // all (maxHeaderSize bounds the memory) so --limit-request-fields can refuse.
@@ -114,12 +131,39 @@ export class Listener {
       this.#onRefuse(req, refused);
       socket.end(closingResponse(refused.refuse));
     });
+    if (this.#http2 !== null && tls !== null) {
+      routeByAlpn(this.server as unknown as TlsServer, this.#http2, http1, (reason) => this.#onRefuse(null, refusal(0, 'PORTICO_ERR_HTTP_PROTOCOL', reason)));
+    } else if (this.#http2 !== null) {
+      // Before the PROXY header reader below, which then reads first.
+      const onRefuse = (reason: string): void => this.#onRefuse(null, refusal(0, 'PORTICO_ERR_HTTP_PROTOCOL', reason));
+      const sessions = this.#http2;
+      routeCleartextHttp2(this.server, { http1, trust: this.#trust, toHttp2: (socket) => sessions.accept(socket), onRefuse }, headersTimeoutMs);
+    }
     tls?.attach(this.server as unknown as TlsServer, (reason) => this.#onRefuse(null, refusal(0, 'PORTICO_ERR_TLS_HANDSHAKE', reason)));
     if (options.proxyProtocol) {
       requireProxyProtocol(this.server, headersTimeoutMs, (reason) => this.#onRefuse(null, refusal(0, 'PORTICO_ERR_PROXY_PROTOCOL', reason)));
     } else if (options.uwsgiAllowFrom) {
       requirePreface(this.server, uwsgiReader(options.uwsgiAllowFrom), headersTimeoutMs, (reason) => this.#onRefuse(null, refusal(0, 'PORTICO_ERR_UWSGI', reason)));
     }
+  }
+
+  /** HTTP/2's streams come in through the same door as HTTP/1.1's requests: #admit. */
+  #http2Side(settings: Http2Settings, options: ListenerOptions, headersTimeoutMs: number, handler: RequestHandler): Http2Sessions {
+    const codes = { 'rapid-reset': 'PORTICO_ERR_HTTP2_RAPID_RESET', stall: 'PORTICO_ERR_HTTP2_STALL', 'session-error': 'PORTICO_ERR_HTTP2_SESSION' } as const;
+    return new Http2Sessions(
+      {
+        ...settings,
+        requestFields: this.#limits.requestFields,
+        idleTimeoutMs: options.keepAliveSeconds > 0 ? options.keepAliveSeconds * 1000 : headersTimeoutMs,
+        // A response that cannot leave is held to the bound a request body that does not arrive is.
+        stallTimeoutMs: this.#bodyTimeoutMs,
+      },
+      (h2req, h2res) => {
+        const { req, res } = asHttp1(h2req, h2res);
+        this.#admit(req, res, handler);
+      },
+      (trouble, reason) => this.#onRefuse(null, refusal(0, codes[trouble], reason)),
+    );
   }
 
   /**
@@ -147,7 +191,8 @@ export class Listener {
     const refused =
       checkHeadLimits(req, this.#limits) ?? ('refuse' in facts ? facts : null) ?? checkDeclaredBody(req, this.#limits);
     if (refused !== null) return this.#refuse(req, res, refused);
-    const peer = this.#peer(req.socket as Socket);
+    const connection = connectionSocket(req);
+    const peer = this.#peer(connection);
     const client = resolveClient(req, this.#trust, peer);
     if ('refuse' in client) return this.#refuse(req, res, client);
     const targetAuthority = 'refuse' in facts ? null : facts.targetAuthority;
@@ -159,15 +204,18 @@ export class Listener {
       remoteAddr: client.remoteAddr,
       remotePort: client.remotePort,
       forwardedHost: client.forwardedHost ?? targetAuthority,
-      tls: this.#tls ? tlsFacts(req.socket as TLSSocket) : null,
+      tls: this.#tls ? tlsFacts(connection as TLSSocket) : null,
     };
     watchBodyIdle(req, res, this.#bodyTimeoutMs, () => {
       this.#onRefuse(req, refusal(408, 'PORTICO_ERR_BODY_TIMEOUT', `no request body bytes for ${this.#bodyTimeoutMs} ms`));
       if (res.headersSent) res.destroy();
       else sendErrorResponse(res, 408, { close: true });
     });
-    if (!this.#keepAlive) res.shouldKeepAlive = false;
-    else res.on('finish', this.#keepAliveExactly);
+    // An HTTP/2 connection outlives its streams: its idleness is http2-sessions.ts's.
+    if (!isHttp2(req)) {
+      if (!this.#keepAlive) res.shouldKeepAlive = false;
+      else res.on('finish', this.#keepAliveExactly);
+    }
     handler(new RequestRecord(req, res, context, upgrade));
   }
 
@@ -219,11 +267,19 @@ export class Listener {
    * listening socket, and a client that reconnects the moment its idle
    * connection ends could still finish a handshake into the backlog and
    * then be reset, where it must be refused. http.Server.close() after the
-   * socket is gone closes the idle connections and stops its timers.
+   * socket is gone closes the idle connections and stops its timers. HTTP/2
+   * connections get GOAWAY: their open streams finish (RFC 9113 §6.8).
    */
   stopAccepting(): void {
     NetServer.prototype.close.call(this.server);
     this.server.close();
+    this.#http2?.closeGracefully();
+  }
+
+  /** Cuts every connection left, HTTP/1.1 and HTTP/2: the end of a drain. */
+  closeAllConnections(): void {
+    this.server.closeAllConnections();
+    this.#http2?.closeAll();
   }
 
   /** `http://host:port` (`https://` over TLS) or `unix:path`, with the real port once listening; an inherited socket (fd://N) as what it turned out to be. */

@@ -25,6 +25,8 @@ import {
 import type { ErrorCode } from '../error-codes.js';
 import { quoteForLog } from '../observability/quote-for-log.js';
 import { refusal, type Refusal } from './refusal.js';
+import { isHttp2, type Http2Request } from './http2-messages.js';
+import { checkHttp2Request } from './http2-request-validation.js';
 
 /** What a valid request tells the front beyond Node's own fields. */
 export interface RequestFacts {
@@ -41,7 +43,8 @@ const bad = (code: ErrorCode, reason: string): Refusal => refusal(400, code, rea
  * §11.2).
  */
 export function checkRequest(req: IncomingMessage): Refusal | RequestFacts {
-  const version = checkVersion(req.httpVersion);
+  // An HTTP/2 stream has no version to check, but fields of its own (RFC 9113 §8.2); the rest holds for both.
+  const version = isHttp2(req) ? checkHttp2Request(req as unknown as Http2Request) : checkVersion(req.httpVersion);
   if (version !== null) return version;
   const fields = checkFields(req.rawHeaders);
   if (fields !== null) return fields;

@@ -16,6 +16,7 @@
  * (RFC 9112 §8).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isHttp2 } from './http2-messages.js';
 
 export interface FittedChunk {
   /** The part of the chunk the declared length still allows: all of it when none was declared. */
@@ -42,6 +43,11 @@ export function fitToDeclaredLength(chunk: Buffer, declared: number | null, writ
  * `res.end(() => res.destroy())` comes too late for that.
  */
 export function closeAfterBody(req: IncomingMessage, res: ServerResponse, last?: Buffer): void {
+  // RFC 9113 §8.1: an HTTP/2 stream's end frames its body; the connection carries other streams.
+  if (isHttp2(req)) {
+    if (!res.writableEnded) res.end(last !== undefined && last.length > 0 ? last : undefined);
+    return;
+  }
   const socket = req.socket;
   if (res.writableFinished) {
     socket.destroySoon();

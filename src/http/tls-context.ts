@@ -12,8 +12,8 @@
  *              └─ any bad  ─▶ logged, and the certificates loaded before
  *                             serve on: a reload never takes the site down
  *
- * The options are tls.Server's, which https.createServer() takes today and
- * http2.createSecureServer({ allowHTTP1: true }) will take with HTTP/2.
+ * The options are tls.Server's, which https.createServer() takes; the
+ * listener hands connections that chose h2 to its HTTP/2 side.
  */
 import { createSecureContext, DEFAULT_CIPHERS, type SecureContext, type SecureContextOptions, type Server as TlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { ConfigError } from '../errors.js';
@@ -39,7 +39,7 @@ export interface TlsLog {
 }
 
 const MIN_VERSION = 'TLSv1.2';
-/** ALPN (RFC 7301): HTTP/1.1 alone until the listeners speak HTTP/2; then 'h2' goes first. */
+/** ALPN (RFC 7301): HTTP/1.1 unless the listener offers its own list (--http-protocols). */
 const ALPN_PROTOCOLS = ['http/1.1'];
 
 interface Loaded {

@@ -204,7 +204,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
       if (!request.res.headersSent) request.res.shouldKeepAlive = false;
     }
     if (this.#inflight.size > 0) await withinGrace(new Promise<void>((done) => this.#whenIdle.push(done)), graceMs);
-    for (const { server } of this.#listeners) server.closeAllConnections();
+    for (const listener of this.#listeners) listener.closeAllConnections();
     const graceLeft = Math.max(0, graceEnds - Date.now());
     const closed = await withinGrace(Promise.all(this.#mounts.map((mount) => mount.close?.(graceLeft))), graceLeft);
     if (!closed) this.#killWorkers();
@@ -226,7 +226,7 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
   /** SIGQUIT during a graceful stop: no more waiting for anyone. */
   #cutShort(): void {
     this.#endDelay?.();
-    for (const { server } of this.#listeners) server.closeAllConnections();
+    for (const listener of this.#listeners) listener.closeAllConnections();
     this.#killWorkers();
   }
 
