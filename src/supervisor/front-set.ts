@@ -103,6 +103,7 @@ export class FrontSet {
     try {
       this.#prepare();
       await Promise.all(this.#control.map((control) => control.listen()));
+      if (this.#control.length > 0) this.#log.info(`control listener on ${this.#control.map((control) => control.url).join(', ')}: /healthz, /readyz, /status.json for every front`);
     } catch (error) {
       if (!(error instanceof ConfigError || error instanceof ControlBindError)) throw error;
       await this.#closeControl();
