@@ -143,6 +143,13 @@ export class Http2Response extends Http2ServerResponse<Http2Request> {
   /** Set by the HTTP/1.1 path (--keep-alive 0, a drain) and ignored: see the module comment. */
   shouldKeepAlive = true;
 
+  constructor(stream: ServerHttp2Stream) {
+    super(stream);
+    // A body written while the client's window is shut waits for 'drain' chunk by chunk, as many chunks as the
+    // worker's response window holds: bounded, but more than Node's default of 10 before it warns.
+    this.setMaxListeners(64);
+  }
+
   override destroy(error?: Error): this {
     resetByServer.add(this.stream);
     super.destroy(error);

@@ -81,6 +81,8 @@ export class Http2Sessions {
   readonly #options: Http2SessionsOptions;
   readonly #sessions = new Map<ServerHttp2Session, SessionState>();
   readonly #stalls = new WeakMap<ServerHttp2Stream, StallState>();
+  /** Connections this class cut itself, and logged. */
+  readonly #cutHere = new WeakSet<ServerHttp2Session>();
   readonly #onTrouble: (trouble: Http2Trouble, reason: string) => void;
   #sweeper: NodeJS.Timeout | null = null;
   #closing = false;
@@ -110,7 +112,9 @@ export class Http2Sessions {
     // Node answers 100 itself unless someone listens: the 100 waits for the application, as on HTTP/1.1.
     this.server.on('checkContinue', (req: Http2Request, res: Http2Response) => onRequest(req, res));
     this.server.on('session', (session: ServerHttp2Session) => this.#track(session));
-    this.server.on('sessionError', (error: Error) => onTrouble('session-error', `HTTP/2 connection cut: ${error.message}`));
+    this.server.on('sessionError', (error: Error, session: ServerHttp2Session) => {
+      if (!this.#cutHere.has(session)) onTrouble('session-error', `HTTP/2 connection cut: ${error.message}`);
+    });
   }
 
   /** Takes over a connection whose first bytes are HTTP/2's: TLS that chose h2, or h2c from a trusted peer. */
@@ -179,9 +183,11 @@ export class Http2Sessions {
       state.resets = 0;
     }
     if (++state.resets <= this.#options.maxConcurrentStreams || session.destroyed) return;
-    this.#onTrouble('rapid-reset', `HTTP/2 connection cut: more than ${this.#options.maxConcurrentStreams} streams reset by the client within a second (rapid reset)`);
-    session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
-    session.destroy();
+    const reason = `HTTP/2 connection cut: more than ${this.#options.maxConcurrentStreams} streams reset by the client within a second (rapid reset)`;
+    // The code goes out in the GOAWAY that ends the connection; the error is logged here, not again as a session error.
+    this.#cutHere.add(session);
+    this.#onTrouble('rapid-reset', reason);
+    session.destroy(new Error(reason), constants.NGHTTP2_ENHANCE_YOUR_CALM);
   }
 
   #startSweeping(): void {
