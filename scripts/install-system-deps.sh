@@ -19,6 +19,8 @@ PACKAGES=(
   chromium        # test/integration/status-page.test.ts: the control listener's /status page, driven by playwright-core
   man-db          # test/integration/distribution-*.test.ts: man -l renders portico(1)
   lintian         # test/integration/distribution-deb.test.ts: Debian's policy checks on the built .deb (some 130 packages, Perl modules mostly; apt-get here takes no Recommends)
+  python3-h2      # test/integration/http2-attacks.test.ts: frame-level HTTP/2 attack clients (test/fixtures/http2/h2_attack.py)
+  nghttp2-client  # test/integration/http2.test.ts and bench/: nghttp and h2load
   haproxy         # test/deploy/cluster.test.ts: Debian's HAProxy in front of three hosts, PROXY v2 and /readyz checks
   iproute2        # test/deploy/cluster.test.ts: ip netns, veth pairs and a bridge for the three hosts (usually there already)
 )
