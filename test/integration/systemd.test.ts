@@ -8,10 +8,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseCommandLine } from '../../src/config/cli-args.js';
 import { parseBind } from '../../src/config/parse-bind.js';
 import { ConfigError } from '../../src/errors.js';
@@ -20,64 +19,8 @@ import { baseEnv, fixtureApp, spawnPortico, startPortico, type Portico } from '.
 import { eventually, httpRequest } from '../helpers/http-client.js';
 import { freePort } from '../helpers/free-port.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { FakeNotifySocket } from '../helpers/fake-notify-socket.js';
 import { workerPids } from '../helpers/worker-tree.js';
-
-/** Binds NOTIFY_SOCKET and prints each datagram as a JSON line, with the pid SCM_CREDENTIALS gives for its sender. */
-const RECEIVER = `
-import json, socket, struct, sys
-name = sys.argv[1]
-sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-sock.bind("\\0" + name[1:] if name.startswith("@") else name)
-sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-print(json.dumps({"bound": True}), flush=True)
-while True:
-    data, ancillary, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(12))
-    pid = None
-    for level, kind, payload in ancillary:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
-            pid = struct.unpack("iII", payload[:12])[0]
-    print(json.dumps({"pid": pid, "message": data.decode()}), flush=True)
-`;
-
-interface Notification {
-  pid: number | null;
-  message: string;
-}
-
-class FakeNotifySocket {
-  readonly messages: Notification[] = [];
-  readonly #child: ChildProcess;
-  readonly bound: Promise<void>;
-
-  constructor(name: string) {
-    this.#child = spawn('python3', ['-c', RECEIVER, name], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let bound: () => void = () => {};
-    this.bound = new Promise((resolve) => (bound = resolve));
-    createInterface({ input: this.#child.stdout! }).on('line', (line) => {
-      const parsed = JSON.parse(line) as Notification & { bound?: true };
-      if (parsed.bound) bound();
-      else this.messages.push(parsed);
-    });
-  }
-
-  /** Messages other than the watchdog's, in order. */
-  get lifecycle(): string[] {
-    return this.messages.map((m) => m.message).filter((m) => m !== 'WATCHDOG=1');
-  }
-
-  waitFor(predicate: (lifecycle: string[]) => boolean, what: string): Promise<void> {
-    return eventually(what, () => (predicate(this.lifecycle) ? true : undefined), 15_000, 20).then(
-      () => undefined,
-      (error: Error) => {
-        throw new Error(`${error.message}; got ${JSON.stringify(this.messages)}`);
-      },
-    );
-  }
-
-  close(): void {
-    this.#child.kill('SIGKILL');
-  }
-}
 
 describe('sd_notify to NOTIFY_SOCKET', { timeout: 60_000 }, () => {
   it('READY=1 once the workers are ready, RELOADING=1 then READY=1 around SIGHUP, STOPPING=1, STATUS= lines and WATCHDOG=1', async () => {
