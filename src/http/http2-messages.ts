@@ -19,7 +19,7 @@
  *             timeout counts this stream's bytes (bodyBytesRead) instead,
  *             and closeAfterBody() ends only the stream.
  */
-import { Http2ServerRequest, Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
+import { constants, Http2ServerRequest, Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -150,8 +150,15 @@ export class Http2Response extends Http2ServerResponse<Http2Request> {
     this.setMaxListeners(64);
   }
 
+  /**
+   * What cuts an HTTP/1.1 connection to show a response is incomplete (a
+   * worker that died mid-body, a body shorter than declared) resets the
+   * stream with INTERNAL_ERROR (RFC 9113 §8.1: a response without
+   * END_STREAM is incomplete); Node's own destroy() would send NO_ERROR.
+   */
   override destroy(error?: Error): this {
     resetByServer.add(this.stream);
+    if (!this.stream.closed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     super.destroy(error);
     return this;
   }
