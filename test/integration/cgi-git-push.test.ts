@@ -8,9 +8,8 @@
  *
  * git runs with an environment of the test's own (a private HOME, no system
  * config, no proxy variables), so the machine's git configuration cannot
- * change what is tested. The same push over HTTP/2 is to come with HTTP/2
- * itself: a request body there has no declared length either, and must
- * take the same spool (src/cgi/request-body-spool.ts).
+ * change what is tested. The same push over HTTP/2, where a body has no
+ * declared length either, is cgi-git-push-h2.test.ts.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
