@@ -15,6 +15,7 @@ import type { ServerOptions } from './config/settings.js';
 import { Server } from './server.js';
 import type { SignalSource } from './supervisor/arbiter.js';
 import { FrontSet } from './supervisor/front-set.js';
+import { holdHeapBallast } from './heap-ballast.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -45,10 +46,14 @@ export async function main(argv: readonly string[]): Promise<number> {
  * --fronts N does under its parent (`asFront`, its signals the parent's
  * orders). Resolves the exit status.
  */
-export async function serve(options: ServerOptions, asFront?: { signals: SignalSource; started: (server: Server) => void }): Promise<number> {
+export async function serve(
+  options: ServerOptions,
+  asFront?: { signals: SignalSource; started: (server: Server) => void; metrics: boolean },
+): Promise<number> {
+  holdHeapBallast();
   let server: Server;
   try {
-    server = new Server(options, asFront !== undefined);
+    server = new Server(options, asFront === undefined ? null : { metrics: asFront.metrics });
   } catch (error) {
     if (error instanceof ConfigError) return usageError(error);
     throw error;

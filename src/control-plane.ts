@@ -11,6 +11,7 @@ import { ControlListener, type ControlListenerOptions } from './http/control-lis
 import type { RequestRecord } from './http/request-record.js';
 import type { ErrorLog } from './observability/error-log.js';
 import { Metrics, type MeteredMount } from './observability/metrics.js';
+import { takeStatus, type StatusSnapshot, type StatusSources } from './observability/status-snapshot.js';
 import type { MountHandler } from './routing/mount-handler.js';
 
 export interface ControlPlaneConfig {
@@ -23,16 +24,29 @@ export interface ControlPlaneConfig {
   serving: () => boolean;
   listenerOptions: ControlListenerOptions;
   log: ErrorLog;
+  /**
+   * A --fronts front whose parent serves --control-bind: the metrics are
+   * kept, with no listener of its own; the parent asks for report().
+   */
+  forParent?: boolean;
+}
+
+/** A front's figures, for its --fronts parent's control listener. */
+export interface ControlReport {
+  /** Prometheus text. */
+  metrics: string;
+  status: StatusSnapshot;
 }
 
 export class ControlPlane {
   readonly metrics: Metrics;
   readonly #listeners: ControlListener[];
   readonly #log: ErrorLog;
+  readonly #sources: StatusSources;
 
   /** null without --control-bind. Throws ConfigError for an address that is also public. */
   static create(config: ControlPlaneConfig): ControlPlane | null {
-    if (config.controlBind.length === 0) return null;
+    if (config.controlBind.length === 0 && config.forParent !== true) return null;
     const binds = config.controlBind.map((text) => parseBind(text, '--control-bind'));
     for (const bind of binds) {
       const clash = config.publicBinds.find((other) => sameAddress(bind, other));
@@ -52,6 +66,7 @@ export class ControlPlane {
     }));
     this.metrics = new Metrics(mounts);
     const sources = { mounts, metrics: this.metrics, serving: config.serving, createdAt: Date.now() };
+    this.#sources = sources;
     this.#listeners = binds.map((bind) => new ControlListener(bind, sources, config.listenerOptions));
   }
 
@@ -62,6 +77,7 @@ export class ControlPlane {
 
   /** Binds every control address, or none: a failure closes those bound and throws ControlBindError. */
   async listen(): Promise<void> {
+    if (this.#listeners.length === 0) return;
     const bound = await Promise.allSettled(this.#listeners.map((listener) => listener.listen()));
     const failure = bound.find((result) => result.status === 'rejected');
     if (failure !== undefined) {
@@ -69,6 +85,11 @@ export class ControlPlane {
       throw failure.reason;
     }
     this.#log.info(`control listener on ${this.urls.join(', ')}: /metrics, /status, /status.json, /healthz, /readyz`);
+  }
+
+  /** The metrics and the status, as /metrics and /status.json would answer. */
+  async report(): Promise<ControlReport> {
+    return { metrics: await this.metrics.render(), status: await takeStatus(this.#sources) };
   }
 
   get urls(): string[] {

@@ -7,8 +7,8 @@ import { serve } from './cli.js';
 import { FrontLink } from './supervisor/front-link.js';
 
 const link = new FrontLink();
-const options = await link.options();
-const status = await serve(options, { signals: link.signals, started: (server) => link.report(server) }).catch((error: Error) => {
+const { options, metrics } = await link.options();
+const status = await serve(options, { signals: link.signals, started: (server) => link.follow(server), metrics }).catch((error: Error) => {
   process.stderr.write(`portico: internal error: ${error.stack ?? String(error)}\n`);
   return 1;
 });

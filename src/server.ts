@@ -20,7 +20,7 @@ import { mountLabel } from './observability/metrics.js';
 import { quoteForLog } from './observability/quote-for-log.js';
 import type { MountSpec } from './config/mount-spec.js';
 import { createMount } from './mount-factories.js';
-import { ControlPlane } from './control-plane.js';
+import { ControlPlane, type ControlReport } from './control-plane.js';
 import { MountTable, normalizePrefix } from './routing/mount-table.js';
 import { Router } from './routing/router.js';
 import { Arbiter, type ArbiterEvents, type SignalSource, type StopOutcome } from './supervisor/arbiter.js';
@@ -41,8 +41,11 @@ export class Server extends EventEmitter<ArbiterEvents> {
   /** With NOTIFY_SOCKET (systemd's Type=notify): tells systemd of each lifecycle step. */
   readonly #notifier: SystemdNotifier | null = null;
 
-  /** `asFront`: one of --fronts N, whose parent bound the sockets (supervisor/front-set.ts). */
-  constructor(options: Partial<ServerOptions>, asFront = false) {
+  /**
+   * `front`: one of --fronts N (supervisor/front-set.ts), whose parent bound
+   * the sockets, and keeps `metrics` for the parent's --control-bind.
+   */
+  constructor(options: Partial<ServerOptions>, front: { metrics: boolean } | null = null) {
     super();
     this.options = { ...defaultOptions(), ...options };
     // After the defaults, which take systemd's passed sockets (LISTEN_FDS) as the binds.
@@ -88,7 +91,7 @@ export class Server extends EventEmitter<ArbiterEvents> {
       mounts.map(({ handler }) => handler),
       this.#listeners,
       this.log,
-      { gracefulTimeout: this.options.gracefulTimeout, reload: this.options.reload, shutdownDelay: this.options.shutdownDelay, listenAfterWorkers: asFront },
+      { gracefulTimeout: this.options.gracefulTimeout, reload: this.options.reload, shutdownDelay: this.options.shutdownDelay, listenAfterWorkers: front !== null },
     );
     if (systemd.notifySocket !== null) {
       this.#notifier = new SystemdNotifier(this.options.python, { ...systemd, notifySocket: systemd.notifySocket }, this.log);
@@ -103,6 +106,7 @@ export class Server extends EventEmitter<ArbiterEvents> {
         this.log.info(`control listener refused ${req === null ? 'connection' : quoteForLog(`${req.method} ${req.url}`)}: ${refused.code}: ${refused.reason}`),
       ),
       log: this.log,
+      forParent: front?.metrics === true,
     });
     // SIGHUP, --reload or reload(): the certificates are read again with the code.
     if (tlsContext !== null) this.#arbiter.on('reloading', () => tlsContext.reload());
@@ -145,6 +149,11 @@ export class Server extends EventEmitter<ArbiterEvents> {
    */
   get ready(): boolean {
     return this.#arbiter.ready;
+  }
+
+  /** A --fronts front's metrics and status, for its parent's control listener; null when it keeps none. */
+  report(): Promise<ControlReport> | null {
+    return this.#control?.report() ?? null;
   }
 
   /** Pids of the live workers of every mount that runs them. */

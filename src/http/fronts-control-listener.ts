@@ -1,30 +1,45 @@
 /**
  * The control listener (--control-bind) of a --fronts parent. The parent
- * alone binds it, so that a probe gets one answer for the whole server and
- * never the view of whichever front a shared socket happened to hand the
- * connection to:
+ * alone binds it, so that a probe or a scrape gets one answer for the whole
+ * server and never the view of whichever front a shared socket happened to
+ * hand the connection to:
  *
+ *     /metrics       every front's metrics, each sample labelled front="N" (exposition-merge.ts)
+ *     /status.json   the parent's view of its fronts, each with its own /status.json
  *     /healthz       200 while the parent runs
  *     /readyz        200 while no stop has begun and a front is ready; 503 otherwise
- *     /status.json   the fronts: pid, state, workers
  *
- * /metrics and /status are the fronts' own figures, which are not gathered
- * across fronts yet: they answer 501 saying so, rather than one front's
- * share of the counts.
+ * The HTML /status page draws one server's status.json; with several
+ * fronts it answers 501, pointing to /status.json.
  */
 import type { ServerResponse } from 'node:http';
+import type { ControlReport } from '../control-plane.js';
 import { ControlBindError } from '../errors.js';
+import { mergeExpositions } from '../observability/exposition-merge.js';
 import type { Bind } from './bind.js';
 import type { ControlListenerOptions } from './control-listener.js';
 import { Listener } from './listener.js';
 import type { RequestRecord } from './request-record.js';
 
+/** One front, as the parent sees it, with what it reported (null when it did not answer). */
+export interface FrontReport {
+  front: number;
+  pid: number;
+  state: string;
+  workers: number;
+  since: string;
+  report: ControlReport | null;
+}
+
 /** What the parent knows of its fronts. */
 export interface FrontsView {
   /** Why the server is not ready; none when it is. */
   notReady(): string[];
-  status(): object;
+  reports(): Promise<FrontReport[]>;
 }
+
+/** prom-client's: the Prometheus text format 0.0.4. */
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -75,11 +90,26 @@ export class FrontsControlListener {
       const reasons = this.#view.notReady();
       return send(res, reasons.length === 0 ? 200 : 503, TEXT, reasons.length === 0 ? 'ready\n' : `not ready: ${reasons.join('; ')}\n`);
     }
-    if (path === '/status.json') return send(res, 200, 'application/json', `${JSON.stringify(this.#view.status(), null, 2)}\n`);
-    if (path === '/metrics' || path === '/status') {
-      return send(res, 501, TEXT, `not with --fronts: ${path} would be one front's share; /healthz, /readyz and /status.json answer for all fronts\n`);
+    if (path === '/metrics' || path === '/status.json') {
+      void this.#view.reports().then(
+        (fronts) => (path === '/metrics' ? this.#metrics(res, fronts) : this.#status(res, fronts)),
+        (error: Error) => send(res, 500, TEXT, `could not answer: ${error.message}\n`),
+      );
+      return;
     }
-    send(res, 404, TEXT, 'not found: this is the control listener of a --fronts parent (/healthz, /readyz, /status.json)\n');
+    if (path === '/status') return send(res, 501, TEXT, 'not with --fronts: the page draws one front; /status.json has every front\n');
+    send(res, 404, TEXT, 'not found: this is the control listener of a --fronts parent (/metrics, /status.json, /healthz, /readyz)\n');
+  }
+
+  #metrics(res: ServerResponse, fronts: FrontReport[]): void {
+    const sources = fronts.flatMap(({ front, report }) => (report === null ? [] : [{ value: String(front), text: report.metrics }]));
+    send(res, 200, PROMETHEUS_TEXT, mergeExpositions('front', sources));
+  }
+
+  #status(res: ServerResponse, fronts: FrontReport[]): void {
+    const reasons = this.#view.notReady();
+    const status = { pid: process.pid, ready: reasons.length === 0, notReady: reasons, fronts: fronts.map(({ report, ...front }) => ({ ...front, status: report?.status ?? null })) };
+    send(res, 200, 'application/json', `${JSON.stringify(status, null, 2)}\n`);
   }
 }
 

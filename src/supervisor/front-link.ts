@@ -22,21 +22,25 @@ export class FrontLink {
   /** The parent's relayed signals, as the arbiter's signal source. */
   readonly signals: SignalSource & EventEmitter = new EventEmitter();
 
+  #server: Server | null = null;
+
   /** Starts listening to the parent; from here on the process's own lifecycle signals are ignored. */
   constructor() {
     for (const signal of RELAYED_SIGNALS) process.on(signal, () => {});
     process.on('message', (message: unknown) => {
-      if (isMessage<ToFront>(message, ['signal']) && message.kind === 'signal') this.signals.emit(message.signal);
+      if (!isMessage<ToFront>(message, ['signal', 'report'])) return;
+      if (message.kind === 'signal') this.signals.emit(message.signal);
+      else if (message.kind === 'report') this.#answer(message.id);
     });
   }
 
-  /** The options the parent sends first. */
-  options(): Promise<ServerOptions> {
+  /** The options the parent sends first, and whether to keep metrics for its control listener. */
+  options(): Promise<{ options: ServerOptions; metrics: boolean }> {
     return new Promise((resolve) => {
       const take = (message: unknown): void => {
         if (!isMessage<ToFront>(message, ['options']) || message.kind !== 'options') return;
         process.off('message', take);
-        resolve(message.options);
+        resolve({ options: message.options, metrics: message.metrics });
       };
       process.on('message', take);
       // Asked for only now: a message that came while the modules loaded would have had no listener.
@@ -44,12 +48,22 @@ export class FrontLink {
     });
   }
 
-  /** Reports the server's lifecycle to the parent. */
-  report(server: Server): void {
+  /** Reports the server's lifecycle to the parent, and answers its report requests from the server. */
+  follow(server: Server): void {
+    this.#server = server;
     server.on('start', (urls) => this.#send({ kind: 'ready', urls, workers: server.workerPids.length }));
     server.on('reload', () => this.#send({ kind: 'reloaded' }));
     server.on('reloadFailed', (error) => this.#send({ kind: 'reloadFailed', message: error.message }));
     server.on('stopping', () => this.#send({ kind: 'stopping' }));
+  }
+
+  #answer(id: number): void {
+    const pending = this.#server?.report() ?? null;
+    if (pending === null) return this.#send({ kind: 'report', id, report: null });
+    pending.then(
+      (report) => this.#send({ kind: 'report', id, report }),
+      () => this.#send({ kind: 'report', id, report: null }),
+    );
   }
 
   #send(message: FromFront): void {

@@ -5,15 +5,21 @@
  *   parent ◀──waiting───────────── front   once, first: its code is loaded and listens to the channel
  *   parent ──options──────────────▶ front   the server's options, as the parent resolved them
  *   parent ──signal───────────────▶ front   a lifecycle signal the parent received, to act on as its own
+ *   parent ──report───────────────▶ front   for --control-bind: its metrics and status, answered by a report
  *   parent ◀──ready / reloaded / reloadFailed / stopping── front
  */
 import type { ServerOptions } from '../config/settings.js';
+import type { ControlReport } from '../control-plane.js';
 
 /** The signals a parent relays: a front ignores them when they come from anyone else. */
 export const RELAYED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const satisfies readonly NodeJS.Signals[];
 export type RelayedSignal = (typeof RELAYED_SIGNALS)[number];
 
-export type ToFront = { kind: 'options'; options: ServerOptions } | { kind: 'signal'; signal: RelayedSignal };
+export type ToFront =
+  /** `metrics`: the parent serves --control-bind, so the front keeps metrics for it. */
+  | { kind: 'options'; options: ServerOptions; metrics: boolean }
+  | { kind: 'signal'; signal: RelayedSignal }
+  | { kind: 'report'; id: number };
 
 export type FromFront =
   /** Started, and listening to the channel: the parent sends the options. */
@@ -23,7 +29,9 @@ export type FromFront =
   | { kind: 'reloaded' }
   | { kind: 'reloadFailed'; message: string }
   /** A stop began: the front is no longer ready. */
-  | { kind: 'stopping' };
+  | { kind: 'stopping' }
+  /** The answer to a report request: null when the front keeps no metrics. */
+  | { kind: 'report'; id: number; report: ControlReport | null };
 
 /** Tells a message of the channel from anything else (cluster's own messages pass on the same channel). */
 export function isMessage<T extends { kind: string }>(value: unknown, kinds: readonly T['kind'][]): value is T {

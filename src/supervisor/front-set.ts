@@ -48,7 +48,8 @@ import { listenerOptions } from '../config/listener-settings.js';
 import { parseBind } from '../config/parse-bind.js';
 import type { ServerOptions } from '../config/settings.js';
 import { ConfigError, ControlBindError, ExitStatus } from '../errors.js';
-import { FrontsControlListener } from '../http/fronts-control-listener.js';
+import type { ControlReport } from '../control-plane.js';
+import { FrontsControlListener, type FrontReport } from '../http/fronts-control-listener.js';
 import { removeStaleSocket } from '../http/listener.js';
 import { ErrorLog, openLogStream } from '../observability/error-log.js';
 import { quoteForLog } from '../observability/quote-for-log.js';
@@ -61,6 +62,9 @@ const FRONT_ENTRY = fileURLToPath(new URL('../front-entry.js', import.meta.url))
 
 /** A front that exits with one of these could not serve with this configuration: the parent halts rather than respawn. */
 const HALTING: ReadonlySet<number> = new Set([ExitStatus.usage, ExitStatus.workerBootError, ExitStatus.appLoadError]);
+
+/** How long the control listener waits for a front's metrics. */
+const REPORT_TIMEOUT_MS = 2_000;
 
 /** How long past --shutdown-delay and --graceful-timeout a stopping front may take before it is killed. */
 const STOP_SLACK_MS = 10_000;
@@ -89,6 +93,9 @@ export class FrontSet {
   /** Fronts whose reload (SIGHUP) has not ended yet. */
   #reloading = new Set<number>();
   #status: number = ExitStatus.ok;
+  /** Report requests awaiting their answer, by id. */
+  readonly #reports = new Map<number, (report: ControlReport | null) => void>();
+  #nextReport = 0;
   #finish: (status: number) => void = () => {};
 
   constructor(options: ServerOptions) {
@@ -103,7 +110,7 @@ export class FrontSet {
     try {
       this.#prepare();
       await Promise.all(this.#control.map((control) => control.listen()));
-      if (this.#control.length > 0) this.#log.info(`control listener on ${this.#control.map((control) => control.url).join(', ')}: /healthz, /readyz, /status.json for every front`);
+      if (this.#control.length > 0) this.#log.info(`control listener on ${this.#control.map((control) => control.url).join(', ')}: /metrics, /status.json, /healthz, /readyz for every front`);
     } catch (error) {
       if (!(error instanceof ConfigError || error instanceof ControlBindError)) throw error;
       await this.#closeControl();
@@ -140,7 +147,7 @@ export class FrontSet {
     const front: Front = { index, worker, state: 'starting', startedAt: Date.now(), workers: 0, urls: [] };
     this.#fronts.set(index, front);
     worker.on('message', (message: unknown) => {
-      if (isMessage<FromFront>(message, ['waiting', 'ready', 'reloaded', 'reloadFailed', 'stopping'])) this.#heard(front, message);
+      if (isMessage<FromFront>(message, ['waiting', 'ready', 'reloaded', 'reloadFailed', 'stopping', 'report'])) this.#heard(front, message);
     });
     worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#exited(front, code, signal));
     // A fork that fails (EAGAIN, ENOMEM) is reported through 'exit' as well.
@@ -151,7 +158,7 @@ export class FrontSet {
     const pid = front.worker.process.pid;
     switch (message.kind) {
       case 'waiting':
-        this.#send(front, { kind: 'options', options: { ...this.#options, fronts: 1, controlBind: [] } });
+        this.#send(front, { kind: 'options', options: { ...this.#options, fronts: 1, controlBind: [] }, metrics: this.#control.length > 0 });
         // A signal that came while it started reaches it now.
         if (this.#stopping) this.#send(front, { kind: 'signal', signal: 'SIGQUIT' });
         return;
@@ -175,6 +182,9 @@ export class FrontSet {
         return;
       case 'stopping':
         front.state = 'stopping';
+        return;
+      case 'report':
+        this.#reports.get(message.id)?.(message.report);
         return;
     }
   }
@@ -265,19 +275,36 @@ export class FrontSet {
     return ready > 0 ? [] : ['no front is ready'];
   }
 
-  /** /status.json. */
-  status(): object {
-    return {
-      pid: process.pid,
-      ready: this.notReady().length === 0,
-      fronts: [...this.#fronts.values()].map((front) => ({
+  /**
+   * Each front's metrics and status, asked for over the channel: a front
+   * that does not answer within REPORT_TIMEOUT_MS (one busy past that, or
+   * starting) has a null report.
+   */
+  reports(): Promise<FrontReport[]> {
+    return Promise.all(
+      [...this.#fronts.values()].map(async (front) => ({
         front: front.index,
-        pid: front.worker.process.pid,
+        pid: front.worker.process.pid ?? 0,
         state: front.state,
         workers: front.workers,
-        urls: front.urls,
         since: new Date(front.startedAt).toISOString(),
+        report: front.state === 'starting' ? null : await this.#askReport(front),
       })),
-    };
+    );
+  }
+
+  #askReport(front: Front): Promise<ControlReport | null> {
+    const id = this.#nextReport++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => answer(null), REPORT_TIMEOUT_MS);
+      const answer = (report: ControlReport | null): void => {
+        clearTimeout(timer);
+        this.#reports.delete(id);
+        resolve(report);
+      };
+      this.#reports.set(id, answer);
+      front.worker.once('exit', () => answer(null));
+      this.#send(front, { kind: 'report', id });
+    });
   }
 }

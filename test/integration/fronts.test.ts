@@ -1,12 +1,13 @@
 /**
  * --fronts N (#18), against the real server: the fronts share the
  * listening socket and each serves with its own workers; the parent alone
- * answers the control listener; a front killed with SIGKILL is replaced
- * while the others serve; SIGTERM to the whole process group drains every
- * front without a failed request and without cutting --shutdown-delay
- * short; SIGHUP reloads every front. And --fronts 1 is today's server, with
- * no parent process; a bad count is a usage error; an application that
- * cannot load halts every front rather than respawn them.
+ * answers the control listener, /metrics with every front's counts; a
+ * front killed with SIGKILL is replaced while the others serve; SIGTERM to
+ * the whole process group drains every front without a failed request and
+ * without cutting --shutdown-delay short; SIGHUP reloads every front. And
+ * --fronts 1 is today's server, with no parent process; a bad count is a
+ * usage error; an application that cannot load halts every front rather
+ * than respawn them.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,17 +100,24 @@ describe('--fronts 2', { timeout: 40_000 }, () => {
       const fronts = childrenOf(server.pid);
       assert.equal(fronts.length, 2, `two fronts under the parent: ${fronts}`);
       const seen = new Set<number>();
+      let seenRequests = 0;
       for (let round = 0; round < 10 && seen.size < 2; round++) {
         for (const front of await Promise.all(Array.from({ length: 8 }, () => servingFront(server.url)))) seen.add(front);
+        seenRequests += 8;
       }
       assert.deepEqual([...seen].sort(), [...fronts].sort(), 'every request served by a worker of one of the fronts, and both fronts served');
 
       assert.equal((await httpRequest(`${server.control}/readyz`)).status, 200);
-      const status = await getJson<{ pid: number; fronts: Array<{ pid: number; state: string; workers: number }> }>(`${server.control}/status.json`);
+      const status = await getJson<{ pid: number; fronts: Array<{ pid: number; state: string; workers: number; status: { pid: number } | null }> }>(`${server.control}/status.json`);
       assert.equal(status.pid, server.pid);
       assert.deepEqual(status.fronts.map((front) => front.pid).sort(), [...fronts].sort());
-      assert.ok(status.fronts.every((front) => front.state === 'ready' && front.workers === 1), JSON.stringify(status));
-      assert.equal((await httpRequest(`${server.control}/metrics`)).status, 501, 'not one front\'s share of the counts');
+      assert.ok(status.fronts.every((front) => front.state === 'ready' && front.workers === 1 && front.status?.pid === front.pid), JSON.stringify(status));
+      // Every front's counts, each labelled, under one TYPE line a family: not one front's share.
+      const metrics = (await httpRequest(`${server.control}/metrics`)).text;
+      const served = [...metrics.matchAll(/^portico_http_requests_total\{front="(\d)",[^}]*\} (\d+)$/gm)];
+      assert.deepEqual([...new Set(served.map((m) => m[1]))].sort(), ['1', '2'], metrics);
+      assert.equal(served.reduce((sum, m) => sum + Number(m[2]), 0), seenRequests, metrics);
+      assert.equal((metrics.match(/^# TYPE portico_http_requests_total /gm) ?? []).length, 1);
 
       // SIGKILL one front under load: the other keeps serving; the dead one is replaced.
       const [victim, survivor] = fronts as [number, number];
