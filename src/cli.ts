@@ -15,6 +15,7 @@ import type { ServerOptions } from './config/settings.js';
 import { Server } from './server.js';
 import type { SignalSource } from './supervisor/arbiter.js';
 import { FrontSet } from './supervisor/front-set.js';
+import { holdHeapBallast } from './heap-ballast.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -49,6 +50,7 @@ export async function serve(
   options: ServerOptions,
   asFront?: { signals: SignalSource; started: (server: Server) => void; metrics: boolean },
 ): Promise<number> {
+  holdHeapBallast();
   let server: Server;
   try {
     server = new Server(options, asFront === undefined ? null : { metrics: asFront.metrics });
