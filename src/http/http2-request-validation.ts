@@ -11,6 +11,8 @@ import { quoteForLog } from '../observability/quote-for-log.js';
 import { isConnectionSpecific, type Http2Request } from './http2-messages.js';
 import { refusal, type Refusal } from './refusal.js';
 
+const VISIBLE_ASCII = /^[\x21-\x7e]*$/;
+
 export function checkHttp2Request(req: Http2Request): Refusal | null {
   const raw = req.http2RawHeaders;
   let authority: string | null = null;
@@ -21,6 +23,10 @@ export function checkHttp2Request(req: Http2Request): Refusal | null {
     // RFC 9113 §8.2.2: "An endpoint MUST NOT generate an HTTP/2 message containing connection-specific header fields", and treats one received as malformed.
     if (isConnectionSpecific(name, value)) {
       return refusal(400, 'PORTICO_ERR_HTTP2_CONNECTION_FIELD', `connection-specific field '${quoteForLog(name)}' in an HTTP/2 request`);
+    }
+    // RFC 9112 §3.2's request-target is visible ASCII, as llhttp holds an HTTP/1.1 request line to; nghttp2 lets obs-text through in :path.
+    if (name === ':path' && !VISIBLE_ASCII.test(value)) {
+      return refusal(400, 'PORTICO_ERR_BAD_TARGET', `:path '${quoteForLog(value)}' has a byte outside visible ASCII`);
     }
     if (name === ':authority') authority = value;
     else if (name === 'host') host = value;
