@@ -33,13 +33,10 @@ const MiB = 1024 * 1024;
 const TOTAL = 200 * MiB;
 /**
  * How far the second half's peak may rise above the first half's: allocator
- * and GC noise. Seen up to 6 MiB before; since the front's garbage collector
- * frees response buffers later (mark-compacts where scavenges did: an open
- * regression, see the notes of #12) rises of 14 and 23 MiB were seen in full
- * runs. A leak of what is streamed would rise by most of the 100 MiB the
- * second half moves, far past this.
+ * and GC noise, seen up to 6 MiB. A leak of what is streamed would rise by
+ * most of the 100 MiB the second half moves, far past this.
  */
-const PLATEAU_SLACK_MiB = 32;
+const PLATEAU_SLACK_MiB = 12;
 /** How far any process may rise above its baseline: the slack described above (seen 35 to 61 MiB in the front) with room, under half the 200 MiB moved. */
 const GROWTH_CAP_MiB = 96;
 /** Samples each half must have for the comparison to mean something. */
