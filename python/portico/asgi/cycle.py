@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from .errors import ASGIViolation
+from .errors import ASGIViolation, ClientDisconnected
 from .report import error_text, violation_text
 
 # Outcomes, once the transport had its terminal call.
@@ -47,6 +47,7 @@ class Cycle:
         self.log = log
         self.outcome = None             # FINISHED, ABORTED or FAILED once ended
         self.violation = None           # the first protocol violation the application made
+        self._gone = False              # the transport said ClientDisconnected
         self._settled = asyncio.Event()  # over (or, for a WebSocket, answered): wakes a waiting receive()
 
     async def run(self, app) -> None:
@@ -72,7 +73,35 @@ class Cycle:
         raise NotImplementedError
 
     async def send(self, message) -> None:
+        """One message from the application. The subclass's _refused()
+        says first whether it can still go out; then _dispatch() sends it.
+        The first violation is remembered, and a ClientDisconnected from
+        the transport marks the client gone."""
+        if self._refused(message):
+            return
+        try:
+            await self._dispatch(message)
+        except ASGIViolation as exc:
+            if self.violation is None:
+                self.violation = str(exc)
+            raise
+        except ClientDisconnected:
+            self._gone = True
+            raise
+
+    def _refused(self, message) -> bool:
+        """Raises when ``message`` cannot go out any more; True when it is
+        to be ignored; False when it goes on to _dispatch()."""
         raise NotImplementedError
+
+    async def _dispatch(self, message) -> None:
+        raise NotImplementedError
+
+    def _refuse_after_violation(self) -> None:
+        if self.violation is not None:
+            # Remembered: an application that caught the violation and
+            # carried on must still not get anything out.
+            raise ASGIViolation(self.violation)
 
     def _raised(self, error) -> None:
         raise NotImplementedError

@@ -51,7 +51,6 @@ class HTTPCycle(Cycle):
         self._offered = {name for name in (PATHSEND, TRAILERS, EARLY_HINT) if name in extensions}
         self._is_head = scope["method"] == "HEAD"
         self._request_done = False      # the last http.request went out
-        self._gone = False              # the transport said ClientDisconnected
         self.status = None              # set by a valid http.response.start
         self.headers = None
         self.carries_body = True
@@ -95,27 +94,16 @@ class HTTPCycle(Cycle):
 
     # --------------------------------------------------------------- send
 
-    async def send(self, message) -> None:
+    def _refused(self, message) -> bool:
         if self.outcome is not None:
             if self.outcome == FINISHED:
-                return  # www spec, "Response Body": further messages are ignored
+                return True  # www spec, "Response Body": further messages are ignored
             raise ClientDisconnected("the response was already ended")
-        if self.violation is not None:
-            # Remembered: an application that caught the violation and
-            # carried on must still not get its response out.
-            raise ASGIViolation(self.violation)
+        self._refuse_after_violation()
         if self._client_gone():
             # www spec 2.4, "Disconnected Client": an OSError subclass.
             raise ClientDisconnected("the client disconnected")
-        try:
-            await self._dispatch(message)
-        except ASGIViolation as exc:
-            if self.violation is None:
-                self.violation = str(exc)
-            raise
-        except ClientDisconnected:
-            self._gone = True
-            raise
+        return False
 
     async def _dispatch(self, message) -> None:
         try:

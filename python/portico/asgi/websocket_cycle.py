@@ -65,7 +65,6 @@ class WebSocketCycle(Cycle):
         self._connect_given = False
         self._disconnect = None           # (code, reason) once the application heard it
         self._app_close = None            # (code, reason) of the application's websocket.close
-        self._gone = False                # the transport said ClientDisconnected
         self.status = None                # the denial response's, once started
         self.headers = None
         self.head_sent = False
@@ -119,29 +118,18 @@ class WebSocketCycle(Cycle):
 
     # --------------------------------------------------------------- send
 
-    async def send(self, message) -> None:
+    def _refused(self, message) -> bool:
         if self.outcome is not None or self._app_close is not None or self._client_gone():
             if _type_of(message) == "websocket.close":
-                return  # closing what is closed asks for nothing
+                return True  # closing what is closed asks for nothing
             if self._client_gone():
                 # From here on receive() says websocket.disconnect too,
                 # whatever messages were still queued.
                 self._gone = True
             # www spec 2.4, "Disconnected Client": an OSError subclass.
             raise ClientDisconnected("the WebSocket is closed")
-        if self.violation is not None:
-            # Remembered: an application that caught the violation and
-            # carried on must still not get its messages out.
-            raise ASGIViolation(self.violation)
-        try:
-            await self._dispatch(message)
-        except ASGIViolation as exc:
-            if self.violation is None:
-                self.violation = str(exc)
-            raise
-        except ClientDisconnected:
-            self._gone = True
-            raise
+        self._refuse_after_violation()
+        return False
 
     async def _dispatch(self, message) -> None:
         kind = _type_of(message)
