@@ -27,6 +27,8 @@ export const PACKAGES = [
   'python3-fastapi',
   // WebSockets (issue #14): uvicorn's --ws websockets.
   'python3-websockets',
+  // HTTP/2 (issue #16): h2load drives the h2 cells, as wrk cannot.
+  'nghttp2-client',
 ];
 
 export function isInstalled(name) {

@@ -13,6 +13,7 @@ import { peers } from './peers/index.mjs';
 import { NotAvailableError } from './peers/server.mjs';
 import { targetPeers } from './targets.mjs';
 import { METRICS, connectionsOf } from './workloads.mjs';
+import { runH2load } from './h2load.mjs';
 import { runWrk } from './wrk.mjs';
 import { measureIdle } from './ws-idle.mjs';
 import { openIdle, runWsLoad } from './ws-load.mjs';
@@ -54,7 +55,7 @@ async function startServer(peer, ctx) {
 
 /** Checks the answer is the one every server must give (same bytes). */
 async function checkAnswer(workload, port) {
-  const answer = await probe(port, workload.path);
+  const answer = await probe(port, workload.path, { tls: workload.tls === true });
   if (answer.status !== 200) return `status ${answer.status}`;
   if (workload.expectLength && answer.length !== workload.expectLength) {
     return `body of ${answer.length} bytes, expected ${workload.expectLength}`;
@@ -97,9 +98,12 @@ export async function runGroup({ workload, workers, plan, work, log }) {
     }
     const seconds = workload.long ? plan.longSeconds : plan.seconds;
     const drive = (server, connections, duration) => {
+      const url = `${workload.tls ? 'https' : 'http'}://127.0.0.1:${server.port}${workload.path}`;
+      // HTTP/2: h2load keeps workload.streams requests open on each connection.
+      if (workload.driver === 'h2load') return runH2load({ url, connections, streams: workload.streams, seconds: duration, threads: plan.wrkThreads });
       if (workload.kind !== 'websocket') {
         return runWrk({
-          url: `http://127.0.0.1:${server.port}${workload.path}`,
+          url,
           connections,
           seconds: duration,
           threads: plan.wrkThreads,
@@ -107,9 +111,9 @@ export async function runGroup({ workload, workers, plan, work, log }) {
           script: workload.script,
         });
       }
-      const url = `ws://127.0.0.1:${server.port}${workload.wsPath}`;
-      if (workload.mode === 'idle') return measureIdle({ server, url, connections, files: workload.files, timeoutSeconds: plan.wrkTimeout });
-      return runWsLoad({ url, mode: workload.mode, connections, seconds: duration, timeoutSeconds: plan.wrkTimeout, pidsFn: () => server.pids() });
+      const wsUrl = `ws://127.0.0.1:${server.port}${workload.wsPath}`;
+      if (workload.mode === 'idle') return measureIdle({ server, url: wsUrl, connections, files: workload.files, timeoutSeconds: plan.wrkTimeout });
+      return runWsLoad({ url: wsUrl, mode: workload.mode, connections, seconds: duration, timeoutSeconds: plan.wrkTimeout, pidsFn: () => server.pids() });
     };
     const warmUp = async (server) => {
       if (plan.warmupSeconds === 0) return;

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -186,10 +187,11 @@ export function descendants(pid) {
 }
 
 /** One HTTP request; resolves with status and body length. */
-export function probe(port, path, { method = 'GET', timeoutMs = 2000 } = {}) {
+export function probe(port, path, { method = 'GET', timeoutMs = 2000, tls = false } = {}) {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, method, agent: false, timeout: timeoutMs },
+    // Over TLS (the HTTPS and HTTP/2 cells) the bench's own certificate, unverified (bench/tls.mjs).
+    const req = (tls ? httpsRequest : request)(
+      { host: '127.0.0.1', port, path, method, agent: false, timeout: timeoutMs, ...(tls ? { rejectUnauthorized: false } : {}) },
       (res) => {
         let length = 0;
         const chunks = [];
@@ -210,7 +212,7 @@ export function probe(port, path, { method = 'GET', timeoutMs = 2000 } = {}) {
 }
 
 /** Polls path until it answers 200, or fails when the group exits or time runs out. */
-export async function waitReady(group, port, path, timeoutMs = 60000) {
+export async function waitReady(group, port, path, timeoutMs = 60000, tls = false) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
@@ -218,7 +220,7 @@ export async function waitReady(group, port, path, timeoutMs = 60000) {
       throw new ServerStartError(`${group.argv[0]} exited (${group.exitCode}) before answering`, group.log());
     }
     try {
-      const answer = await probe(port, path);
+      const answer = await probe(port, path, { tls });
       if (answer.status === 200) return answer;
       last = `status ${answer.status}: ${answer.head}`;
     } catch (error) {

@@ -3,7 +3,9 @@
 // in front of uWSGI and of gunicorn, Apache mod_cgid, nginx + fcgiwrap, nginx
 // and bare Node http, and for ASGI against uvicorn, Hypercorn, Daphne and
 // gunicorn's UvicornWorker, on loopback, with wrk; WebSockets against uvicorn
-// and Hypercorn with bench/ws-client.mjs; writes docs/benchmarks.md.
+// and Hypercorn with bench/ws-client.mjs; HTTPS and HTTP/2 (h2load) against
+// nginx terminating them in front of uWSGI, and Hypercorn; writes
+// docs/benchmarks.md.
 // See docs/benchmarks.md "Method".
 //
 //   node bench/run.mjs            full run, every peer, writes docs/

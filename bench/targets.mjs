@@ -27,6 +27,8 @@ export const RATIO_TARGETS = [
   // connections; 10,000), so the report gives them a table of their own.
   { workload: 'ws-echo', peer: 'uvicorn', min: 1.5, text: 'WebSocket echo ≥ 1.5× uvicorn (websockets) round trips/s, 64 connections' },
   { workload: 'ws-idle', peer: 'uvicorn', max: 1.0, text: 'Memory (RSS) per idle WebSocket, 10,000 open, ≤ uvicorn\'s (websockets)' },
+  // Issue #16.
+  { workload: 'h2-hello', peer: 'nginx-tls-uwsgi', min: 1.5, text: 'HTTP/2 hello world ≥ 1.5× nginx (h2) → uWSGI req/s, h2load -c 16 -m 32' },
 ];
 
 // Against what the workload could do at best (its `ideal`), not against a peer.

@@ -67,6 +67,51 @@ export const workloads = [
     // bare Node answering the same bytes from memory: the ceiling of any static server in Node.
     peers: ['portico', 'nginx-static', 'bare-node'],
   },
+  // Issue #16: HTTPS over HTTP/1.1 (wrk), and HTTP/2 with h2load, 16
+  // connections of 32 streams each, against nginx terminating TLS and h2 in
+  // front of uWSGI, and against Hypercorn's own h2 (its Debian 12 version
+  // serves ASGI only, hence the ASGI hello world for it).
+  {
+    id: 'https-hello',
+    title: 'WSGI hello world over HTTPS, HTTP/1.1',
+    kind: 'wsgi',
+    app: 'hello',
+    path: '/',
+    expectLength: 13,
+    metric: 'rps',
+    tls: true,
+    quickPeers: ['nginx-tls-uwsgi'],
+    peers: ['portico', 'nginx-tls-uwsgi'],
+  },
+  {
+    id: 'h2-hello',
+    title: 'WSGI hello world over HTTP/2 (h2load, 16 connections × 32 streams)',
+    kind: 'wsgi',
+    app: 'hello',
+    path: '/',
+    expectLength: 13,
+    metric: 'rps',
+    tls: true,
+    driver: 'h2load',
+    streams: 32,
+    connections: [16],
+    peers: ['portico', 'nginx-tls-uwsgi'],
+  },
+  {
+    id: 'h2-asgi-hello',
+    title: 'ASGI hello world over HTTP/2 (h2load, 16 connections × 32 streams)',
+    kind: 'asgi',
+    app: 'asgi_hello',
+    path: '/',
+    expectLength: 13,
+    metric: 'rps',
+    tls: true,
+    driver: 'h2load',
+    streams: 32,
+    connections: [16],
+    quickPeers: ['hypercorn'],
+    peers: ['portico', 'hypercorn'],
+  },
   {
     id: 'asgi-hello',
     title: 'ASGI hello world (13 bytes)',

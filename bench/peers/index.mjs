@@ -4,7 +4,7 @@ import bareNode from './bare-node.mjs';
 import daphne from './daphne.mjs';
 import { gunicornGthread, gunicornSync, gunicornUvicorn } from './gunicorn.mjs';
 import hypercorn from './hypercorn.mjs';
-import { nginxFcgiwrap, nginxGunicorn, nginxStatic, nginxUwsgi } from './nginx.mjs';
+import { nginxFcgiwrap, nginxGunicorn, nginxStatic, nginxTlsUwsgi, nginxUwsgi } from './nginx.mjs';
 import portico from './portico.mjs';
 import { uvicornPure, uvicornStandard } from './uvicorn.mjs';
 import uwsgi from './uwsgi.mjs';
@@ -13,7 +13,7 @@ import waitress from './waitress.mjs';
 export const peers = Object.fromEntries(
   [
     portico, bareNode, uwsgi, gunicornSync, gunicornGthread, modWsgi, waitress, nginxUwsgi, nginxGunicorn,
-    apacheCgid, nginxFcgiwrap, nginxStatic,
+    apacheCgid, nginxFcgiwrap, nginxStatic, nginxTlsUwsgi,
     uvicornStandard, uvicornPure, hypercorn, daphne, gunicornUvicorn,
   ].map((peer) => [peer.id, peer]),
 );

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ServerStartError } from '../process-group.mjs';
+import { benchCertificate } from '../tls.mjs';
 import { NotAvailableError, PYTHON, RunningServer, shellLine, startGroup } from './server.mjs';
 
 const bin = fileURLToPath(new URL('../../bin/portico.js', import.meta.url));
@@ -18,6 +19,11 @@ export default {
     argv.push('--chdir', ctx.app.pythonpath, '--pythonpath', ctx.app.pythonpath);
     if (ctx.workload.kind === 'cgi') argv.push('--cgi', `/cgi-bin/=${ctx.work.cgiBin}`);
     if (ctx.workload.kind === 'static') argv.push('--static', `/static/=${ctx.work.static}`);
+    // HTTPS and HTTP/2 cells: h2 and http/1.1 by ALPN, as by default; the client picks.
+    if (ctx.workload.tls) {
+      const { cert, key } = benchCertificate(ctx.work);
+      argv.push('--certfile', cert, '--keyfile', key);
+    }
     // auto would find ASGI too; named, a runtime without it fails rather than guesses.
     if (ctx.workload.kind === 'asgi' || ctx.workload.kind === 'websocket') argv.push('--interface', 'asgi');
     // A WebSocket holds one of the worker's --worker-connections (1,000 by

@@ -85,7 +85,7 @@ export async function startGroup(ctx, name, argv, options = {}) {
   const group = spawnGroup(withFileLimit(argv, ctx.files), { logPath, cwd: options.cwd ?? ctx.work.root, env: options.env, uid: options.uid, gid: options.gid });
   if (options.readyPath === null) return group;
   try {
-    await waitReady(group, ctx.port, options.readyPath ?? ctx.workload.path);
+    await waitReady(group, ctx.port, options.readyPath ?? ctx.workload.path, undefined, ctx.workload.tls === true);
   } catch (error) {
     await group.stop();
     throw error;
