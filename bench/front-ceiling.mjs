@@ -16,8 +16,9 @@
 //        [--cells w1:hello,w2:hello,w1:big,w2:big,f2w2:hello] [--portico DIR] [--json FILE]
 //
 // A cell is [f<fronts>]w<workers>:<app>, app one of bench/apps (hello: 13
-// bytes; big: 100 KiB). --portico runs another built tree (a copy, so that
-// edits made meanwhile do not change what is measured).
+// bytes; big: 100 KiB; flask: Flask's JSON hello); -w is per front.
+// --portico runs another built tree (a copy, so that edits made meanwhile
+// do not change what is measured).
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,6 +42,8 @@ const apps = fileURLToPath(new URL('apps', import.meta.url));
 const bin = join(resolve(values.portico), 'bin', 'portico.js');
 const logs = mkdtempSync(join(tmpdir(), 'front-ceiling-'));
 const TICK_US = 10_000; // USER_HZ is 100
+/** Cell app names: hello (13 bytes), big (100 KiB), flask (Flask's JSON hello, Debian's python3-flask); else a module of bench/apps. */
+const APPS = { flask: 'flask_app' };
 
 /** Reads a cell name: f2w2:big is --fronts 2, -w 2, big.py. */
 function parseCell(name) {
@@ -95,7 +98,7 @@ async function start(cell) {
   const port = await freePort();
   const argv = [process.execPath, bin, '-w', String(cell.workers), '-b', `127.0.0.1:${port}`, '--python', '/usr/bin/python3', '--chdir', apps, '--pythonpath', apps];
   if (cell.fronts !== 1) argv.push('--fronts', String(cell.fronts));
-  argv.push(cell.app === 'hello' ? 'hello:application' : `${cell.app}:application`);
+  argv.push(`${APPS[cell.app] ?? cell.app}:application`);
   const group = spawnGroup(argv, { cwd: apps, env: {}, logPath: join(logs, `${cell.name}.log`) });
   await waitReady(group, port, '/');
   return { ...cell, port, group, runs: [] };
