@@ -14,8 +14,10 @@
  * (how editors and deploy tools write), and it would not notice a symlink
  * on the path being changed — which the revalidation re-checks too.
  *
- * Memory is bounded by maxEntries × maxFileBytes; the least recently used
- * entry goes first.
+ * Memory is bounded twice: by a number of entries and by the bytes of
+ * their bodies together (nginx bounds only the first, but it keeps
+ * descriptors, not bytes). Past either bound the least recently used entry
+ * goes first; a file larger than the bytes bound is never kept.
  */
 import { open } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
@@ -24,13 +26,15 @@ import { fileHeaders } from './file-headers.js';
 export interface OpenFileCacheOptions {
   /** Files larger than this are always streamed. Default 64 KiB. */
   maxFileBytes: number;
-  /** Default 1024 (at most 64 MiB of bodies with the default size). */
+  /** Default 1024. */
   maxEntries: number;
+  /** The bodies' bytes together. Default 16 MiB. */
+  maxBytes: number;
   /** How long an entry is served without a stat. Default 1000 ms. */
   validityMs: number;
 }
 
-export const DEFAULT_OPEN_FILE_CACHE: OpenFileCacheOptions = { maxFileBytes: 64 * 1024, maxEntries: 1024, validityMs: 1000 };
+export const DEFAULT_OPEN_FILE_CACHE: OpenFileCacheOptions = { maxFileBytes: 64 * 1024, maxEntries: 1024, maxBytes: 16 * 1024 * 1024, validityMs: 1000 };
 
 export interface CachedFile {
   /** The real path the body was read from. */
@@ -46,13 +50,20 @@ export class OpenFileCache {
   readonly options: OpenFileCacheOptions;
   /** Insertion order is recency order: the first key is the least recently used. */
   readonly #entries = new Map<string, CachedFile>();
+  #bytes = 0;
 
   constructor(options: Partial<OpenFileCacheOptions> = {}) {
     this.options = { ...DEFAULT_OPEN_FILE_CACHE, ...options };
   }
 
+  /** Entries held. */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Body bytes held. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** The entry for `key` if it was checked within the validity interval. */
@@ -72,7 +83,7 @@ export class OpenFileCache {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.path !== path || !sameFile(entry.stat, stat)) {
-      this.#entries.delete(key);
+      this.forget(key);
       return undefined;
     }
     entry.checkedAt = now;
@@ -81,7 +92,7 @@ export class OpenFileCache {
 
   /** Whether a file of this stat is small enough to be kept. */
   admits(stat: Stats): boolean {
-    return stat.isFile() && stat.size <= this.options.maxFileBytes;
+    return stat.isFile() && stat.size <= this.options.maxFileBytes && stat.size <= this.options.maxBytes;
   }
 
   /**
@@ -104,22 +115,26 @@ export class OpenFileCache {
     } finally {
       await handle.close();
     }
-    this.#entries.delete(key);
+    this.forget(key);
     this.#entries.set(key, entry);
-    while (this.#entries.size > this.options.maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
+    this.#bytes += entry.body.length;
+    while (this.#entries.size > this.options.maxEntries || this.#bytes > this.options.maxBytes) {
+      this.forget(this.#entries.keys().next().value as string);
     }
     return entry;
   }
 
   /** Drops the entry for a path that no longer names a cacheable file. */
   forget(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
     this.#entries.delete(key);
+    this.#bytes -= entry.body.length;
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#bytes = 0;
   }
 }
 

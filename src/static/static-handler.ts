@@ -2,10 +2,11 @@
  * A directory served as static files under a mount (Apache's Alias, nginx's
  * location + root).
  *
- *     PATH_INFO ─ parseRequestPath ─ names ─ FileResolver ─ real path + stat
- *                  (dots, NUL, '\')          (realpath ⊂ root)      │
- *                                                                   ├─ plain GET/HEAD, small: OpenFileCache
- *                                                                   └─ otherwise: send (RFC 9110 semantics)
+ *     PATH_INFO ─┬─ plain GET/HEAD, checked within the last second: OpenFileCache hit
+ *                └─ parseRequestPath ─ names ─ FileResolver ─ real path + stat
+ *                   (dots, NUL, '\')          (realpath ⊂ root)      │
+ *                                                                    ├─ plain GET/HEAD, small: OpenFileCache
+ *                                                                    └─ otherwise: send (RFC 9110 semantics)
  *
  * `send` owns the HTTP semantics: conditional requests (RFC 9110 §13),
  * ranges (§14) and 304/206/412/416. The cache only answers what needs none
@@ -25,7 +26,7 @@ import { quoteForLog } from '../observability/quote-for-log.js';
 import { sendErrorResponse } from '../http/error-response.js';
 import { ConfigError } from '../errors.js';
 import { encodeUrlPath, parseRequestPath, type RequestPath } from './request-path.js';
-import { FileResolver } from './file-resolver.js';
+import { FileResolver, type Resolution } from './file-resolver.js';
 import { fileHeaders } from './file-headers.js';
 import { OpenFileCache, type CachedFile, type OpenFileCacheOptions } from './open-file-cache.js';
 
@@ -35,8 +36,8 @@ export interface StaticHandlerOptions {
   log: ErrorLog;
   /** Directory listings are not offered; a directory without index.html is a 404. */
   listing?: false;
-  /** The open-file cache's limits, or false to stream every file. */
-  openFileCache?: Partial<OpenFileCacheOptions> | false;
+  /** The open-file cache, or its limits, or false to stream every file. */
+  openFileCache?: OpenFileCache | Partial<OpenFileCacheOptions> | false;
 }
 
 const ALLOWED_METHODS = 'GET, HEAD';
@@ -46,11 +47,10 @@ const CONDITIONAL_HEADERS = ['range', 'if-range', 'if-match', 'if-none-match', '
 
 type AcceptedPath = Extract<RequestPath, { ok: true }>;
 
-/** Where a request would find its file in the open-file cache; no cache for requests it cannot answer. */
-interface CacheLookup {
-  cache: OpenFileCache | null;
-  key: string;
-  now: number;
+/** A path resolved, and the cache's entry for it when it names a file the cache keeps. */
+interface Lookup {
+  resolution: Resolution;
+  entry: CachedFile | undefined;
 }
 
 interface SendError extends Error {
@@ -63,6 +63,15 @@ export class StaticHandler implements MountHandler {
   readonly #log: ErrorLog;
   readonly #resolver: FileResolver;
   readonly #cache: OpenFileCache | null;
+  /**
+   * The lookups under way for the cache, by key: requests for a path that is
+   * being loaded or revalidated wait for that one lookup instead of each
+   * resolving it again. Without this, every connection asking for a hot file
+   * in the moment its entry goes stale (once a second) would pay a realpath
+   * and a stat of its own (a thundering herd, nginx's open_file_cache has
+   * none because its stat is synchronous).
+   */
+  readonly #lookups = new Map<string, Promise<Lookup>>();
 
   constructor(options: StaticHandlerOptions) {
     if (options.listing !== undefined && options.listing !== false) {
@@ -71,7 +80,8 @@ export class StaticHandler implements MountHandler {
     if (!options.root.startsWith('/')) throw new ConfigError(`static root '${options.root}' must be an absolute path`);
     this.#log = options.log;
     this.#resolver = new FileResolver(options.root);
-    this.#cache = options.openFileCache === false ? null : new OpenFileCache(options.openFileCache);
+    const cache = options.openFileCache;
+    this.#cache = cache === false ? null : cache instanceof OpenFileCache ? cache : new OpenFileCache(cache);
   }
 
   /** Checks that the root is a directory. */
@@ -91,34 +101,65 @@ export class StaticHandler implements MountHandler {
       sendErrorResponse(res, 405);
       return;
     }
+    // Entries are keyed by PATH_INFO as it came: one is made only after
+    // parseRequestPath accepted that very string and the resolver found a
+    // file under the root, and both are functions of it alone, so a hit
+    // needs neither again.
+    const key = match.pathInfo;
+    const cache = this.#cache !== null && isPlain(req) ? this.#cache : null;
+    const now = Date.now();
+    // A hot file is answered here, synchronously: the hit costs no promise and no file system call.
+    const hit = cache?.fresh(key, now);
+    if (hit !== undefined) {
+      this.#serveCached(request, hit);
+      return;
+    }
     const path = parseRequestPath(match.pathInfo);
     if (!path.ok) {
       this.#log.debug(`static: refused "${quoteForLog(match.pathInfo)}": ${path.reason}`);
       sendErrorResponse(res, path.status);
       return;
     }
-    const lookup: CacheLookup = {
-      cache: this.#cache !== null && isPlain(req) ? this.#cache : null,
-      key: path.names.join('/') + (path.trailingSlash ? '/' : ''),
-      now: Date.now(),
-    };
-    // A hot file is answered here, synchronously: the hit costs no promise and no file system call.
-    const hit = lookup.cache?.fresh(lookup.key, lookup.now);
-    if (hit !== undefined) {
-      this.#serveCached(request, hit);
-      return;
-    }
-    this.#resolveAndServe(request, match, path, lookup).catch((error: unknown) => {
-      this.#log.error(`static: ${quoteForLog(`${req.method} ${match.scriptName}${match.pathInfo}`)}: ${describe(error)}`);
-      sendErrorResponse(res, 500);
-    });
+    const lookup = cache === null ? this.#resolve(path) : this.#lookUp(cache, key, path, now);
+    lookup
+      .then((found) => this.#answer(request, match, path, found))
+      .catch((error: unknown) => {
+        this.#log.error(`static: ${quoteForLog(`${req.method} ${match.scriptName}${match.pathInfo}`)}: ${describe(error)}`);
+        sendErrorResponse(res, 500);
+      });
   }
 
-  async #resolveAndServe(request: RequestRecord, match: MountMatch, path: AcceptedPath, lookup: CacheLookup): Promise<void> {
-    const { req, res } = request;
-    const { cache, key, now } = lookup;
+  async #resolve(path: AcceptedPath): Promise<Lookup> {
+    return { resolution: await this.#resolver.resolve(path.names, path.trailingSlash), entry: undefined };
+  }
+
+  /** The lookup for `key` already under way, or a new one. */
+  #lookUp(cache: OpenFileCache, key: string, path: AcceptedPath, now: number): Promise<Lookup> {
+    let lookup = this.#lookups.get(key);
+    if (lookup === undefined) {
+      lookup = this.#resolveForCache(cache, key, path, now);
+      this.#lookups.set(key, lookup);
+      const done = (): void => {
+        this.#lookups.delete(key);
+      };
+      lookup.then(done, done);
+    }
+    return lookup;
+  }
+
+  /** Resolves the path again, and keeps the entry if it is still that file, or loads it if it fits. */
+  async #resolveForCache(cache: OpenFileCache, key: string, path: AcceptedPath, now: number): Promise<Lookup> {
     const resolution = await this.#resolver.resolve(path.names, path.trailingSlash);
-    if (resolution.kind !== 'file' || !cache?.admits(resolution.stat)) cache?.forget(key);
+    if (resolution.kind !== 'file' || !cache.admits(resolution.stat)) {
+      cache.forget(key);
+      return { resolution, entry: undefined };
+    }
+    const entry = cache.confirm(key, resolution.path, resolution.stat, now) ?? (await this.#load(cache, key, resolution.path, resolution.typeName, now));
+    return { resolution, entry };
+  }
+
+  #answer(request: RequestRecord, match: MountMatch, path: AcceptedPath, { resolution, entry }: Lookup): void {
+    const { req, res } = request;
     switch (resolution.kind) {
       case 'refused':
         if (resolution.suspicious) this.#log.warning(`static: refused "${quoteForLog(match.pathInfo)}": ${resolution.reason}`);
@@ -129,17 +170,9 @@ export class StaticHandler implements MountHandler {
         this.#redirectToDirectory(req, res, match, path.segments);
         return;
       case 'file':
-        break;
+        if (entry !== undefined) this.#serveCached(request, entry);
+        else this.#stream(request, resolution.path, resolution.typeName);
     }
-
-    if (cache?.admits(resolution.stat)) {
-      const entry = cache.confirm(key, resolution.path, resolution.stat, now) ?? (await this.#load(cache, key, resolution.path, resolution.typeName, now));
-      if (entry !== undefined) {
-        this.#serveCached(request, entry);
-        return;
-      }
-    }
-    this.#stream(request, resolution.path, resolution.typeName);
   }
 
   /** A file that changed or vanished since it was resolved is left to send, which stats it afresh. */
