@@ -5,6 +5,7 @@
  * the server as pairs. No WSGI environ is built for an ASGI request.
  */
 import type { IncomingMessage } from 'node:http';
+import { isHttp2 } from '../http/http2-messages.js';
 import { splitTarget } from '../http/request-target.js';
 import type { RequestHead } from '../ipc/frame-codec.js';
 import type { MountMatch, RequestContext } from '../routing/mount-handler.js';
@@ -32,7 +33,7 @@ export function buildRequestHead(req: IncomingMessage, match: MountMatch, contex
   return {
     method: req.method ?? 'GET',
     scheme: context.scheme,
-    httpVersion: req.httpVersionMajor === 2 ? '2' : req.httpVersion === '1.0' ? '1.0' : '1.1',
+    httpVersion: isHttp2(req) ? '2' : req.httpVersion === '1.0' ? '1.0' : '1.1',
     path: root + match.pathInfo,
     rawPath: splitTarget(req.url ?? '/').path,
     queryString: match.query,

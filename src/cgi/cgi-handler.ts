@@ -23,6 +23,7 @@ import { launchDirectly } from './cgi-process.js';
 import { CgiSpawner } from './cgi-spawner.js';
 import { hasUndeclaredLength, RequestBodySpool } from './request-body-spool.js';
 import { ScriptLocator } from './script-locator.js';
+import { isHttp2 } from '../http/http2-messages.js';
 
 /** Local redirects followed for one request before it counts as a loop. */
 export const MAX_INTERNAL_REDIRECTS = 10;
@@ -193,5 +194,5 @@ export class CgiHandler implements MountHandler {
 
 /** RFC 9110 §10.1.1: a 100-continue expectation, which an HTTP/1.0 request's is not. */
 function expectsContinue(req: IncomingMessage): boolean {
-  return (req.httpVersion === '1.1' || req.httpVersionMajor === 2) && /^100-continue$/i.test(req.headers.expect ?? '');
+  return (req.httpVersion === '1.1' || isHttp2(req)) && /^100-continue$/i.test(req.headers.expect ?? '');
 }

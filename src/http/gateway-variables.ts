@@ -5,6 +5,7 @@
  * is shared the same way, in request-headers.ts.
  */
 import type { IncomingMessage } from 'node:http';
+import { isHttp2 } from './http2-messages.js';
 import type { RequestContext } from './request-record.js';
 
 /** RFC 3875 §4.1.17; PEP 3333 takes SERVER_SOFTWARE over from CGI. */
@@ -12,7 +13,7 @@ export const SERVER_SOFTWARE = 'portico';
 
 /** RFC 3875 §4.1.16 SERVER_PROTOCOL: the protocol the request came in with; HTTP/2 as RFC 9113 names it. */
 export function serverProtocol(req: IncomingMessage): string {
-  return req.httpVersionMajor === 2 ? 'HTTP/2' : `HTTP/${req.httpVersion}`;
+  return isHttp2(req) ? 'HTTP/2' : `HTTP/${req.httpVersion}`;
 }
 
 /**

@@ -33,9 +33,13 @@ export function isConnectionSpecific(name: string, value: unknown): boolean {
   return lower === 'te' && String(value).trim().toLowerCase() !== 'trailers';
 }
 
-/** True for a request that came over HTTP/2. */
+/**
+ * True for a request that came over HTTP/2. By its class, not its version:
+ * llhttp reads "HTTP/2.0" in an HTTP/1.1 request line as major 2 too, and
+ * request validation refuses that one as HTTP/1 framing (505).
+ */
 export function isHttp2(req: IncomingMessage): boolean {
-  return req.httpVersionMajor === 2;
+  return (req as unknown) instanceof Http2ServerRequest;
 }
 
 /** Each HTTP/2 connection's own socket: Node's session.socket is a proxy of it, which no WeakMap keyed by the socket (PROXY header, TLS facts) knows. */
