@@ -12,7 +12,7 @@ import { loadOptions } from './config/load-options.js';
 import { environmentOptions, settingDefaults } from './config/setting-defaults.js';
 import { AppLoadError, ConfigError, ControlBindError, ExitStatus, InterpreterError, WorkerBootError } from './errors.js';
 import type { ServerOptions } from './config/settings.js';
-import { Server } from './server.js';
+import { Server, type FrontRole } from './server.js';
 import type { SignalSource } from './supervisor/arbiter.js';
 import { FrontSet } from './supervisor/front-set.js';
 import { holdHeapBallast } from './heap-ballast.js';
@@ -48,12 +48,12 @@ export async function main(argv: readonly string[]): Promise<number> {
  */
 export async function serve(
   options: ServerOptions,
-  asFront?: { signals: SignalSource; started: (server: Server) => void; metrics: boolean },
+  asFront?: FrontRole & { signals: SignalSource; started: (server: Server) => void },
 ): Promise<number> {
   holdHeapBallast();
   let server: Server;
   try {
-    server = new Server(options, asFront === undefined ? null : { metrics: asFront.metrics });
+    server = new Server(options, asFront ?? null);
   } catch (error) {
     if (error instanceof ConfigError) return usageError(error);
     throw error;

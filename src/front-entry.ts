@@ -8,7 +8,7 @@ import { FrontLink } from './supervisor/front-link.js';
 
 const link = new FrontLink();
 const { options, metrics } = await link.options();
-const status = await serve(options, { signals: link.signals, started: (server) => link.follow(server), metrics }).catch((error: Error) => {
+const status = await serve(options, { signals: link.signals, started: (server) => link.follow(server), metrics, socketsClosed: link.socketsClosed }).catch((error: Error) => {
   process.stderr.write(`portico: internal error: ${error.stack ?? String(error)}\n`);
   return 1;
 });

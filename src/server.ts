@@ -29,6 +29,14 @@ import { statusLine, SystemdNotifier, takeSystemdEnvironment } from './superviso
 export type { ServerOptions } from './config/settings.js';
 export type { StopOutcome } from './supervisor/arbiter.js';
 
+/** What a front of --fronts N needs of its parent (supervisor/front-link.ts). */
+export interface FrontRole {
+  /** The parent serves --control-bind: keep the metrics for it. */
+  metrics: boolean;
+  /** Resolves once every front has stopped accepting on the shared sockets. */
+  socketsClosed: () => Promise<void>;
+}
+
 export class Server extends EventEmitter<ArbiterEvents> {
   readonly options: ServerOptions;
   readonly log: ErrorLog;
@@ -45,7 +53,7 @@ export class Server extends EventEmitter<ArbiterEvents> {
    * `front`: one of --fronts N (supervisor/front-set.ts), whose parent bound
    * the sockets, and keeps `metrics` for the parent's --control-bind.
    */
-  constructor(options: Partial<ServerOptions>, front: { metrics: boolean } | null = null) {
+  constructor(options: Partial<ServerOptions>, front: FrontRole | null = null) {
     super();
     this.options = { ...defaultOptions(), ...options };
     // After the defaults, which take systemd's passed sockets (LISTEN_FDS) as the binds.
@@ -91,7 +99,7 @@ export class Server extends EventEmitter<ArbiterEvents> {
       mounts.map(({ handler }) => handler),
       this.#listeners,
       this.log,
-      { gracefulTimeout: this.options.gracefulTimeout, reload: this.options.reload, shutdownDelay: this.options.shutdownDelay, listenAfterWorkers: front !== null },
+      { gracefulTimeout: this.options.gracefulTimeout, reload: this.options.reload, shutdownDelay: this.options.shutdownDelay, listenAfterWorkers: front !== null, socketsClosed: front?.socketsClosed },
     );
     if (systemd.notifySocket !== null) {
       this.#notifier = new SystemdNotifier(this.options.python, { ...systemd, notifySocket: systemd.notifySocket }, this.log);

@@ -18,6 +18,7 @@
  *         ──────────▶ in-flight requests done (or --graceful-timeout up) ▶ mounts closed
  */
 import { EventEmitter } from 'node:events';
+import { Server as NetServer } from 'node:net';
 import { AppLoadError, type WorkerBootError } from '../errors.js';
 import type { Listener } from '../http/listener.js';
 import type { RequestRecord } from '../http/request-record.js';
@@ -57,6 +58,8 @@ export interface ArbiterOptions {
    * shared socket before it can serve one (the others serve meanwhile).
    */
   listenAfterWorkers?: boolean;
+  /** A front under --fronts: resolves once every front has stopped accepting on the shared sockets. */
+  socketsClosed?: () => Promise<void>;
 }
 
 /** Where the lifecycle signals come from: the process, or a --fronts parent's orders (supervisor/front-link.ts). */
@@ -199,6 +202,14 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     const graceEnds = Date.now() + graceMs;
     this.#draining = true;
     for (const mount of this.#mounts) mount.drain?.();
+    if (this.#options.socketsClosed !== undefined) {
+      // A front's socket is shared: closing its copy leaves it listening in
+      // the others, and a client reconnecting as its idle connection closes
+      // would be taken into the backlog and reset. So the idle ones close
+      // only once every front has closed its copy.
+      for (const { server } of this.#listeners) NetServer.prototype.close.call(server);
+      await this.#options.socketsClosed();
+    }
     for (const listener of this.#listeners) listener.stopAccepting();
     for (const request of this.#inflight) {
       if (!request.res.headersSent) request.res.shouldKeepAlive = false;

@@ -18,19 +18,24 @@ import type { Server } from '../server.js';
 import type { SignalSource } from './arbiter.js';
 import { isMessage, RELAYED_SIGNALS, type FromFront, type ToFront } from './front-messages.js';
 
+/** The longest a draining front waits for the others before it closes its idle connections anyway. */
+const SOCKETS_CLOSED_WAIT_MS = 2_000;
+
 export class FrontLink {
   /** The parent's relayed signals, as the arbiter's signal source. */
   readonly signals: SignalSource & EventEmitter = new EventEmitter();
 
   #server: Server | null = null;
+  #closed: (() => void) | null = null;
 
   /** Starts listening to the parent; from here on the process's own lifecycle signals are ignored. */
   constructor() {
     for (const signal of RELAYED_SIGNALS) process.on(signal, () => {});
     process.on('message', (message: unknown) => {
-      if (!isMessage<ToFront>(message, ['signal', 'report'])) return;
+      if (!isMessage<ToFront>(message, ['signal', 'report', 'socketsClosed'])) return;
       if (message.kind === 'signal') this.signals.emit(message.signal);
       else if (message.kind === 'report') this.#answer(message.id);
+      else if (message.kind === 'socketsClosed') this.#closed?.();
     });
   }
 
@@ -56,6 +61,21 @@ export class FrontLink {
     server.on('reloadFailed', (error) => this.#send({ kind: 'reloadFailed', message: error.message }));
     server.on('stopping', () => this.#send({ kind: 'stopping' }));
   }
+
+  /**
+   * Tells the parent this front has stopped accepting; resolves once every
+   * front has, or after SOCKETS_CLOSED_WAIT_MS if the parent does not say.
+   */
+  readonly socketsClosed = (): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => this.#closed?.(), SOCKETS_CLOSED_WAIT_MS);
+      this.#closed = () => {
+        clearTimeout(timer);
+        this.#closed = null;
+        resolve();
+      };
+      this.#send({ kind: 'closedSockets' });
+    });
 
   #answer(id: number): void {
     const pending = this.#server?.report() ?? null;

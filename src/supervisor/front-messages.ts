@@ -6,6 +6,8 @@
  *   parent ──options──────────────▶ front   the server's options, as the parent resolved them
  *   parent ──signal───────────────▶ front   a lifecycle signal the parent received, to act on as its own
  *   parent ──report───────────────▶ front   for --control-bind: its metrics and status, answered by a report
+ *   parent ◀──closedSockets──────── front   draining: it stopped accepting on the shared sockets
+ *   parent ──socketsClosed────────▶ front   every front has: the idle connections may close
  *   parent ◀──ready / reloaded / reloadFailed / stopping── front
  */
 import type { ServerOptions } from '../config/settings.js';
@@ -19,7 +21,8 @@ export type ToFront =
   /** `metrics`: the parent serves --control-bind, so the front keeps metrics for it. */
   | { kind: 'options'; options: ServerOptions; metrics: boolean }
   | { kind: 'signal'; signal: RelayedSignal }
-  | { kind: 'report'; id: number };
+  | { kind: 'report'; id: number }
+  | { kind: 'socketsClosed' };
 
 export type FromFront =
   /** Started, and listening to the channel: the parent sends the options. */
@@ -30,6 +33,12 @@ export type FromFront =
   | { kind: 'reloadFailed'; message: string }
   /** A stop began: the front is no longer ready. */
   | { kind: 'stopping' }
+  /**
+   * Its copies of the shared sockets are closed. It follows cluster's own
+   * message that closes them on the same channel, so the parent, which
+   * reads that one first, has closed its own copy when this arrives.
+   */
+  | { kind: 'closedSockets' }
   /** The answer to a report request: null when the front keeps no metrics. */
   | { kind: 'report'; id: number; report: ControlReport | null };
 

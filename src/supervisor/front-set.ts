@@ -77,6 +77,8 @@ interface Front {
   startedAt: number;
   workers: number;
   urls: string[];
+  /** Draining, it has closed its copies of the shared sockets. */
+  closedSockets: boolean;
 }
 
 export class FrontSet {
@@ -144,10 +146,10 @@ export class FrontSet {
 
   #fork(index: number): void {
     const worker = cluster.fork();
-    const front: Front = { index, worker, state: 'starting', startedAt: Date.now(), workers: 0, urls: [] };
+    const front: Front = { index, worker, state: 'starting', startedAt: Date.now(), workers: 0, urls: [], closedSockets: false };
     this.#fronts.set(index, front);
     worker.on('message', (message: unknown) => {
-      if (isMessage<FromFront>(message, ['waiting', 'ready', 'reloaded', 'reloadFailed', 'stopping', 'report'])) this.#heard(front, message);
+      if (isMessage<FromFront>(message, ['waiting', 'ready', 'reloaded', 'reloadFailed', 'stopping', 'report', 'closedSockets'])) this.#heard(front, message);
     });
     worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#exited(front, code, signal));
     // A fork that fails (EAGAIN, ENOMEM) is reported through 'exit' as well.
@@ -186,6 +188,10 @@ export class FrontSet {
       case 'report':
         this.#reports.get(message.id)?.(message.report);
         return;
+      case 'closedSockets':
+        front.closedSockets = true;
+        this.#tellSocketsClosed();
+        return;
     }
   }
 
@@ -195,6 +201,7 @@ export class FrontSet {
     const how = `front ${front.index} (pid ${front.worker.process.pid}) ${describeExit(code, signal)}`;
     if (this.#stopping) {
       this.#log.info(how);
+      this.#tellSocketsClosed();
       if (code !== 0 && this.#status === ExitStatus.ok) this.#status = ExitStatus.failure;
       if (this.#fronts.size === 0) void this.#end();
     } else if (!this.#started || (code !== null && HALTING.has(code))) {
@@ -240,6 +247,17 @@ export class FrontSet {
     }
     this.#relay(signal);
     if (this.#fronts.size === 0) void this.#end();
+  }
+
+  /**
+   * Once every front has closed its copies, the sockets are closed (cluster
+   * closes the parent's with the last front's): the fronts may close their
+   * idle connections, and a client that reconnects is refused, not queued.
+   */
+  #tellSocketsClosed(): void {
+    const fronts = [...this.#fronts.values()];
+    if (!fronts.every((front) => front.closedSockets)) return;
+    for (const front of fronts) this.#send(front, { kind: 'socketsClosed' });
   }
 
   #relay(signal: RelayedSignal): void {
