@@ -4,7 +4,8 @@
  * answers the control listener, /metrics with every front's counts; a
  * front killed with SIGKILL is replaced while the others serve; SIGTERM to
  * the whole process group drains every front without a failed request and
- * without cutting --shutdown-delay short; SIGHUP reloads every front. And
+ * without cutting --shutdown-delay short; SIGHUP reloads every front, and
+ * SIGTTIN and SIGTTOU add and remove a worker in every front. And
  * --fronts 1 is today's server, with no parent process; a bad count is a
  * usage error; an application that cannot load halts every front rather
  * than respawn them.
@@ -94,7 +95,7 @@ async function keepSending(url: string, tally: Tally, until: () => boolean): Pro
 }
 
 describe('--fronts 2', { timeout: 40_000 }, () => {
-  it('spreads connections over both fronts, each with its own workers; the parent alone answers the control listener; SIGKILL of a front: replaced, the other serves on; SIGHUP reloads both', async () => {
+  it('spreads connections over both fronts, each with its own workers; the parent alone answers the control listener; SIGKILL of a front: replaced, the other serves on; SIGHUP reloads both; SIGTTIN and SIGTTOU reach both', async () => {
     const server = await startFronts(2, ['-w', '1']);
     try {
       const fronts = childrenOf(server.pid);
@@ -152,6 +153,13 @@ describe('--fronts 2', { timeout: 40_000 }, () => {
         return workers.length === 2 ? workers : undefined;
       }, 10_000);
       assert.ok(after.every((pid) => !before.includes(pid)), `new workers: ${before} -> ${after}`);
+
+      // SIGTTIN and SIGTTOU: one worker more, then fewer, in every front.
+      const workersEach = (count: number) => () => (replaced.every((front) => childrenOf(front).length === count) ? true : undefined);
+      process.kill(server.pid, 'SIGTTIN');
+      await eventually('two workers in each front', workersEach(2), 10_000);
+      process.kill(server.pid, 'SIGTTOU');
+      await eventually('one worker in each front again', workersEach(1), 10_000);
     } finally {
       await server.stop();
     }

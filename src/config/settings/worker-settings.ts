@@ -16,7 +16,11 @@ export const WORKER_SETTINGS = {
     defaultValue: (env) => positiveFromEnv(env, 'WEB_CONCURRENCY', 1), defaultText: '$WEB_CONCURRENCY, or 1',
     help: 'Number of Python worker processes.',
   }),
-  /** Front processes sharing the listening sockets, each with its own workers; 1 runs no parent process. */
+  /**
+   * Front processes sharing the listening sockets, each with its own
+   * workers, under a parent (supervisor/front-set.ts): the `portico`
+   * command's; a createServer() server is one front whatever this says.
+   */
   fronts: setting({
     flags: ['--fronts'], metavar: 'INT', parse: integer(1),
     section: 'Workers', scope: 'server', env: 'PORTICO_FRONTS',
