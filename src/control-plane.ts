@@ -11,7 +11,8 @@ import { ControlListener, type ControlListenerOptions } from './http/control-lis
 import type { RequestRecord } from './http/request-record.js';
 import type { ErrorLog } from './observability/error-log.js';
 import { Metrics, type MeteredMount } from './observability/metrics.js';
-import { takeStatus, type StatusSnapshot, type StatusSources } from './observability/status-snapshot.js';
+import type { ControlReport } from './observability/control-report.js';
+import { takeStatus, type StatusSources } from './observability/status-snapshot.js';
 import type { MountHandler } from './routing/mount-handler.js';
 
 export interface ControlPlaneConfig {
@@ -31,12 +32,7 @@ export interface ControlPlaneConfig {
   forParent?: boolean;
 }
 
-/** A front's figures, for its --fronts parent's control listener. */
-export interface ControlReport {
-  /** Prometheus text. */
-  metrics: string;
-  status: StatusSnapshot;
-}
+export type { ControlReport } from './observability/control-report.js';
 
 export class ControlPlane {
   readonly metrics: Metrics;

@@ -13,7 +13,7 @@
  * fronts it answers 501, pointing to /status.json.
  */
 import type { ServerResponse } from 'node:http';
-import type { ControlReport } from '../control-plane.js';
+import type { ControlReport } from '../observability/control-report.js';
 import { ControlBindError } from '../errors.js';
 import { mergeExpositions } from '../observability/exposition-merge.js';
 import type { Bind } from './bind.js';

@@ -14,18 +14,24 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ServerOptions } from '../config/settings.js';
-import type { Server } from '../server.js';
-import type { SignalSource } from './arbiter.js';
+import type { ControlReport } from '../observability/control-report.js';
+import type { ArbiterEvents, SignalSource } from './arbiter.js';
 import { isMessage, RELAYED_SIGNALS, type FromFront, type ToFront } from './front-messages.js';
 
 /** The longest a draining front waits for the others before it closes its idle connections anyway. */
 const SOCKETS_CLOSED_WAIT_MS = 2_000;
 
+/** What the link needs of the front's server (server.ts's Server), named here so that supervisor/ does not import the server. */
+export interface FrontServer extends EventEmitter<ArbiterEvents> {
+  readonly workerPids: number[];
+  report(): Promise<ControlReport> | null;
+}
+
 export class FrontLink {
   /** The parent's relayed signals, as the arbiter's signal source. */
   readonly signals: SignalSource & EventEmitter = new EventEmitter();
 
-  #server: Server | null = null;
+  #server: FrontServer | null = null;
   #closed: (() => void) | null = null;
 
   /** Starts listening to the parent; from here on the process's own lifecycle signals are ignored. */
@@ -54,7 +60,7 @@ export class FrontLink {
   }
 
   /** Reports the server's lifecycle to the parent, and answers its report requests from the server. */
-  follow(server: Server): void {
+  follow(server: FrontServer): void {
     this.#server = server;
     server.on('start', (urls) => this.#send({ kind: 'ready', urls, workers: server.workerPids.length }));
     server.on('reload', () => this.#send({ kind: 'reloaded' }));

@@ -11,7 +11,7 @@
  *   parent ◀──ready / reloaded / reloadFailed / stopping── front
  */
 import type { ServerOptions } from '../config/settings.js';
-import type { ControlReport } from '../control-plane.js';
+import type { ControlReport } from '../observability/control-report.js';
 
 /** The signals a parent relays: a front ignores them when they come from anyone else. */
 export const RELAYED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const satisfies readonly NodeJS.Signals[];

@@ -48,7 +48,7 @@ import { listenerOptions } from '../config/listener-settings.js';
 import { parseBind } from '../config/parse-bind.js';
 import type { ServerOptions } from '../config/settings.js';
 import { ConfigError, ControlBindError, ExitStatus } from '../errors.js';
-import type { ControlReport } from '../control-plane.js';
+import type { ControlReport } from '../observability/control-report.js';
 import { FrontsControlListener, type FrontReport } from '../http/fronts-control-listener.js';
 import { removeStaleSocket } from '../http/listener.js';
 import { ErrorLog, openLogStream } from '../observability/error-log.js';
