@@ -16,8 +16,11 @@
  *
  * Memory is bounded twice: by a number of entries and by the bytes of
  * their bodies together (nginx bounds only the first, but it keeps
- * descriptors, not bytes). Past either bound the least recently used entry
- * goes first; a file larger than the bytes bound is never kept.
+ * descriptors, not bytes). Past either bound an entry not used since the
+ * last eviction goes first, oldest first: the CLOCK approximation of least
+ * recently used, because moving an entry to the back of the Map on every hit
+ * costs more than the rest of the lookup. A file larger than the bytes
+ * bound is never kept.
  */
 import { open } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
@@ -44,11 +47,13 @@ export interface CachedFile {
   /** The 200 response headers, Content-Length included. */
   readonly headers: Readonly<Record<string, string | number>>;
   checkedAt: number;
+  /** Asked for since the last eviction passed it (CLOCK's reference bit). */
+  used: boolean;
 }
 
 export class OpenFileCache {
   readonly options: OpenFileCacheOptions;
-  /** Insertion order is recency order: the first key is the least recently used. */
+  /** In the order the clock hand meets them: the first key is the next candidate for eviction. */
   readonly #entries = new Map<string, CachedFile>();
   #bytes = 0;
 
@@ -70,8 +75,7 @@ export class OpenFileCache {
   fresh(key: string, now: number): CachedFile | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined || now - entry.checkedAt >= this.options.validityMs) return undefined;
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    entry.used = true;
     return entry;
   }
 
@@ -87,6 +91,7 @@ export class OpenFileCache {
       return undefined;
     }
     entry.checkedAt = now;
+    entry.used = true;
     return entry;
   }
 
@@ -111,16 +116,14 @@ export class OpenFileCache {
       const after = await handle.stat();
       if (!sameFile(before, after) || body.length !== before.size) return undefined;
       const headers = { ...fileHeaders(typeName, before), 'Content-Length': body.length };
-      entry = { path, stat: before, body, headers, checkedAt: now };
+      entry = { path, stat: before, body, headers, checkedAt: now, used: false };
     } finally {
       await handle.close();
     }
     this.forget(key);
+    this.#makeRoom(entry.body.length);
     this.#entries.set(key, entry);
     this.#bytes += entry.body.length;
-    while (this.#entries.size > this.options.maxEntries || this.#bytes > this.options.maxBytes) {
-      this.forget(this.#entries.keys().next().value as string);
-    }
     return entry;
   }
 
@@ -130,6 +133,24 @@ export class OpenFileCache {
     if (entry === undefined) return;
     this.#entries.delete(key);
     this.#bytes -= entry.body.length;
+  }
+
+  /**
+   * Evicts until one more entry of `bytes` fits: an entry used since the
+   * hand last passed it gets a second chance, at the back. The newcomer is
+   * not in the Map yet, so it cannot be the one evicted.
+   */
+  #makeRoom(bytes: number): void {
+    while (this.#entries.size > 0 && (this.#entries.size >= this.options.maxEntries || this.#bytes + bytes > this.options.maxBytes)) {
+      const [key, entry] = this.#entries.entries().next().value as [string, CachedFile];
+      if (entry.used) {
+        entry.used = false;
+        this.#entries.delete(key);
+        this.#entries.set(key, entry);
+      } else {
+        this.forget(key);
+      }
+    }
   }
 
   clear(): void {

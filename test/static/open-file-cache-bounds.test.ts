@@ -130,6 +130,24 @@ describe('open-file cache: bounds', { timeout: 30_000 }, () => {
     cache.clear();
     assert.deepEqual([cache.size, cache.bytes], [0, 0]);
   });
+
+  it('keeps a hot file through a stream of files asked for once, and always admits the newcomer', async () => {
+    const now = Date.now();
+    const cache = new OpenFileCache({ maxEntries: 3, validityMs: 60_000 });
+    const path = (i: number) => join(site.root, `f${i}.bin`);
+    await cache.load('hot', path(0), 'f0.bin', now);
+    for (let i = 1; i < 30; i++) {
+      assert.ok(cache.fresh('hot', now), `hot, after ${i - 1} cold files`);
+      await cache.load(`cold${i}`, path(i), `f${i}.bin`, now);
+      assert.ok(cache.size <= 3);
+    }
+    assert.ok(cache.fresh('cold29', now), 'the last one is held');
+    // Every entry used since the hand passed: one of them goes, never the newcomer.
+    for (const key of ['hot', 'cold28', 'cold29']) cache.fresh(key, now);
+    await cache.load('new', path(30), 'f30.bin', now);
+    assert.ok(cache.fresh('new', now));
+    assert.equal(cache.size, 3);
+  });
 });
 
 describe('open-file cache: one lookup for concurrent requests', { timeout: 30_000 }, () => {
