@@ -14,6 +14,7 @@
 //
 //   node bench/front-ceiling.mjs [--rounds 5] [--seconds 8] [--connections 32]
 //        [--cells w1:hello,w2:hello,w1:big,w2:big,f2w2:hello] [--portico DIR] [--json FILE]
+//        [--new-connections]
 //
 // A cell is [f<fronts>]w<workers>:<app>, app one of bench/apps (hello: 13
 // bytes; big: 100 KiB; flask: Flask's JSON hello); -w is per front.
@@ -36,12 +37,20 @@ const { values } = parseArgs({
     cells: { type: 'string', default: 'w1:hello,w2:hello,w1:big,w2:big' },
     portico: { type: 'string', default: fileURLToPath(new URL('..', import.meta.url)) },
     json: { type: 'string' },
+    // A new connection for every request (Connection: close), where the fronts' shared accept queue is busiest.
+    'new-connections': { type: 'boolean', default: false },
   },
 });
 const apps = fileURLToPath(new URL('apps', import.meta.url));
 const bin = join(resolve(values.portico), 'bin', 'portico.js');
 const logs = mkdtempSync(join(tmpdir(), 'front-ceiling-'));
 const TICK_US = 10_000; // USER_HZ is 100
+/** wrk sends Connection: close on every request with this script. */
+let closeScript;
+if (values['new-connections']) {
+  closeScript = join(logs, 'close.lua');
+  writeFileSync(closeScript, 'wrk.headers["Connection"] = "close"\n');
+}
 /** Cell app names: hello (13 bytes), big (100 KiB), flask (Flask's JSON hello, Debian's python3-flask); else a module of bench/apps. */
 const APPS = { flask: 'flask_app' };
 
@@ -107,7 +116,7 @@ async function start(cell) {
 async function measure(server, seconds, connections) {
   const url = `http://127.0.0.1:${server.port}/`;
   const before = roles(server.group.pgid);
-  const report = await runWrk({ url, connections, seconds, threads: 1, timeoutSeconds: 5 });
+  const report = await runWrk({ url, connections, seconds, threads: 1, timeoutSeconds: 5, script: closeScript });
   const after = roles(server.group.pgid);
   const perRequest = (role) => ((after[role] - before[role]) * TICK_US) / report.requests;
   return {

@@ -75,6 +75,7 @@ interface Front {
   worker: Worker;
   state: 'starting' | 'ready' | 'stopping';
   startedAt: number;
+  /** As it said when it was last ready (SIGTTIN and SIGTTOU change it since: its own status says). */
   workers: number;
   urls: string[];
   /** Draining, it has closed its copies of the shared sockets. */
@@ -197,7 +198,10 @@ export class FrontSet {
 
   #exited(front: Front, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#fronts.get(front.index) === front) this.#fronts.delete(front.index);
-    this.#reloading.delete(front.index);
+    // A reload waits no longer for a front that is gone.
+    if (this.#reloading.delete(front.index) && this.#reloading.size === 0 && !this.#stopping) {
+      this.#notifier?.notify('READY=1', statusLine(`reloaded; ${this.#serving()}`));
+    }
     const how = `front ${front.index} (pid ${front.worker.process.pid}) ${describeExit(code, signal)}`;
     if (this.#stopping) {
       this.#log.info(how);
