@@ -251,7 +251,10 @@ export class StaticHandler implements MountHandler {
 }
 
 function isPlain(req: IncomingMessage): boolean {
-  return CONDITIONAL_HEADERS.every((name) => req.headers[name] === undefined);
+  // One read of the headers getter, no closure: this runs on every hit.
+  const { headers } = req;
+  for (const name of CONDITIONAL_HEADERS) if (headers[name] !== undefined) return false;
+  return true;
 }
 
 function describe(error: unknown): string {
