@@ -5,7 +5,8 @@
  * front killed with SIGKILL is replaced while the others serve; SIGTERM to
  * the whole process group drains every front without a failed request and
  * without cutting --shutdown-delay short; SIGHUP reloads every front, and
- * SIGTTIN and SIGTTOU add and remove a worker in every front. And
+ * SIGTTIN and SIGTTOU add and remove a worker in every front; no front
+ * outlives a parent killed with SIGKILL. And
  * --fronts 1 is today's server, with no parent process; a bad count is a
  * usage error; an application that cannot load halts every front rather
  * than respawn them.
@@ -95,7 +96,7 @@ async function keepSending(url: string, tally: Tally, until: () => boolean): Pro
 }
 
 describe('--fronts 2', { timeout: 40_000 }, () => {
-  it('spreads connections over both fronts, each with its own workers; the parent alone answers the control listener; SIGKILL of a front: replaced, the other serves on; SIGHUP reloads both; SIGTTIN and SIGTTOU reach both', async () => {
+  it('spreads connections over both fronts, each with its own workers; the parent alone answers the control listener; SIGKILL of a front: replaced, the other serves on; SIGHUP reloads both; SIGTTIN and SIGTTOU reach both; none outlives the parent', async () => {
     const server = await startFronts(2, ['-w', '1']);
     try {
       const fronts = childrenOf(server.pid);
@@ -160,6 +161,11 @@ describe('--fronts 2', { timeout: 40_000 }, () => {
       await eventually('two workers in each front', workersEach(2), 10_000);
       process.kill(server.pid, 'SIGTTOU');
       await eventually('one worker in each front again', workersEach(1), 10_000);
+
+      // The parent killed: its fronts, and their workers, do not outlive it.
+      const tree = descendantsOf(server.pid);
+      process.kill(server.pid, 'SIGKILL');
+      await eventually('every front and worker gone', () => (tree.every((pid) => !isRunning(pid)) ? true : undefined), 3_000);
     } finally {
       await server.stop();
     }
