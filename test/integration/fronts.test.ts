@@ -4,11 +4,11 @@
  * answers the control listener, /metrics with every front's counts; a
  * front killed with SIGKILL is replaced while the others serve; SIGTERM to
  * the whole process group drains every front without a failed request and
- * without cutting --shutdown-delay short; SIGHUP reloads every front, and
- * SIGTTIN and SIGTTOU add and remove a worker in every front; no front
- * outlives a parent killed with SIGKILL. And
- * --fronts 1 is today's server, with no parent process; a bad count is a
- * usage error; an application that cannot load halts every front rather
+ * without cutting --shutdown-delay short; SIGQUIT stops them all at once;
+ * SIGHUP reloads every front, and SIGTTIN and SIGTTOU add and remove a
+ * worker in every front; no front outlives a parent killed with SIGKILL.
+ * And --fronts 1 is today's server, with no parent process; a bad count is
+ * a usage error; an application that cannot load halts every front rather
  * than respawn them.
  */
 import { describe, it } from 'node:test';
@@ -194,6 +194,25 @@ describe('--fronts 2', { timeout: 40_000 }, () => {
       assert.equal((server.logs().match(/received SIGTERM; stopping$/gm) ?? []).length, 2, 'each front stopped once');
       assert.doesNotMatch(server.logs(), /received SIGTERM again/);
       await eventually('every process gone', () => (tree.every((pid) => !isRunning(pid)) ? true : undefined), 3_000);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('--fronts 2 and SIGQUIT', { timeout: 20_000 }, () => {
+  it('stops every front at once, cutting what is in flight', async () => {
+    const server = await startFronts(2, ['-w', '1', '--graceful-timeout', '30']);
+    try {
+      const slow = httpRequest(`${server.url}/sleep?s=20`, { timeoutMs: 15_000 }).then((r) => r.status, (error: NodeJS.ErrnoException) => error.code ?? error.message);
+      await sleep(500);
+      const sent = Date.now();
+      process.kill(server.pid, 'SIGQUIT');
+      const exit = await server.waitForExit(10_000);
+      assert.ok(Date.now() - sent < 5_000, 'not after --graceful-timeout');
+      assert.notEqual(await slow, 200);
+      assert.equal((server.logs().match(/received SIGQUIT; stopping$/gm) ?? []).length, 2, server.logs());
+      assert.deepEqual(exit, { code: 0, signal: null }, server.logs());
     } finally {
       await server.stop();
     }
