@@ -153,6 +153,36 @@ await server.close(300);
     assert.match(result.output, /the long request was cut/);
   });
 
+  it('exits with an HTTP/2 connection open (h2c): GOAWAY, the stream in flight answered, then the connection closed', async () => {
+    const result = await run(
+      'http2',
+      `
+const http2 = await import('node:http2');
+const server = createServer({ app: 'sleepy_app:application', chdir: apps, workers: 1, bind: ['127.0.0.1:0'], http2Cleartext: 'prior-knowledge' });
+await server.listen();
+const session = http2.connect(server.address()[0]);
+session.on('error', () => {});
+session.on('goaway', () => console.log('goaway'));
+const get = (path) => new Promise((resolve) => {
+  const stream = session.request({ ':path': path });
+  stream.on('response', (head) => resolve(head[':status']));
+  stream.on('error', () => resolve('reset'));
+  stream.resume();
+});
+console.log('first', await get('/pid'));
+const inFlight = get('/sleep?s=0.5');
+await new Promise((resolve) => setTimeout(resolve, 100));
+const closing = server.close();
+console.log('in flight', await inFlight);
+await closing;
+`,
+    );
+    assertExitedPromptly(result);
+    assert.match(result.output, /^first 200$/m);
+    assert.match(result.output, /^goaway$/m);
+    assert.match(result.output, /^in flight 200$/m);
+  });
+
   it('exits with CGI and static mounts beside the workers (the CGI spawner is stopped too)', async () => {
     const result = await run(
       'site',
