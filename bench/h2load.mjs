@@ -31,10 +31,13 @@ export function h2loadArgv({ url, connections, streams, seconds, threads }) {
   return ['h2load', '-c', String(connections), '-m', String(streams), '-t', String(Math.min(threads, connections)), '-D', String(seconds), url];
 }
 
+/** Runs h2load to completion, or kills it `timeoutSeconds` past its duration: h2load has no timeout of its own by default. */
 export function runH2load(options) {
   const argv = h2loadArgv(options);
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const limit = setTimeout(() => child.kill('SIGKILL'), (options.seconds + (options.timeoutSeconds ?? 30)) * 1000);
+    child.on('close', () => clearTimeout(limit));
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.stderr.on('data', (chunk) => (out += chunk));

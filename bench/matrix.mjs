@@ -100,7 +100,9 @@ export async function runGroup({ workload, workers, plan, work, log }) {
     const drive = (server, connections, duration) => {
       const url = `${workload.tls ? 'https' : 'http'}://127.0.0.1:${server.port}${workload.path}`;
       // HTTP/2: h2load keeps workload.streams requests open on each connection.
-      if (workload.driver === 'h2load') return runH2load({ url, connections, streams: workload.streams, seconds: duration, threads: plan.wrkThreads });
+      if (workload.driver === 'h2load') {
+        return runH2load({ url, connections, streams: workload.streams, seconds: duration, threads: plan.wrkThreads, timeoutSeconds: plan.wrkTimeout });
+      }
       if (workload.kind !== 'websocket') {
         return runWrk({
           url,

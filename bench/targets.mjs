@@ -27,7 +27,9 @@ export const RATIO_TARGETS = [
   // connections; 10,000), so the report gives them a table of their own.
   { workload: 'ws-echo', peer: 'uvicorn', min: 1.5, text: 'WebSocket echo ≥ 1.5× uvicorn (websockets) round trips/s, 64 connections' },
   { workload: 'ws-idle', peer: 'uvicorn', max: 1.0, text: 'Memory (RSS) per idle WebSocket, 10,000 open, ≤ uvicorn\'s (websockets)' },
-  // Issue #16.
+  // Issue #16. The HTTPS one compares portico with itself over plain HTTP (the hello cell of the same run).
+  { workload: 'https-hello', versus: 'hello', peer: 'portico', min: 0.8, text: "HTTPS hello world (HTTP/1.1) ≥ 0.8× portico's own plain HTTP req/s" },
+  { workload: 'tls-handshakes', peer: 'bare-node', min: 0.9, text: 'TLS handshakes per second within 10% of bare Node https (a new connection per request)' },
   { workload: 'h2-hello', peer: 'nginx-tls-uwsgi', min: 1.5, text: 'HTTP/2 hello world ≥ 1.5× nginx (h2) → uWSGI req/s, h2load -c 16 -m 32' },
 ];
 
@@ -38,7 +40,7 @@ export const IDEAL_TARGETS = [
 
 /** The peers the targets compare a workload with: what a quick run needs. */
 export function targetPeers(workloadId) {
-  return RATIO_TARGETS.filter((t) => t.workload === workloadId).map((t) => t.peer);
+  return RATIO_TARGETS.filter((t) => t.workload === workloadId && t.versus === undefined).map((t) => t.peer);
 }
 
 const FRONT_IDLE_MAX = 70 * MiB;
@@ -61,7 +63,7 @@ function ratioTarget(target, rows, plan) {
     for (const connections of connectionsOf(workload, plan)) {
       const key = { workload: target.workload, workers, connections };
       const ours = findRow(rows, { ...key, peer: 'portico' });
-      const theirs = findRow(rows, { ...key, peer: target.peer });
+      const theirs = findRow(rows, { ...key, workload: target.versus ?? target.workload, peer: target.peer });
       const cell = { workers, connections };
       if (!ours) {
         cell.missing = 'not in this run';

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 
 const POST_10MIB = fileURLToPath(new URL('./wrk/post-10mib.lua', import.meta.url));
+const CONNECTION_CLOSE = fileURLToPath(new URL('./wrk/connection-close.lua', import.meta.url));
 
 // The production peers (issue #15) beside the servers speaking HTTP themselves.
 const WSGI_PEERS = ['portico', 'uwsgi', 'gunicorn-sync', 'gunicorn-gthread', 'mod-wsgi', 'waitress', 'nginx-uwsgi', 'nginx-gunicorn'];
@@ -82,6 +83,19 @@ export const workloads = [
     tls: true,
     quickPeers: ['nginx-tls-uwsgi'],
     peers: ['portico', 'nginx-tls-uwsgi'],
+  },
+  {
+    id: 'tls-handshakes',
+    title: 'TLS handshakes: hello world over HTTPS on a new connection each',
+    kind: 'wsgi',
+    app: 'hello',
+    path: '/',
+    expectLength: 13,
+    metric: 'rps',
+    tls: true,
+    script: CONNECTION_CLOSE,
+    quickPeers: ['bare-node'],
+    peers: ['portico', 'bare-node'],
   },
   {
     id: 'h2-hello',

@@ -12,8 +12,12 @@
 //                                      asgi_ws.py (/echo, /down, /up, /idle)
 //                                      answered by the ws package itself: what
 //                                      portico's front costs at the least
+//
+// With BARE_NODE_TLS_CERT and BARE_NODE_TLS_KEY (PEM files), the same over
+// Node's https with its defaults: what a TLS handshake costs at the least.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { WebSocketServer } from 'ws';
 
 const [host, port, mode = 'hello', file] = process.argv.slice(2);
@@ -80,6 +84,7 @@ const HANDLERS = {
 };
 
 if (!HANDLERS[mode]) throw new Error(`bare-node.mjs: unknown mode ${mode}`);
-const server = createServer(HANDLERS[mode]());
+const { BARE_NODE_TLS_CERT: cert, BARE_NODE_TLS_KEY: key } = process.env;
+const server = cert && key ? createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }, HANDLERS[mode]()) : createServer(HANDLERS[mode]());
 if (mode === 'ws') websockets(server);
 server.listen(Number(port), host);

@@ -3,7 +3,13 @@
 // response, the echo, the static file; with the ws package, the WebSockets).
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCertificate } from '../tls.mjs';
 import { RunningServer, shellLine, startGroup } from './server.mjs';
+
+function tlsEnv(ctx) {
+  const { cert, key } = benchCertificate(ctx.work);
+  return { BARE_NODE_TLS_CERT: cert, BARE_NODE_TLS_KEY: key };
+}
 
 const script = fileURLToPath(new URL('../apps/bare-node.mjs', import.meta.url));
 
@@ -11,14 +17,16 @@ export default {
   id: 'bare-node',
   label: 'bare Node http',
   missing: () => null,
-  labelFor: (workload) => (workload.kind === 'websocket' ? 'bare Node ws' : 'bare Node http'),
+  labelFor: (workload) => (workload.kind === 'websocket' ? 'bare Node ws' : workload.tls ? 'bare Node https' : 'bare Node http'),
   async start(ctx) {
     const argv = [process.execPath, script, '127.0.0.1', String(ctx.port)];
     // The static workload's file, served from memory (see the script).
     if (ctx.workload.kind === 'static') argv.push('file', join(ctx.work.static, basename(ctx.workload.path)));
     else if (ctx.workload.kind === 'websocket') argv.push('ws');
     else if (ctx.workload.bareNode) argv.push(ctx.workload.bareNode);
-    const group = await startGroup(ctx, this.id, argv);
-    return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv, {}, ctx.files)] });
+    // The TLS cells: Node's https, with the bench's certificate.
+    const env = ctx.workload.tls ? tlsEnv(ctx) : undefined;
+    const group = await startGroup(ctx, this.id, argv, { env });
+    return new RunningServer({ peer: this, port: ctx.port, groups: [group], commands: [shellLine(argv, env ?? {}, ctx.files)] });
   },
 };
