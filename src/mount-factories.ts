@@ -28,7 +28,12 @@ export interface MountEnvironment {
 type MountFactory<K extends MountSpec['kind']> = (spec: Extract<MountSpec, { kind: K }>, env: MountEnvironment) => MountHandler;
 
 export const MOUNT_FACTORIES: { readonly [K in MountSpec['kind']]: MountFactory<K> } = {
-  static: (spec, { log }) => new StaticHandler({ root: existingDirectory(spec.root, `--static ${spec.path}`), log }),
+  static: (spec, { options, log }) =>
+    new StaticHandler({
+      root: existingDirectory(spec.root, `--static ${spec.path}`),
+      log,
+      openFileCache: options.staticCacheSize === 0 ? false : { maxBytes: options.staticCacheSize },
+    }),
 
   cgi: (spec, { options, log, redirect }) =>
     new CgiHandler({

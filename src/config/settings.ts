@@ -18,6 +18,7 @@ import { CONTROL_SETTINGS } from './settings/control-settings.js';
 import { HTTP_SETTINGS } from './settings/http-settings.js';
 import { HTTP2_SETTINGS } from './settings/http2-settings.js';
 import { LOGGING_SETTINGS } from './settings/logging-settings.js';
+import { STATIC_SETTINGS } from './settings/static-settings.js';
 import { TLS_SETTINGS } from './settings/tls-settings.js';
 import { WORKER_SETTINGS } from './settings/worker-settings.js';
 import {
@@ -136,6 +137,7 @@ export const SETTINGS = {
     defaultText: '$VIRTUAL_ENV/bin/python when VIRTUAL_ENV is set, else python3 on PATH',
     help: 'Python interpreter that runs the workers and the CGI spawner.',
   }),
+  ...STATIC_SETTINGS,
   ...HTTP_SETTINGS,
   ...TLS_SETTINGS,
   ...HTTP2_SETTINGS,

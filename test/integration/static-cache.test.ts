@@ -5,6 +5,7 @@
  * full 200 too); edits, deletions and growth past the cache's size limit
  * show within the one-second revalidation interval; dotfiles and traversal
  * stay refused; and under concurrent keep-alive load every answer is whole.
+ * --static-cache-size bounds it, and 0 turns it off.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -112,5 +113,38 @@ describe('static open-file cache in the server', { timeout: 60_000 }, () => {
     const replies = await Promise.all(Array.from({ length: 64 }, () => get('/static/app.js')));
     for (const reply of replies) assert.deepEqual([reply.status, reply.body.length], [200, expected.length]);
     assert.ok(replies.every((reply) => reply.body.equals(expected)));
+  });
+});
+
+describe('--static-cache-size', { timeout: 60_000 }, () => {
+  const temp = makeTempDir('portico-static-cache-size-');
+  after(() => temp.remove());
+
+  /** Serves `name`, rewrites it, and says whether the very next answer (well within the 1 s interval) still had the old bytes. */
+  async function servedFromMemory(server: Portico, name: string, size: number): Promise<boolean> {
+    const file = join(temp.path, name);
+    writeFileSync(file, Buffer.alloc(size, 'o'));
+    const target = `/static/${name}`;
+    assert.equal((await requestTarget(server.port, target)).body.length, size);
+    writeFileSync(file, Buffer.alloc(size, 'n'));
+    const next = await requestTarget(server.port, target);
+    return next.body.equals(Buffer.alloc(size, 'o'));
+  }
+
+  it('0 reads every file from disk; a size keeps files larger than it on disk', async () => {
+    const { app, args } = fixtureApp('hello_app');
+    const off = await startPortico({ app, args: [...args, '--static', `/static/=${temp.path}`, '--static-cache-size', '0'] });
+    try {
+      assert.equal(await servedFromMemory(off, 'off.txt', 100), false);
+    } finally {
+      await off.stop();
+    }
+    const small = await startPortico({ app, args: [...args, '--static', `/static/=${temp.path}`], env: { PORTICO_STATIC_CACHE_SIZE: '1000' } });
+    try {
+      assert.equal(await servedFromMemory(small, 'fits.txt', 1000), true, 'a file of the size itself is kept');
+      assert.equal(await servedFromMemory(small, 'too-large.txt', 1001), false);
+    } finally {
+      await small.stop();
+    }
   });
 });
