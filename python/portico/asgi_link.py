@@ -5,9 +5,10 @@ blocking reads and writes.
     reading   the loop's add_reader on fd 3 calls AsgiLoop, which reads
               what is there (FrameLink.read without blocking) and
               dispatches it; nothing ever blocks in recv.
-    writing   ``send`` appends to the output buffer and arranges one flush
-              per pass of the loop (call_soon), so the frames of one pass
-              go out in one write. ``flush`` writes what the socket takes;
+    writing   ``send`` appends to the output (frame_output.py: body blocks
+              by reference) and arranges one flush per pass of the loop
+              (call_soon), so the frames of one pass go out in one
+              sendmsg. ``flush`` writes what the socket takes;
               the rest waits for add_writer. The blocking sendall is never
               called while the loop runs: a front slow to read would stall
               every request of the worker.
@@ -31,7 +32,7 @@ from .codec import (
     frame_header,
 )
 from .errors import ChannelClosed, FrameError
-from .frame_link import FLUSH_THRESHOLD, FrameLink
+from .frame_link import FLUSH_THRESHOLD, HOLD_LIMIT, FrameLink
 from .websocket_payloads import decode_websocket_close
 
 # Output buffered beyond this and a task that sends body waits until the
@@ -59,9 +60,8 @@ class AsgiFrameLink(FrameLink):
 
     def send(self, ftype: int, flags: int, stream_id: int, payload=b"") -> None:
         out = self._out
-        out += frame_header(ftype, flags, stream_id, len(payload))
-        out += payload
-        if len(out) >= FLUSH_THRESHOLD:
+        out.add(frame_header(ftype, flags, stream_id, len(payload)), payload)
+        if out.copied >= FLUSH_THRESHOLD or out.size >= HOLD_LIMIT:
             self.flush()
         elif not self._flush_due and not self._writing and self.loop.is_running():
             # (Outside the loop, READY and BOOT_ERROR flush themselves.)
@@ -97,13 +97,12 @@ class AsgiFrameLink(FrameLink):
         if not out:
             return
         try:
-            n = self.sock.send(out)
+            out.write(self.sock)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
             self._lose(exc)
             return
-        del out[:n]
         if self._drain_waiters and len(out) <= DRAIN_ABOVE:
             self._wake_drained()
 
@@ -113,14 +112,11 @@ class AsgiFrameLink(FrameLink):
         out = self._out
         while out and self.lost is None:
             try:
-                n = self.sock.send(out)
+                out.write(self.sock)
             except (BlockingIOError, InterruptedError):
                 select.select([], [self.sock], [])
-                continue
             except OSError as exc:
                 self._lose(exc)
-                break
-            del out[:n]
         if self.lost is not None:
             raise ChannelClosed() from self.lost
 
@@ -143,7 +139,7 @@ class AsgiFrameLink(FrameLink):
 
     def _lose(self, exc: Exception) -> None:
         self.lost = exc
-        del self._out[:]
+        self._out.clear()
         self._wake_drained()
         if self.on_lost is not None:
             self.on_lost(exc)

@@ -87,8 +87,7 @@ class AsgiStreamTransport:
         while True:
             body = st.body
             if body:
-                data = bytes(body)
-                del body[:]
+                data = body.take()
                 # A body cut short still hands out what came; the next
                 # read raises.
                 more = not st.body_done or st.aborted

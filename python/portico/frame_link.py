@@ -6,9 +6,13 @@ stream's response within its window ("Flow control"). How requests are run,
 and how one that must wait for the front waits, is the request loop's
 (inline_loop.py, thread_pool_loop.py): the link asks its ``waiter``.
 
-Outgoing frames collect in one bytearray, written with a single sendall:
+Outgoing frames collect in a FrameOutput (frame_output.py): headers and
+small payloads copied into one buffer, body blocks held by reference, all
+written with one sendmsg:
 
-  * when the buffer passes FLUSH_THRESHOLD,
+  * when the copied bytes pass FLUSH_THRESHOLD, or all of them HOLD_LIMIT
+    (a response body held by reference costs no memory here, so a whole
+    100 KiB response, its head, body and end, leaves in one write),
   * before any blocking read (the front may be waiting for what we hold),
   * after each chunk of a streaming response (PEP 3333 "Buffering and
     Streaming": a block may not be held back while the application
@@ -35,10 +39,14 @@ from .codec import (
 from .environ_decoder import EnvironDecoder
 from .errors import ChannelClosed, ChannelCorrupt, ClientDisconnected, FrameError
 from .frame_decoder import FrameDecoder
+from .frame_output import FrameOutput
 from .request_head import decode_request_head
 from .stream import Stream, WebSocketStream
 
 FLUSH_THRESHOLD = 64 * 1024
+# Body bytes held by reference (not copied) are written once this many wait:
+# two whole RESPONSE_BODY frames.
+HOLD_LIMIT = 2 * MAX_CHUNK
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
@@ -74,7 +82,7 @@ class FrameLink:
         # before its next read (thread_pool_loop.py) flushes it.
         self.pong_due = False
         self._decoder = FrameDecoder()
-        self._out = bytearray()
+        self._out = FrameOutput()
         self._streams = {}
         self.environs = EnvironDecoder()
         self._decode_environ = self.environs.decode
@@ -83,18 +91,16 @@ class FrameLink:
 
     def send(self, ftype: int, flags: int, stream_id: int, payload=b"") -> None:
         out = self._out
-        out += frame_header(ftype, flags, stream_id, len(payload))
-        out += payload
-        if len(out) >= FLUSH_THRESHOLD:
+        out.add(frame_header(ftype, flags, stream_id, len(payload)), payload)
+        if out.copied >= FLUSH_THRESHOLD or out.size >= HOLD_LIMIT:
             self.flush()
 
     def flush(self) -> None:
         if self._out:
             try:
-                self.sock.sendall(self._out)
+                self._out.write_all(self.sock)
             except OSError as exc:
                 raise ChannelClosed() from exc
-            del self._out[:]
 
     def send_ready(self, pid: int, capabilities: int, flags: int = 0) -> None:
         """READY: this runtime's protocol version and what it serves; the
@@ -213,9 +219,7 @@ class FrameLink:
             # the event loop); answered here too, as it costs nothing. Into
             # the buffer directly: under the thread-pool loop the reader
             # dispatches holding the lock that send() takes.
-            out = self._out
-            out += frame_header(PONG, 0, 0, len(payload))
-            out += payload
+            self._out.add(frame_header(PONG, 0, 0, len(payload)), payload)
             self.pong_due = True
         elif ftype in WEBSOCKET_TYPES:
             self.dispatch_websocket(ftype, flags, stream_id, payload)

@@ -62,11 +62,12 @@ class RequestInput:
         while True:
             with self._lock:
                 buf = st.body
-                end = len(buf) if size < 0 else min(len(buf), size)
-                newline = buf.find(b"\n", 0, end)
+                newline = buf.line_end(size)
                 if newline >= 0:
-                    end = newline + 1
-                data = _cut(buf, end) if end else b""
+                    end = newline
+                else:
+                    end = len(buf) if size < 0 else min(len(buf), size)
+                data = buf.take(end) if end else b""
             if data:
                 parts.append(data)
                 if size > 0:
@@ -114,7 +115,7 @@ class RequestInput:
 
     def _take(self, n: int) -> bytes:
         with self._lock:
-            return _cut(self._stream.body, n)
+            return self._stream.body.take(n)
 
     def _wait_for_body(self) -> bool:
         """Blocks until some body bytes are buffered; False at the end of the body."""
@@ -138,15 +139,3 @@ class RequestInput:
         if n:
             self._link.want_body(self._stream, n)
 
-
-def _cut(buf: bytearray, n: int) -> bytes:
-    """The first n bytes (all when n < 0 or past the end), removed from buf."""
-    if n < 0 or n >= len(buf):
-        data = bytes(buf)
-        del buf[:]
-        return data
-    with memoryview(buf) as view:
-        data = bytes(view[:n])
-    # bytearray drops a prefix by moving its start, not the rest of the data.
-    del buf[:n]
-    return data

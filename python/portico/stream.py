@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from .body_queue import BodyQueue
 from .codec import ABORTED, EXPECT_CONTINUE, HAS_BODY, REQUEST_WINDOW, RESPONSE_WINDOW
 
 # RFC 6455 7.4.1: the code for a connection that ended without a close frame.
@@ -26,7 +27,7 @@ class Stream:
         has_body = bool(flags & HAS_BODY)
         self.expect_continue = bool(flags & EXPECT_CONTINUE)
         # Request body: bytes received but not yet read by the application.
-        self.body = bytearray()
+        self.body = BodyQueue()
         self.received = 0
         # docs/protocol.md "Flow control": after STARTED the front may send
         # REQUEST_WINDOW bytes unasked, none for EXPECT_CONTINUE; the rest
@@ -53,7 +54,7 @@ class Stream:
         return REQUEST_WINDOW - have
 
     def on_body(self, data) -> None:
-        self.body += data
+        self.body.append(data)
         self.received += len(data)
 
     def on_end(self, flags: int) -> None:

@@ -16,7 +16,8 @@ import threading
 
 from .codec import frame_header
 from .errors import ChannelClosed, ChannelCorrupt
-from .frame_link import FLUSH_THRESHOLD, FrameLink
+from .frame_link import FLUSH_THRESHOLD, HOLD_LIMIT, FrameLink
+from .frame_output import FrameOutput
 from .stream_transport import run_request
 
 
@@ -26,7 +27,7 @@ class ThreadSafeFrameLink(FrameLink):
     def __init__(self, sock) -> None:
         super().__init__(sock)
         self.lock = threading.Lock()
-        # Held across sendall so buffers swapped out by different threads
+        # Held across the write so buffers swapped out by different threads
         # still reach the socket in the order they were filled.
         self._send_lock = threading.Lock()
 
@@ -34,9 +35,8 @@ class ThreadSafeFrameLink(FrameLink):
         header = frame_header(ftype, flags, stream_id, len(payload))
         with self.lock:
             out = self._out
-            out += header
-            out += payload
-            full = len(out) >= FLUSH_THRESHOLD
+            out.add(header, payload)
+            full = out.copied >= FLUSH_THRESHOLD or out.size >= HOLD_LIMIT
         if full:
             self.flush()
 
@@ -45,10 +45,10 @@ class ThreadSafeFrameLink(FrameLink):
             with self.lock:
                 if not self._out:
                     return
-                data = self._out
-                self._out = bytearray()
+                out = self._out
+                self._out = FrameOutput()
             try:
-                self.sock.sendall(data)
+                out.write_all(self.sock)
             except OSError as exc:
                 raise ChannelClosed() from exc
 

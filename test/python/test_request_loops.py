@@ -32,6 +32,11 @@ class RecordingSocket:
         self.sent += data
         return self.sock.sendall(data)
 
+    def sendmsg(self, buffers, *args):
+        n = self.sock.sendmsg(buffers, *args)
+        self.sent += b"".join(buffers)[:n]
+        return n
+
     def recv_into(self, *args):
         self.reads += 1
         return self.sock.recv_into(*args)
