@@ -106,7 +106,8 @@ export class Arbiter extends EventEmitter<ArbiterEvents> {
     if (listenFirst) await Promise.all(this.#listeners.map((listener) => listener.listen()));
     try {
       await Promise.all(this.#mounts.map((mount) => mount.start?.()));
-      if (!listenFirst) await Promise.all(this.#listeners.map((listener) => listener.listen()));
+      // A stop that came while the workers started has drained already: nothing to accept for.
+      if (!listenFirst && !this.#stopping) await Promise.all(this.#listeners.map((listener) => listener.listen()));
     } catch (error) {
       for (const listener of this.#listeners) listener.server.close();
       this.#killWorkers();
