@@ -155,6 +155,25 @@ export class Http2Response extends Http2ServerResponse<Http2Request> {
   }
 
   /**
+   * RFC 9113 §8.1: a server that answers before the request body has ended
+   * (a refusal, a timeout, an application that did not read it) "MAY
+   * request that the client abort transmission of a request without error
+   * by sending a RST_STREAM with an error code of NO_ERROR after sending a
+   * complete response". Where HTTP/1.1 closes the connection, this ends the
+   * one stream; without it the stream would stay half open for as long as
+   * the client waits. Asked for as the response ends: Node sends the
+   * RST_STREAM once the response's last frame has gone (closeStream() waits
+   * for the stream's 'finish'); by the response's own 'finish' the stream
+   * counts as closed and Node would send nothing.
+   */
+  override end(...args: unknown[]): this {
+    (super.end as (...given: unknown[]) => this).apply(this, args);
+    const stream = this.stream;
+    if (!stream.closed && !stream.destroyed && !this.req.complete) stream.close(constants.NGHTTP2_NO_ERROR);
+    return this;
+  }
+
+  /**
    * What cuts an HTTP/1.1 connection to show a response is incomplete (a
    * worker that died mid-body, a body shorter than declared) resets the
    * stream with INTERNAL_ERROR (RFC 9113 §8.1: a response without

@@ -35,7 +35,7 @@ describe('supervision over HTTP/2', { timeout: 120_000 }, () => {
 
     before(async () => {
       [timeouts, crashes] = await Promise.all([
-        start('sleepy_app:application', ['-w', '2', '--timeout', '2']),
+        start('sleepy_app:application', ['-w', '2', '--timeout', '2', '--mount', '/input=input_app:application', '--body-timeout', '1']),
         start('crash_app:application', ['-w', '2']),
       ]);
     });
@@ -54,6 +54,34 @@ describe('supervision over HTTP/2', { timeout: 120_000 }, () => {
       assert.equal(stuck.status, 504, stuck.text);
       assert.equal(beside.status, 200, beside.text);
       assert.equal(session.destroyed, false, 'a 504 is an answer on one stream, never the connection');
+      assert.equal((await h2Request(session, '/pid')).status, 200);
+      await closeSession(session);
+    });
+
+    it('--body-timeout: a stream whose body stops arriving gets 408, while the stream beside it sends its body and is answered', async () => {
+      session = await openSession(timeouts.url, { ca: pki.ca.cert });
+      const stalled = session.request({ ':method': 'POST', ':path': '/input/read-all' });
+      stalled.on('error', () => {});
+      stalled.resume();
+      const stalledClosed = new Promise<number>((resolve) => stalled.on('close', () => resolve(stalled.rstCode ?? -1)));
+      stalled.write('the first part, then nothing');
+      const stalledAnswer = new Promise<number>((resolve) => stalled.on('response', (head) => resolve(Number(head[':status']))));
+      // The other stream keeps its body coming for longer than the timeout, a piece at a time.
+      const beside = session.request({ ':method': 'POST', ':path': '/input/read-all' });
+      const besideChunks: Buffer[] = [];
+      beside.on('data', (chunk: Buffer) => besideChunks.push(chunk));
+      const besideDone = new Promise<number>((resolve) => beside.on('response', (head) => resolve(Number(head[':status']))));
+      for (let i = 0; i < 6; i++) {
+        beside.write(`piece ${i};`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      beside.end();
+      assert.equal(await stalledAnswer, 408, 'the stalled stream is answered 408');
+      assert.equal(await stalledClosed, 0, 'and ended with RST_STREAM NO_ERROR: the rest of its body is not wanted (RFC 9113 §8.1)');
+      assert.equal(await besideDone, 200);
+      await new Promise((resolve) => beside.once('close', resolve));
+      assert.match(Buffer.concat(besideChunks).toString(), /piece 0;piece 1;piece 2;piece 3;piece 4;piece 5;/);
+      assert.equal(session.destroyed, false, 'a body timeout ends its stream, not the connection');
       assert.equal((await h2Request(session, '/pid')).status, 200);
       await closeSession(session);
     });
