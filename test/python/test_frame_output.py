@@ -12,6 +12,7 @@ from portico.body_queue import BodyQueue
 from portico.executor import Executor
 from portico.frame_output import BY_REFERENCE, FrameOutput
 from portico.inline_loop import InlineLoop
+from portico.worker import CHANNEL_SEND_BUFFER, widen_send_buffer
 
 
 class ShortWriter:
@@ -214,6 +215,31 @@ class LinkWritesTest(unittest.TestCase):
         views = [b for call in calls for b in call if type(b) is memoryview]
         self.assertEqual(len(views), 3)
         self.assertTrue(all(view.obj is body for view in views))
+
+
+class ChannelSendBufferTest(unittest.TestCase):
+    def test_the_workers_end_gets_a_send_buffer_of_a_response_window(self):
+        ours, theirs = socket.socketpair()
+        self.addCleanup(ours.close)
+        self.addCleanup(theirs.close)
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+        widen_send_buffer(theirs)
+        try:
+            with open("/proc/sys/net/core/wmem_max") as f:
+                allowed = int(f.read())
+        except OSError:
+            allowed = CHANNEL_SEND_BUFFER
+        self.assertGreaterEqual(theirs.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF),
+                                min(allowed, CHANNEL_SEND_BUFFER))
+
+    def test_a_larger_buffer_is_left_alone(self):
+        ours, theirs = socket.socketpair()
+        self.addCleanup(ours.close)
+        self.addCleanup(theirs.close)
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * CHANNEL_SEND_BUFFER)
+        before = theirs.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        widen_send_buffer(theirs)
+        self.assertEqual(theirs.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF), before)
 
 
 class BodyQueueTest(unittest.TestCase):
