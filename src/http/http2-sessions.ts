@@ -173,7 +173,8 @@ export class Http2Sessions {
    * server a request each and never count against the concurrency limit.
    * More such resets in one second than a connection may have streams open
    * at once is no browser's doing (a navigation cancels at most what it had
-   * open).
+   * open). Streams nghttp2 resets as malformed count too: as many of those
+   * a second is no browser's doing either.
    */
   #countReset(session: ServerHttp2Session, state: SessionState, stream: ServerHttp2Stream): void {
     if (stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR || wasResetByServer(stream)) return;
@@ -183,7 +184,7 @@ export class Http2Sessions {
       state.resets = 0;
     }
     if (++state.resets <= this.#options.maxConcurrentStreams || session.destroyed) return;
-    const reason = `HTTP/2 connection cut: more than ${this.#options.maxConcurrentStreams} streams reset by the client within a second (rapid reset)`;
+    const reason = `HTTP/2 connection cut: more than ${this.#options.maxConcurrentStreams} streams reset by the client within a second (rapid reset), or refused as malformed`;
     // The code goes out in the GOAWAY that ends the connection; the error is logged here, not again as a session error.
     this.#cutHere.add(session);
     this.#onTrouble('rapid-reset', reason);

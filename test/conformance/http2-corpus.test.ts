@@ -8,7 +8,9 @@
  * be refused: with the corpus's status, or with RST_STREAM PROTOCOL_ERROR,
  * which is how RFC 9113 §8.1.1 treats a malformed request and how nghttp2
  * refuses what it checks itself. Where HTTP/2 differs by design, the case
- * is named below with the reason.
+ * is named below with the reason. Then a seeded fuzz run (h2_fuzz.py) of
+ * mutated requests: each is answered or reset, none with a 5xx, and the
+ * server answers a plain request throughout.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -23,6 +25,7 @@ import { CONFORMANCE_APPS, corpusLimitArgs, invalidCases, validCases } from './c
 
 const run = promisify(execFile);
 const REPLAY = join(REPO_ROOT, 'test', 'conformance', 'h2_replay.py');
+const FUZZ = join(REPO_ROOT, 'test', 'conformance', 'h2_fuzz.py');
 const PROTOCOL_ERROR = 1;
 
 type Replayed = { name: string; skipped: string } | { name: string; status: number; reset: number | null; body: string };
@@ -140,5 +143,16 @@ describe('conformance corpus over HTTP/2', { timeout: 120_000 }, () => {
     for (const name of ['102-limit-request-line-over', '104-limit-request-fields-over', '106-limit-request-field-size-over', '108-limit-request-body-over', '110-limit-request-body-chunked-over', '113-two-content-types', '116-trailer-content-length', '118-trailer-authorization', '087-target-high-byte']) {
       assert.ok(byStatus.includes(name), `${name} is answered with the corpus's status`);
     }
+  });
+
+  test('a fuzz run of mutated requests: each answered 2xx or 4xx, or reset, and the server alive throughout', async () => {
+    const { stdout } = await run(SYSTEM_PYTHON, [FUZZ, '127.0.0.1', String(server.port), '16', '300'], { timeout: 60_000 });
+    const result = JSON.parse(stdout) as { outcomes: Record<string, number>; server_errors: unknown[]; liveness_failures: number[]; alive_at_end: boolean };
+    assert.deepEqual(result.server_errors, [], 'no mutation gets a 5xx');
+    assert.deepEqual(result.liveness_failures, []);
+    assert.equal(result.alive_at_end, true);
+    assert.equal(result.outcomes.timeout, undefined, JSON.stringify(result.outcomes));
+    // A run that refused nothing, or served nothing, would prove nothing.
+    assert.ok((result.outcomes['200'] ?? 0) > 0 && (result.outcomes['400'] ?? 0) > 0 && (result.outcomes.reset ?? 0) > 0, JSON.stringify(result.outcomes));
   });
 });
