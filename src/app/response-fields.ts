@@ -30,10 +30,11 @@ export function declaredContentLength(fields: readonly string[]): { length: numb
 /**
  * 103 Early Hints (RFC 8297) before the response head, an ASGI
  * application's http.response.early_hint: its Link fields, the only ones a
- * 103 is for, to an HTTP/1.1 client (a 1.0 client knows no 1xx).
+ * 103 is for, to an HTTP/1.1 or HTTP/2 client (a 1.0 client knows no 1xx;
+ * HTTP/2's version reads "2.0", minor 0 too).
  */
 export function writeEarlyHints(req: IncomingMessage, res: ServerResponse, fields: readonly string[]): void {
-  if (res.headersSent || req.httpVersionMinor === 0) return;
+  if (res.headersSent || req.httpVersion === '1.0') return;
   const links: string[] = [];
   for (let i = 0; i < fields.length; i += 2) if ((fields[i] as string).toLowerCase() === 'link') links.push(fields[i + 1] as string);
   if (links.length > 0) res.writeEarlyHints({ link: links });

@@ -168,8 +168,10 @@ export class Http2Response extends Http2ServerResponse<Http2Request> {
    */
   override end(...args: unknown[]): this {
     (super.end as (...given: unknown[]) => this).apply(this, args);
-    const stream = this.stream;
-    if (!stream.closed && !stream.destroyed && !this.req.complete) stream.close(constants.NGHTTP2_NO_ERROR);
+    // Whether the client is still sending: not the request's `complete`, which stays false for a body
+    // (or an empty GET) nobody read, and a reset then could overtake the response's trailers.
+    const stream = this.stream as ServerHttp2Stream & { endAfterHeaders: boolean };
+    if (!stream.closed && !stream.destroyed && !stream.endAfterHeaders && stream.state.remoteClose !== 1) stream.close(constants.NGHTTP2_NO_ERROR);
     return this;
   }
 
@@ -189,6 +191,23 @@ export class Http2Response extends Http2ServerResponse<Http2Request> {
   override writeHead(statusCode: number, reasonOrHeaders?: string | HeaderArgument, headers?: HeaderArgument): this {
     const fields = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
     return super.writeHead(statusCode, withoutConnectionFields(fields) as OutgoingHttpHeaders);
+  }
+
+  /**
+   * Trailers as pairs too, as OutgoingMessage#addTrailers takes them (the
+   * compat layer takes an object alone, and would send pair indexes as
+   * names); repeated names become one list. HTTP/2 sends them in a HEADERS
+   * frame after the DATA (RFC 9113 §8.1), declared length or not.
+   */
+  override addTrailers(trailers: OutgoingHttpHeaders | ReadonlyArray<readonly [string, string]>): void {
+    if (!Array.isArray(trailers)) return super.addTrailers(trailers as OutgoingHttpHeaders);
+    const fields: Record<string, string | string[]> = {};
+    for (const [name, value] of trailers as ReadonlyArray<readonly [string, string]>) {
+      const key = name.toLowerCase();
+      const existing = fields[key];
+      fields[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+    }
+    super.addTrailers(fields);
   }
 
   override setHeader(name: string, value: number | string | readonly string[]): this {

@@ -103,6 +103,18 @@ describe('HTTP/2', { timeout: 120_000 }, () => {
     assert.ok(scope.headers.some(([name, value]) => name === 'host' && value === `localhost:${both.port}`), JSON.stringify(scope.headers));
   });
 
+  it('carries an ASGI early hint as a 103 before the response, and trailers after the body', async () => {
+    const stream = session.request({ ':path': '/asgi/hints-and-trailers', te: 'trailers' });
+    const informational: number[] = [];
+    stream.on('headers', (head) => informational.push(Number(head[':status'])));
+    const trailers = new Promise<Record<string, unknown>>((resolve) => stream.on('trailers', (fields) => resolve(fields)));
+    const status = new Promise<number>((resolve) => stream.on('response', (head) => resolve(Number(head[':status']))));
+    stream.resume();
+    assert.equal(await status, 200);
+    assert.deepEqual(informational, [103]);
+    assert.ok(Object.keys(await trailers).length > 0, 'trailers arrive in a HEADERS frame after the DATA');
+  });
+
   it('streams bodies both ways: an upload with and without Content-Length, and a 10 MiB download', async () => {
     const body = randomBytes(3 * 1024 * 1024 + 17);
     const declared = await h2Request(session, '/stream/upload', { method: 'POST', body, headers: { 'content-length': String(body.length) } });
