@@ -8,6 +8,7 @@ import type { Bind } from './http/bind.js';
 import { parseBind } from './config/parse-bind.js';
 import { ConfigError } from './errors.js';
 import { ControlListener, type ControlListenerOptions } from './http/control-listener.js';
+import { serverControlRoutes } from './http/control-routes.js';
 import type { RequestRecord } from './http/request-record.js';
 import type { ErrorLog } from './observability/error-log.js';
 import { Metrics, type MeteredMount } from './observability/metrics.js';
@@ -63,7 +64,8 @@ export class ControlPlane {
     this.metrics = new Metrics(mounts);
     const sources = { mounts, metrics: this.metrics, serving: config.serving, createdAt: Date.now() };
     this.#sources = sources;
-    this.#listeners = binds.map((bind) => new ControlListener(bind, sources, config.listenerOptions));
+    const routes = serverControlRoutes(sources);
+    this.#listeners = binds.map((bind) => new ControlListener(bind, routes, config.listenerOptions));
   }
 
   /** Counts a request that is over (the server's end hook). */

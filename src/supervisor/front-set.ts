@@ -36,7 +36,7 @@
  * SIGQUIT stops them at once, SIGHUP reloads every front, and SIGTTIN and
  * SIGTTOU add or remove one worker in every front. It tells systemd READY=1
  * once every front is ready, and serves --control-bind itself
- * (fronts-control-listener.ts), so that no probe gets one front's answer.
+ * (fronts-control-routes.ts), so that no probe gets one front's answer.
  * A front that exits on its own is replaced (with the workers' backoff);
  * one that cannot start (a usage error, a worker boot error, an
  * application that does not load) halts them all with its exit status, as
@@ -49,7 +49,8 @@ import { parseBind } from '../config/parse-bind.js';
 import type { ServerOptions } from '../config/settings.js';
 import { ConfigError, ControlBindError, ExitStatus } from '../errors.js';
 import type { ControlReport } from '../observability/control-report.js';
-import { FrontsControlListener, type FrontReport } from '../http/fronts-control-listener.js';
+import { ControlListener } from '../http/control-listener.js';
+import { frontsControlRoutes, type FrontReport } from '../http/fronts-control-routes.js';
 import { removeStaleSocket } from '../http/listener.js';
 import { ErrorLog, openLogStream } from '../observability/error-log.js';
 import { quoteForLog } from '../observability/quote-for-log.js';
@@ -88,7 +89,7 @@ export class FrontSet {
   readonly #fronts = new Map<number, Front>();
   readonly #backoff: RespawnBackoff[] = [];
   readonly #respawns = new Set<NodeJS.Timeout>();
-  #control: FrontsControlListener[] = [];
+  #control: ControlListener[] = [];
   #notifier: SystemdNotifier | null = null;
   /** Every front has been ready once. */
   #started = false;
@@ -142,7 +143,8 @@ export class FrontSet {
     const options = listenerOptions(this.#options, (req, refused) =>
       this.#log.info(`control listener refused ${req === null ? 'connection' : quoteForLog(`${req.method} ${req.url}`)}: ${refused.code}: ${refused.reason}`),
     );
-    this.#control = this.#options.controlBind.map((text) => new FrontsControlListener(parseBind(text, '--control-bind'), this, options));
+    const routes = frontsControlRoutes(this);
+    this.#control = this.#options.controlBind.map((text) => new ControlListener(parseBind(text, '--control-bind'), routes, options));
   }
 
   #fork(index: number): void {
