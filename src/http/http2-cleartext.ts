@@ -9,7 +9,6 @@
  * preface's own "PRI" method, which HTTP/1.1 does not serve either.
  */
 import type { Server, Socket } from 'node:net';
-import { prefacePeer } from './connection-preface.js';
 import type { Trust } from './proxy-headers.js';
 
 /** RFC 9113 §3.4: the client connection preface. */
@@ -75,7 +74,8 @@ export function routeCleartextHttp2(server: Server, routes: CleartextRoutes, tim
       socket.resume();
     };
     const toHttp2 = (socket: Socket): void => {
-      const address = prefacePeer(socket)?.address ?? socket.remoteAddress;
+      // The proxy is the TCP peer: under --proxy-protocol the header names its client, who is not the one speaking h2c.
+      const address = socket.remoteAddress;
       // A UNIX socket has no peer address: its file's permissions say who may connect.
       if (address === undefined || routes.trust(address, 0)) return routes.toHttp2(socket);
       routes.onRefuse(`h2c from ${address}, which --forwarded-allow-ips does not name`);

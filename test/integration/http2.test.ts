@@ -10,8 +10,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import type { ClientHttp2Session } from 'node:http2';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, type ClientHttp2Session } from 'node:http2';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -45,6 +47,8 @@ describe('HTTP/2', { timeout: 120_000 }, () => {
   let h2c: Portico;
   /** The same, trusting another address only. */
   let untrusted: Portico;
+  /** TLS behind a TCP proxy (--proxy-protocol). */
+  let proxied: Portico;
   let session: ClientHttp2Session;
 
   before(async () => {
@@ -60,18 +64,19 @@ describe('HTTP/2', { timeout: 120_000 }, () => {
       '--cgi', `/cgi-bin/=${cgiDir}`, '--limit-request-body', '10000000',
     ];
     const cleartext = ['--python', SYSTEM_PYTHON, '--pythonpath', FIXTURE_APPS, '-w', '1', '--http2-cleartext', 'prior-knowledge'];
-    [both, h1only, h2c, untrusted] = await Promise.all([
+    [both, h1only, h2c, untrusted, proxied] = await Promise.all([
       startHttps({ app: null, args: [...tls, ...apps] }),
       startHttps({ app: 'echo_environ:application', args: [...tls, '--python', SYSTEM_PYTHON, '--pythonpath', FIXTURE_APPS, '-w', '1', '--http-protocols', 'h1'] }),
       startPortico({ app: 'echo_environ:application', args: cleartext }),
       startPortico({ app: 'echo_environ:application', args: [...cleartext, '--forwarded-allow-ips', '192.0.2.1'] }),
+      startHttps({ app: 'echo_environ:application', args: [...tls, '--python', SYSTEM_PYTHON, '--pythonpath', FIXTURE_APPS, '-w', '1', '--proxy-protocol'] }),
     ]);
     session = await openSession(both.url, { ca: pki.ca.cert });
   });
 
   after(async () => {
     if (session !== undefined) await closeSession(session);
-    await Promise.all([both?.stop(), h1only?.stop(), h2c?.stop(), untrusted?.stop()]);
+    await Promise.all([both?.stop(), h1only?.stop(), h2c?.stop(), untrusted?.stop(), proxied?.stop()]);
     pki?.remove();
   });
 
@@ -219,5 +224,30 @@ describe('HTTP/2', { timeout: 120_000 }, () => {
     await untrusted.waitForLog(/refused connection: closed PORTICO_ERR_HTTP_PROTOCOL: h2c from 127\.0\.0\.1, which --forwarded-allow-ips does not name/);
     const h1 = await run('curl', ['-sS', '--http1.1', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `${untrusted.url}/`]);
     assert.equal(h1.stdout, '1.1 200');
+  });
+
+  it('behind a TCP proxy (--proxy-protocol), takes the client the PROXY header names for every stream of an h2 connection', async () => {
+    const remote = await new Promise<ClientHttp2Session>((resolve, reject) => {
+      const client = connect(`https://localhost:${proxied.port}`, {
+        createConnection: () => {
+          const raw = netConnect({ port: proxied.port, host: '127.0.0.1' });
+          raw.write('PROXY TCP4 203.0.113.9 127.0.0.1 50000 443\r\n');
+          return tlsConnect({ socket: raw, ca: readFileSync(pki.ca.cert), servername: 'localhost', ALPNProtocols: ['h2'] });
+        },
+      });
+      client.once('connect', () => resolve(client));
+      client.once('error', reject);
+    });
+    try {
+      for (const path of ['/a', '/b']) {
+        const answer = await h2Request(remote, path);
+        const environ = (JSON.parse(answer.text) as { environ: Environ }).environ;
+        assert.equal(environ.REMOTE_ADDR, '203.0.113.9', path);
+        assert.equal(environ.SERVER_PROTOCOL, 'HTTP/2');
+        assert.equal(environ['wsgi.url_scheme'], 'https');
+      }
+    } finally {
+      await closeSession(remote);
+    }
   });
 });
