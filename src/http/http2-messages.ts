@@ -13,7 +13,10 @@
  *             (§8.2.2): Connection: close, which the front sends with a
  *             refusal on HTTP/1.1, is dropped, since one stream's end is
  *             not its connection's. shouldKeepAlive is a no-op: GOAWAY ends
- *             an HTTP/2 connection (http2-sessions.ts).
+ *             an HTTP/2 connection (http2-sessions.ts). What cuts an
+ *             HTTP/1.1 connection resets the stream instead (destroy(),
+ *             end() before the request body has ended); trailers may be
+ *             given as pairs, as on HTTP/1.1.
  *   socket    req.socket is Node's proxy of the connection: its bytesRead is
  *             every stream's, and destroySoon() would end them all. The body
  *             timeout counts this stream's bytes (bodyBytesRead) instead,
