@@ -123,7 +123,7 @@ export async function runGroup({ workload, workers, plan, work, log }) {
         // Code paths and buffers warmed, as the integration test does, before the baseline.
         await openIdle({ url: `ws://127.0.0.1:${server.port}${workload.wsPath}`, connections: 200 }).then((idle) => idle.close()).catch(() => {});
       } else {
-        await drive(server, counts[0], plan.warmupSeconds).catch(() => {});
+        await drive(server, counts[0], workload.warmupSeconds ?? plan.warmupSeconds).catch(() => {});
       }
       await waitIdle(() => server.pids());
     };
