@@ -105,7 +105,7 @@ WEBSOCKET_TYPES = frozenset((WEBSOCKET_MESSAGE, WEBSOCKET_CLOSE, WEBSOCKET_ACCEP
 
 # The protocol this codec speaks, in READY. The front refuses a worker whose
 # runtime speaks another: the two halves come from different portico versions.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 # READY's capability bits: what the worker's runtime can serve.
 CAP_WSGI = 0x01
 CAP_ASGI = 0x02

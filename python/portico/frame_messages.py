@@ -138,7 +138,8 @@ def head_from_message(message: dict) -> RequestHead:
         message["method"], message["scheme"], message["http_version"], raw(message["path"]),
         raw(message["raw_path"]), raw(message["query_string"]), raw(message["root_path"]),
         [(raw(name), raw(value)) for name, value in message["headers"]],
-        None if message["client"] is None else tuple(message["client"]), tuple(message["server"]))
+        None if message["client"] is None else tuple(message["client"]), tuple(message["server"]),
+        None if message.get("tls") is None else dict(message["tls"], client_cert_error=None))
 
 
 def head_to_message(head: RequestHead) -> dict:
@@ -150,4 +151,5 @@ def head_to_message(head: RequestHead) -> dict:
         "query_string": text(head.query_string), "root_path": text(head.root_path),
         "headers": [[text(name), text(value)] for name, value in head.headers],
         "client": None if head.client is None else list(head.client), "server": list(head.server),
+        "tls": None if head.tls is None else {key: value for key, value in head.tls.items() if key != "client_cert_error"},
     }

@@ -18,12 +18,20 @@ src/ipc/request-head.ts.
     u32 length, root_path            bytes: the mount prefix, or --root-path
     address client                   the peer, or none
     address server                   the listener: host and port, or a UNIX socket path
+    u8 tls                           0: not over TLS; 1: a TLS block follows
     { u16 name length, name, u32 value length, value } ...   the header fields
                                      to the end of the block, in order, duplicates
                                      kept, names lowercased (RFC 9110 5.1)
 
     address = u8 kind, then for kind 1 (host and port): u16 length, host, u16 port;
               for kind 2 (a UNIX socket): u16 length, path; for kind 0 (none): nothing
+
+    TLS block, the ASGI TLS extension (asgiref "TLS extension"):
+      u16 tls_version                0x0303 TLS 1.2, 0x0304 TLS 1.3; 0 unknown
+      u16 cipher_suite               its IANA number; 0 unknown (0x0000 is never negotiated)
+      u32 length, server_cert        PEM; empty when unknown
+      u16 length, client_cert_name   RFC 4514, UTF-8; empty without a client certificate
+      u16 count, { u32 length, PEM } ...   client_cert_chain, the client's own first
 """
 from __future__ import annotations
 
@@ -46,10 +54,10 @@ class RequestHead:
     (unix socket path, None)."""
 
     __slots__ = ("method", "scheme", "http_version", "path", "raw_path", "query_string",
-                 "root_path", "headers", "client", "server")
+                 "root_path", "headers", "client", "server", "tls")
 
     def __init__(self, method: str, scheme: str, http_version: str, path: bytes, raw_path: bytes,
-                 query_string: bytes, root_path: bytes, headers, client, server) -> None:
+                 query_string: bytes, root_path: bytes, headers, client, server, tls=None) -> None:
         self.method = method
         self.scheme = scheme
         self.http_version = http_version
@@ -60,6 +68,9 @@ class RequestHead:
         self.headers = headers
         self.client = client
         self.server = server
+        # The ASGI TLS extension's dict (client_cert_error always None: the
+        # front refuses a certificate that fails verification), or None.
+        self.tls = tls
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, RequestHead):
@@ -79,6 +90,7 @@ def encode_request_head(head: RequestHead) -> bytes:
         parts += (_U32.pack(len(data)), data)
     _encode_address(parts, head.client)
     _encode_address(parts, head.server)
+    _encode_tls(parts, head.tls)
     for name, value in head.headers:
         parts += (_U16.pack(len(name)), name.lower(), _U32.pack(len(value)), value)
     return b"".join(parts)
@@ -96,6 +108,20 @@ def _encode_address(parts: list, address) -> None:
         parts += (_U8.pack(HOST_PORT), _U16.pack(len(data)), data, _U16.pack(port))
 
 
+def _encode_tls(parts: list, tls) -> None:
+    if tls is None:
+        parts.append(_U8.pack(0))
+        return
+    server_cert = (tls["server_cert"] or "").encode("utf-8")
+    name = (tls["client_cert_name"] or "").encode("utf-8")
+    parts += (_U8.pack(1), _U16.pack(tls["tls_version"] or 0), _U16.pack(tls["cipher_suite"] or 0),
+              _U32.pack(len(server_cert)), server_cert, _U16.pack(len(name)), name,
+              _U16.pack(len(tls["client_cert_chain"])))
+    for pem in tls["client_cert_chain"]:
+        data = pem.encode("utf-8")
+        parts += (_U32.pack(len(data)), data)
+
+
 def decode_request_head(block) -> RequestHead:
     """The head block of a REQUEST (codec.split_request), copied out of the
     receive buffer: the head outlives the read that brought it."""
@@ -110,13 +136,14 @@ def decode_request_head(block) -> RequestHead:
         root_path = reader.bytes32()
         client = reader.address()
         server = reader.address()
+        tls = reader.tls()
         headers = reader.pairs()
     except struct.error:
         raise FrameError("truncated request head") from None
     if server is None:
         raise FrameError("a request head without a server address")
     return RequestHead(method, scheme, http_version, path, raw_path, query_string, root_path,
-                       headers, client, server)
+                       headers, client, server, tls)
 
 
 class _Reader:
@@ -155,6 +182,26 @@ class _Reader:
         if kind == HOST_PORT:
             return host, self.number(_U16)
         raise FrameError("unknown address kind %d in a request head" % kind)
+
+    def tls(self):
+        marker = self.number(_U8)
+        if marker == 0:
+            return None
+        if marker != 1:
+            raise FrameError("unknown TLS marker %d in a request head" % marker)
+        version = self.number(_U16)
+        cipher = self.number(_U16)
+        server_cert = self.take(self.number(_U32)).decode("utf-8")
+        name = self.take(self.number(_U16)).decode("utf-8")
+        chain = [self.take(self.number(_U32)).decode("utf-8") for _ in range(self.number(_U16))]
+        return {
+            "server_cert": server_cert or None,
+            "client_cert_chain": chain,
+            "client_cert_name": name or None,
+            "client_cert_error": None,
+            "tls_version": version or None,
+            "cipher_suite": cipher or None,
+        }
 
     def pairs(self) -> list:
         pairs = []

@@ -5,28 +5,19 @@
  * the server as pairs. No WSGI environ is built for an ASGI request.
  */
 import type { IncomingMessage } from 'node:http';
-import { isHttp2 } from '../http/http2-messages.js';
+import type { TLSSocket } from 'node:tls';
+import { connectionSocket, isHttp2 } from '../http/http2-messages.js';
 import { splitTarget } from '../http/request-target.js';
 import type { RequestHead } from '../ipc/frame-codec.js';
 import type { MountMatch, RequestContext } from '../routing/mount-handler.js';
-
-/*
- * Over TLS the scheme is https, and the worker makes a WebSocket's wss.
- * The ASGI TLS extension (scope["extensions"]["tls"]: server_cert,
- * client_cert_chain, client_cert_name, client_cert_error, tls_version,
- * cipher_suite) is not offered yet: the head has no field for it.
- * context.tls (http/tls-facts.ts) holds what it needs but the PEM chains;
- * for the Python side, it takes a new optional block in the REQUEST frame
- * (python/portico/request_head.py and ipc/request-head.ts together, with a
- * flag so that plain HTTP pays nothing), then asgi/scope.py adds the
- * extension when the block is there.
- */
+import { tlsExtension } from './tls-extension.js';
 
 /**
  * `rootPath` is --root-path: a prefix a proxy stripped before the request
  * reached us. root_path is it and the mount's prefix; path is root_path and
  * the rest, as uvicorn >= 0.26 and Starlette >= 0.33 expect (the scope's
- * path includes root_path).
+ * path includes root_path). Over portico's own TLS the scheme is https (the
+ * worker makes a WebSocket's wss), and the head carries the TLS extension.
  */
 export function buildRequestHead(req: IncomingMessage, match: MountMatch, context: RequestContext, rootPath: string): RequestHead {
   const root = rootPath + match.scriptName;
@@ -41,6 +32,7 @@ export function buildRequestHead(req: IncomingMessage, match: MountMatch, contex
     headers: context.forwardedHost === null ? req.rawHeaders : withHost(req.rawHeaders, context.forwardedHost),
     client: context.remoteAddr === '' ? null : [context.remoteAddr, Number(context.remotePort)],
     server: [context.serverName, context.serverPort === '' ? null : Number(context.serverPort)],
+    tls: context.tls === null || context.tls === undefined ? null : tlsExtension(connectionSocket(req) as TLSSocket),
   };
 }
 

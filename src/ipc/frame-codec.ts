@@ -94,7 +94,7 @@ export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
  * worker whose runtime speaks another: the python/ runtime and the front
  * come from different portico versions.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** READY's capability bits: what the worker's runtime can serve. */
 export const Capability = { WSGI: 0x01, ASGI: 0x02, WEBSOCKET: 0x04 } as const;

@@ -17,12 +17,20 @@
  *     u32 length, root_path         the mount prefix, or --root-path
  *     address client                none when unknown
  *     address server
+ *     u8 tls                        0: not over TLS | 1: a TLS block follows
  *     { u16 name length, name, u32 value length, value } ...   the header fields, to the
  *                                   end of the block: in order, duplicates kept, names
  *                                   lowercased (the encoders do it; RFC 9110 5.1)
  *
  *     address = u8 kind: 0 none | 1 host and port: u16 length, host (UTF-8), u16 port
  *                               | 2 UNIX socket: u16 length, path (UTF-8)
+ *
+ *     TLS block, for the ASGI TLS extension (asgiref "TLS extension"):
+ *       u16 tls_version           0x0303 TLS 1.2, 0x0304 TLS 1.3; 0 unknown
+ *       u16 cipher_suite          its IANA number; 0 unknown (0x0000 is never negotiated)
+ *       u32 length, server_cert   PEM; empty when unknown
+ *       u16 length, client_cert_name   RFC 4514 (UTF-8); empty without a client certificate
+ *       u16 count, { u32 length, PEM } ...   client_cert_chain, the client's own first
  *
  * Byte fields travel as latin-1 strings ("bytes-as-str", as environ values
  * do), so each character is one byte on the wire.
@@ -46,11 +54,29 @@ export interface RequestHead {
   readonly headers: readonly string[];
   readonly client: Address | null;
   readonly server: Address;
+  /** The connection's TLS, as the ASGI TLS extension gives it; null when not over TLS. */
+  readonly tls: TlsExtension | null;
+}
+
+/** ASGI's TLS extension, but client_cert_error: a certificate that fails verification never gets a request through. */
+export interface TlsExtension {
+  readonly tlsVersion: number | null;
+  readonly cipherSuite: number | null;
+  readonly serverCert: string | null;
+  readonly clientCertChain: readonly string[];
+  readonly clientCertName: string | null;
 }
 
 const NO_ADDRESS = 0;
 const HOST_PORT = 1;
 const UNIX_PATH = 2;
+
+function tlsLength(tls: TlsExtension | null): number {
+  if (tls === null) return 1;
+  let length = 1 + 4 + 4 + Buffer.byteLength(tls.serverCert ?? '', 'utf8') + 2 + Buffer.byteLength(tls.clientCertName ?? '', 'utf8') + 2;
+  for (const pem of tls.clientCertChain) length += 4 + Buffer.byteLength(pem, 'utf8');
+  return length;
+}
 
 function addressLength(address: Address | null): number {
   if (address === null) return 1;
@@ -61,7 +87,7 @@ function addressLength(address: Address | null): number {
 export function requestHeadLength(head: RequestHead): number {
   let length = 6 + head.method.length + head.scheme.length + head.httpVersion.length;
   length += 16 + head.path.length + head.rawPath.length + head.queryString.length + head.rootPath.length;
-  length += addressLength(head.client) + addressLength(head.server);
+  length += addressLength(head.client) + addressLength(head.server) + tlsLength(head.tls);
   const headers = head.headers;
   for (let i = 0; i < headers.length; i++) length += (i % 2 === 0 ? 2 : 4) + (headers[i] as string).length;
   return length;
@@ -79,6 +105,7 @@ export function writeRequestHead(target: Buffer, at: number, head: RequestHead):
   }
   at = writeAddress(target, at, head.client);
   at = writeAddress(target, at, head.server);
+  at = writeTls(target, at, head.tls);
   const headers = head.headers;
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i] as string;
@@ -93,6 +120,25 @@ export function writeRequestHead(target: Buffer, at: number, head: RequestHead):
     at = writeLatin1(target, at, value);
   }
   return at;
+}
+
+function writeTls(target: Buffer, at: number, tls: TlsExtension | null): number {
+  target[at++] = tls === null ? 0 : 1;
+  if (tls === null) return at;
+  at = target.writeUInt16BE(tls.tlsVersion ?? 0, at);
+  at = target.writeUInt16BE(tls.cipherSuite ?? 0, at);
+  at = writeUtf8(target, at, tls.serverCert ?? '', 4);
+  at = writeUtf8(target, at, tls.clientCertName ?? '', 2);
+  at = target.writeUInt16BE(tls.clientCertChain.length, at);
+  for (const pem of tls.clientCertChain) at = writeUtf8(target, at, pem, 4);
+  return at;
+}
+
+function writeUtf8(target: Buffer, at: number, text: string, lengthSize: 2 | 4): number {
+  const length = target.write(text, at + lengthSize, 'utf8');
+  if (lengthSize === 2) target.writeUInt16BE(length, at);
+  else target.writeUInt32BE(length, at);
+  return at + lengthSize + length;
 }
 
 function writeAddress(target: Buffer, at: number, address: Address | null): number {
@@ -127,7 +173,8 @@ export function decodeRequestHead(block: Buffer): RequestHead {
   const client = reader.address();
   const server = reader.address();
   if (server === null) throw new FrameProtocolError('a request head without a server address');
-  return { method, scheme, httpVersion, path, rawPath, queryString, rootPath, headers: readFlatPairs(block, reader.at), client, server };
+  const tls = reader.tls();
+  return { method, scheme, httpVersion, path, rawPath, queryString, rootPath, headers: readFlatPairs(block, reader.at), client, server, tls };
 }
 
 class BlockReader {
@@ -155,6 +202,25 @@ class BlockReader {
     const text = this.#block.toString(encoding, this.at, this.at + length);
     this.at += length;
     return text;
+  }
+
+  tls(): TlsExtension | null {
+    const present = this.#number(1);
+    if (present === 0) return null;
+    if (present !== 1) throw new FrameProtocolError(`unknown TLS marker ${present} in a request head`);
+    const tlsVersion = this.#number(2);
+    const cipherSuite = this.#number(2);
+    const serverCert = this.text(4, 'utf8');
+    const clientCertName = this.text(2, 'utf8');
+    const chain: string[] = [];
+    for (let count = this.#number(2); count > 0; count--) chain.push(this.text(4, 'utf8'));
+    return {
+      tlsVersion: tlsVersion === 0 ? null : tlsVersion,
+      cipherSuite: cipherSuite === 0 ? null : cipherSuite,
+      serverCert: serverCert === '' ? null : serverCert,
+      clientCertChain: chain,
+      clientCertName: clientCertName === '' ? null : clientCertName,
+    };
   }
 
   address(): Address | null {

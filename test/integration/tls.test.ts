@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,18 @@ printf 'HTTPS=%s\\nSSL_CLIENT_VERIFY=%s\\nSSL_CLIENT_S_DN=%s\\nSSL_PROTOCOL=%s\\
 `;
 
 type Environ = Record<string, string>;
+
+/** scope["extensions"]["tls"], as the asgiref TLS extension names its keys. */
+interface AsgiTls {
+  tls_version: number | null;
+  cipher_suite: number | null;
+  server_cert: string | null;
+  client_cert_chain: string[];
+  client_cert_name: string | null;
+  client_cert_error: string | null;
+}
+
+const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256;
 
 function environOf(text: string): Environ {
   return (JSON.parse(text) as { environ: Environ }).environ;
@@ -144,6 +157,23 @@ describe('TLS', { timeout: 120_000 }, () => {
     const scope = JSON.parse(answer.text) as { scheme: string; server: [string, number] };
     assert.equal(scope.scheme, 'https');
     assert.equal(scope.server[1], optional.port);
+  });
+
+  it('gives an ASGI app the TLS extension: version and cipher as numbers, the server certificate and the client chain as PEM, the subject as RFC 4514', async () => {
+    const answer = await httpsRequest(`${required.url}/asgi/scope`, client());
+    assert.equal(answer.status, 200, answer.text);
+    const tls = (JSON.parse(answer.text) as { tls?: AsgiTls }).tls;
+    assert.ok(tls !== undefined, answer.text);
+    assert.equal(tls.tls_version, answer.protocol === 'TLSv1.3' ? 0x0304 : 0x0303);
+    assert.equal(typeof tls.cipher_suite, 'number');
+    assert.equal(fingerprint(tls.server_cert ?? ''), fingerprint(readFileSync(pki.server.cert, 'latin1')));
+    assert.equal(fingerprint(tls.client_cert_chain[0] ?? ''), fingerprint(readFileSync(pki.client.cert, 'latin1')));
+    assert.equal(tls.client_cert_name, pki.client.dn);
+    assert.equal(tls.client_cert_error, null);
+    // Without a client certificate: no chain and no name; over plain HTTP, no extension at all (test_asgi_scope.py).
+    const anonymous = await httpsRequest(`${optional.url}/asgi/scope`, { ca: pki.ca.cert });
+    const bare = (JSON.parse(anonymous.text) as { tls?: AsgiTls }).tls;
+    assert.deepEqual([bare?.client_cert_chain, bare?.client_cert_name], [[], null]);
   });
 
   it('answers curl, which verifies the chain and presents the client certificate', async () => {

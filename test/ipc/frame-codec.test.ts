@@ -78,6 +78,16 @@ interface GoldenHead {
   headers: Array<[string, string]>;
   client: [string, number] | null;
   server: [string, number | null];
+  tls: GoldenTls | null;
+}
+
+/** The ASGI TLS extension's own keys. */
+interface GoldenTls {
+  tls_version: number | null;
+  cipher_suite: number | null;
+  server_cert: string | null;
+  client_cert_chain: string[];
+  client_cert_name: string | null;
 }
 
 function headFromGolden(head: GoldenHead): RequestHead {
@@ -92,6 +102,16 @@ function headFromGolden(head: GoldenHead): RequestHead {
     headers: head.headers.flat(),
     client: head.client,
     server: head.server,
+    tls:
+      head.tls === null
+        ? null
+        : {
+            tlsVersion: head.tls.tls_version,
+            cipherSuite: head.tls.cipher_suite,
+            serverCert: head.tls.server_cert,
+            clientCertChain: head.tls.client_cert_chain,
+            clientCertName: head.tls.client_cert_name,
+          },
   };
 }
 
@@ -110,6 +130,16 @@ function headToGolden(head: RequestHead): GoldenHead {
     headers,
     client: address(head.client) as [string, number] | null,
     server: address(head.server) as [string, number | null],
+    tls:
+      head.tls === null
+        ? null
+        : {
+            tls_version: head.tls.tlsVersion,
+            cipher_suite: head.tls.cipherSuite,
+            server_cert: head.tls.serverCert,
+            client_cert_chain: [...head.tls.clientCertChain],
+            client_cert_name: head.tls.clientCertName,
+          },
   };
 }
 
@@ -312,7 +342,7 @@ describe('FrameDecoder', () => {
 
 describe('READY and the protocol version', () => {
   it('has the version and capability bits of the spec, as the Python codec does (test_codec.py)', () => {
-    assert.deepEqual([PROTOCOL_VERSION, Capability.WSGI, Capability.ASGI, Capability.WEBSOCKET], [1, 1, 2, 4]);
+    assert.deepEqual([PROTOCOL_VERSION, Capability.WSGI, Capability.ASGI, Capability.WEBSOCKET], [2, 1, 2, 4]);
   });
 
   it('reads a pid alone as a runtime from before versions (version 0), so that it can be refused by name', () => {
@@ -361,6 +391,7 @@ describe('the request head', () => {
     headers: ['Host', 'example.com', 'X-Dup', '1', 'x-dup', '2'],
     client: ['203.0.113.7', 50000],
     server: ['/run/portico.sock', null],
+    tls: null,
   };
 
   it('goes out with names lowercased, order and duplicates kept', () => {

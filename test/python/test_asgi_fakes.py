@@ -21,12 +21,12 @@ from portico.asgi.http_cycle import run_http  # noqa: E402
 
 def make_head(method="GET", path=b"/", raw_path=None, query_string=b"", root_path=b"",
               headers=(), http_version="1.1", scheme="http", client=("127.0.0.1", 50000),
-              server=("127.0.0.1", 8000)):
+              server=("127.0.0.1", 8000), tls=None):
     """A RequestHead stand-in with the attributes the request loop decodes."""
     return types.SimpleNamespace(
         method=method, scheme=scheme, http_version=http_version, path=path,
         raw_path=path if raw_path is None else raw_path, query_string=query_string,
-        root_path=root_path, headers=list(headers), client=client, server=server)
+        root_path=root_path, headers=list(headers), client=client, server=server, tls=tls)
 
 
 class FakeTransport:

@@ -3,7 +3,7 @@ import unittest
 
 from test_asgi_fakes import make_head
 
-from portico.asgi.scope import EXTENSIONS, http_scope, request_headers
+from portico.asgi.scope import EXTENSIONS, http_scope, request_headers, websocket_scope
 
 
 class HTTPScopeTest(unittest.TestCase):
@@ -97,6 +97,16 @@ class HTTPScopeTest(unittest.TestCase):
         first["extensions"]["http.response.pathsend"]["x"] = 1
         self.assertEqual(second["extensions"], {"http.response.pathsend": {}})
         self.assertEqual(http_scope(make_head(), None, ())["extensions"], {})
+
+    def test_tls_extension_only_over_tls_and_a_copy_per_request(self):
+        tls = {"server_cert": None, "client_cert_chain": ["PEM"], "client_cert_name": "CN=c",
+               "client_cert_error": None, "tls_version": 0x0304, "cipher_suite": 0x1301}
+        self.assertNotIn("tls", http_scope(make_head())["extensions"])
+        first = http_scope(make_head(scheme="https", tls=tls))
+        self.assertEqual(first["extensions"]["tls"], tls)
+        first["extensions"]["tls"]["client_cert_chain"].append("more")
+        self.assertEqual(http_scope(make_head(scheme="https", tls=tls))["extensions"]["tls"]["client_cert_chain"], ["PEM"])
+        self.assertEqual(websocket_scope(make_head(scheme="https", tls=tls))["extensions"]["tls"], tls)
 
 
 if __name__ == "__main__":

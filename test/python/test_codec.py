@@ -200,7 +200,7 @@ class FrameDecoderTest(unittest.TestCase):
         self.assertEqual((codec.REQUEST_WINDOW, codec.RESPONSE_WINDOW, codec.MAX_CHUNK, codec.MAX_PAYLOAD),
                          (1048576, 1048576, 262144, 16777216))
         self.assertEqual((codec.PROTOCOL_VERSION, codec.CAP_WSGI, codec.CAP_ASGI, codec.CAP_WEBSOCKET),
-                         (1, 1, 2, 4))
+                         (2, 1, 2, 4))
         self.assertEqual((codec.PING, codec.PONG, codec.RESPONSE_TRAILERS, codec.EARLY_HINTS,
                           codec.TIMED_OUT, codec.ASGI), (0x08, 0x8C, 0x8D, 0x8E, 0x01, 0x01))
         # REQUEST flags, as src/ipc/frame-codec.ts's RequestFlag.

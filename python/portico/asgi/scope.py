@@ -56,7 +56,7 @@ def http_scope(head, state: dict | None = None, extensions=EXTENSIONS) -> dict:
         "client": head.client,
         "server": head.server,
         "state": {} if state is None else dict(state),
-        "extensions": {name: {} for name in extensions},
+        "extensions": _extensions(head, extensions),
     }
 
 
@@ -82,8 +82,18 @@ def websocket_scope(head, state: dict | None = None, extensions=WEBSOCKET_EXTENS
         "server": head.server,
         "subprotocols": offered_subprotocols(headers),
         "state": {} if state is None else dict(state),
-        "extensions": {name: {} for name in extensions},
+        "extensions": _extensions(head, extensions),
     }
+
+
+def _extensions(head, offered) -> dict:
+    """The offered extensions, each a dict of its own; over TLS, the TLS
+    extension too (asgiref "TLS extension": offered on TLS connections
+    only, never on plain ones)."""
+    extensions = {name: {} for name in offered}
+    if head.tls is not None:
+        extensions["tls"] = dict(head.tls, client_cert_chain=list(head.tls["client_cert_chain"]))
+    return extensions
 
 
 def offered_subprotocols(headers) -> list:
