@@ -49,6 +49,8 @@ describe('HTTP/2', { timeout: 120_000 }, () => {
   let untrusted: Portico;
   /** TLS behind a TCP proxy (--proxy-protocol). */
   let proxied: Portico;
+  /** TLS, --http-protocols h2. */
+  let h2only: Portico;
   let session: ClientHttp2Session;
 
   before(async () => {
@@ -64,19 +66,20 @@ describe('HTTP/2', { timeout: 120_000 }, () => {
       '--cgi', `/cgi-bin/=${cgiDir}`, '--limit-request-body', '10000000',
     ];
     const cleartext = ['--python', SYSTEM_PYTHON, '--pythonpath', FIXTURE_APPS, '-w', '1', '--http2-cleartext', 'prior-knowledge'];
-    [both, h1only, h2c, untrusted, proxied] = await Promise.all([
+    [both, h1only, h2c, untrusted, proxied, h2only] = await Promise.all([
       startHttps({ app: null, args: [...tls, ...apps] }),
       startHttps({ app: 'echo_environ:application', args: [...tls, '--python', SYSTEM_PYTHON, '--pythonpath', FIXTURE_APPS, '-w', '1', '--http-protocols', 'h1'] }),
       startPortico({ app: 'echo_environ:application', args: cleartext }),
       startPortico({ app: 'echo_environ:application', args: [...cleartext, '--forwarded-allow-ips', '192.0.2.1'] }),
       startHttps({ app: 'echo_environ:application', args: [...tls, '--python', SYSTEM_PYTHON, '--pythonpath', FIXTURE_APPS, '-w', '1', '--proxy-protocol'] }),
+      startHttps({ app: 'echo_environ:application', args: [...tls, '--python', SYSTEM_PYTHON, '--pythonpath', FIXTURE_APPS, '-w', '1', '--http-protocols', 'h2'] }),
     ]);
     session = await openSession(both.url, { ca: pki.ca.cert });
   });
 
   after(async () => {
     if (session !== undefined) await closeSession(session);
-    await Promise.all([both?.stop(), h1only?.stop(), h2c?.stop(), untrusted?.stop(), proxied?.stop()]);
+    await Promise.all([both?.stop(), h1only?.stop(), h2c?.stop(), untrusted?.stop(), proxied?.stop(), h2only?.stop()]);
     pki?.remove();
   });
 
@@ -200,6 +203,17 @@ describe('HTTP/2', { timeout: 120_000 }, () => {
     assert.equal(stdout, '1.1');
     const answer = await httpsRequest(`${h1only.url}/`, { ca: pki.ca.cert, servername: 'localhost' });
     assert.equal(answer.status, 200);
+  });
+
+  it('with --http-protocols h2, offers only h2: an HTTP/1.1 client, by ALPN or with none, is refused', async () => {
+    const said = await opensslClient(h2only.port, ['-alpn', 'http/1.1', '-CAfile', pki.ca.cert, '-servername', 'localhost']);
+    assert.doesNotMatch(said, /^ALPN protocol: http\/1\.1$/m);
+    await assert.rejects(httpsRequest(`${h2only.url}/`, { ca: pki.ca.cert, servername: 'localhost' }), 'Node https, offering http/1.1 alone, gets no answer');
+    await assert.rejects(run('curl', ['-sS', '--http1.1', '--max-time', '5', '--cacert', pki.ca.cert, `https://localhost:${h2only.port}/`]));
+    await assert.rejects(run('curl', ['-sS', '--no-alpn', '--max-time', '5', '--cacert', pki.ca.cert, `https://localhost:${h2only.port}/`]));
+    await h2only.waitForLog(/refused connection: closed PORTICO_ERR_HTTP_PROTOCOL: no ALPN on a listener that speaks HTTP\/2 only/);
+    const { stdout } = await run('curl', ['-sS', '--http2', '--cacert', pki.ca.cert, '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `https://localhost:${h2only.port}/`]);
+    assert.equal(stdout, '2 200');
   });
 
   it('with --http2-cleartext prior-knowledge, serves h2c to a trusted peer and HTTP/1.1 on the same port', async () => {
