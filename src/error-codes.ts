@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   PORTICO_ERR_CGI_SPAWNER: 'The CGI spawner helper could not start or start a script; scripts are then started by the front itself.',
 
   // Refusals: requests the front answers itself before any application sees them (http/refusal.ts).
+  PORTICO_ERR_INTERNAL: '500: a fault in the front itself while admitting or routing a request; that request gets 500 and the log its stack, and every other request is served on.',
   PORTICO_ERR_PARSE: "400: Node's HTTP parser (llhttp) refused the bytes; the reason names its HPE_* code.",
   PORTICO_ERR_HEAD_TOO_LARGE: '431: the request head outgrew the most the parser holds (HPE_HEADER_OVERFLOW).',
   PORTICO_ERR_HEADERS_TIMEOUT: '408: the whole request head did not arrive within --headers-timeout.',

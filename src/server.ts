@@ -88,7 +88,10 @@ export class Server extends EventEmitter<ArbiterEvents> {
           (request) => this.#admit(request),
           {
             ...listenerOptions(this.options, (req, refused) =>
-              this.log.info(`refused ${req === null ? 'connection' : quoteForLog(`${req.method} ${req.url}`)}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`),
+              // A 5xx is the server's own fault (PORTICO_ERR_INTERNAL), not a client's: an error, not a notice.
+              this.log[refused.refuse >= 500 ? 'error' : 'info'](
+                `refused ${req === null ? 'connection' : quoteForLog(`${req.method} ${req.url}`)}: ${refused.refuse || 'closed'} ${refused.code}: ${refused.reason}`,
+              ),
             ),
             tls: tlsContext,
             ...http2ListenerOptions(this.options, tlsContext !== null),

@@ -183,7 +183,24 @@ export class Listener {
     this.#admit(req, res, handler, { socket, head });
   }
 
+  /**
+   * Every request, HTTP/1.1, HTTP/2 stream or Upgrade, comes in here. An
+   * exception from the front's own request path is a fault in portico, not
+   * the client's or the application's: left to Node it would end the
+   * process, and the site with it. This request gets 500 and the log the
+   * stack; every other request is served on.
+   */
   #admit(req: IncomingMessage, res: ServerResponse, handler: RequestHandler, upgrade: Upgrade | null = null): void {
+    try {
+      this.#admitChecked(req, res, handler, upgrade);
+    } catch (error) {
+      this.#onRefuse(req, refusal(500, 'PORTICO_ERR_INTERNAL', (error as Error).stack ?? String(error)));
+      if (res.headersSent) res.destroy();
+      else sendErrorResponse(res, 500, { close: true });
+    }
+  }
+
+  #admitChecked(req: IncomingMessage, res: ServerResponse, handler: RequestHandler, upgrade: Upgrade | null): void {
     // Node may already have parsed requests pipelined behind a refused one;
     // they are dropped unanswered and the connection closes after the refusal.
     if (isClosing(req.socket)) return;
