@@ -53,40 +53,61 @@ export function requirePreface(server: Server, reader: PrefaceReader, timeoutMs:
       socket.destroy();
       return;
     }
-    let received: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => fail(`no ${reader.name} in time`), timeoutMs);
     const fail = (reason: string): void => {
-      cleanup();
       onInvalid(reason);
       socket.destroy();
     };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('error', onError);
-    };
-    const onError = (): void => {
-      cleanup();
-      socket.destroy();
-    };
-    const onData = (chunk: Buffer): void => {
-      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+    readFirstBytes(socket, timeoutMs, () => fail(`no ${reader.name} in time`), (received) => {
       const result = reader.parse(received);
-      if (result.kind === 'incomplete') return;
-      if (result.kind === 'invalid') return fail(result.reason);
-      cleanup();
-      socket.pause();
-      if (result.peer !== null) peers.set(socket, result.peer);
-      const rest = received.subarray(result.length);
-      const pushBack = result.replacement === undefined ? rest : Buffer.concat([result.replacement, rest]);
-      if (pushBack.length > 0) socket.unshift(pushBack);
-      for (const listener of httpListeners) listener.call(server, socket);
-      // A TLS socket reads the connection itself, the bytes pushed back
-      // first (Node's initRead, on the next tick); a resume here would
-      // flow them out to no one first, and the handshake would never end.
-      if (!(server instanceof TlsServer)) socket.resume();
-    };
-    socket.on('data', onData);
-    socket.on('error', onError);
+      if (result.kind === 'incomplete') return undefined;
+      if (result.kind === 'invalid') return () => fail(result.reason);
+      return () => {
+        socket.pause();
+        if (result.peer !== null) peers.set(socket, result.peer);
+        const rest = received.subarray(result.length);
+        const pushBack = result.replacement === undefined ? rest : Buffer.concat([result.replacement, rest]);
+        if (pushBack.length > 0) socket.unshift(pushBack);
+        for (const listener of httpListeners) listener.call(server, socket);
+        // A TLS socket reads the connection itself, the bytes pushed back
+        // first (Node's initRead, on the next tick); a resume here would
+        // flow them out to no one first, and the handshake would never end.
+        if (!(server instanceof TlsServer)) socket.resume();
+      };
+    });
   });
+}
+
+/**
+ * Holds a new connection's first bytes until `decide`, given every byte so
+ * far, has seen enough of them: it answers undefined to wait for more, or
+ * what to do with the connection, which runs once the reading has stopped.
+ * The plumbing each reader of a connection's opening shares (PROXY
+ * protocol, uwsgi, the h2c preface). Nothing decided within `timeoutMs`:
+ * `onTimeout`, then the connection closes; so does an error.
+ */
+export function readFirstBytes(socket: Socket, timeoutMs: number, onTimeout: () => void, decide: (received: Buffer) => (() => void) | undefined): void {
+  let received: Buffer = Buffer.alloc(0);
+  const timer = setTimeout(() => {
+    cleanup();
+    onTimeout();
+    socket.destroy();
+  }, timeoutMs);
+  const cleanup = (): void => {
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('error', onError);
+  };
+  const onError = (): void => {
+    cleanup();
+    socket.destroy();
+  };
+  const onData = (chunk: Buffer): void => {
+    received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+    const next = decide(received);
+    if (next === undefined) return;
+    cleanup();
+    next();
+  };
+  socket.on('data', onData);
+  socket.on('error', onError);
 }

@@ -9,6 +9,7 @@
  * preface's own "PRI" method, which HTTP/1.1 does not serve either.
  */
 import type { Server, Socket } from 'node:net';
+import { readFirstBytes } from './connection-preface.js';
 import type { Trust } from './proxy-headers.js';
 
 /** RFC 9113 §3.4: the client connection preface. */
@@ -42,37 +43,6 @@ export function routeCleartextHttp2(server: Server, routes: CleartextRoutes, tim
   const httpListeners = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
-    let received: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      cleanup();
-      socket.destroy();
-    }, timeoutMs);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('error', onError);
-    };
-    const onError = (): void => {
-      cleanup();
-      socket.destroy();
-    };
-    const onData = (chunk: Buffer): void => {
-      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
-      const known = Math.min(received.length, PREFACE.length);
-      const isPreface = received.subarray(0, known).equals(PREFACE.subarray(0, known));
-      if (isPreface && known < PREFACE.length) return;
-      cleanup();
-      socket.pause();
-      socket.unshift(received);
-      if (isPreface) return toHttp2(socket);
-      if (!routes.http1) {
-        routes.onRefuse('HTTP/1.1 on a listener that speaks HTTP/2 only (--http-protocols h2)');
-        socket.destroy();
-        return;
-      }
-      for (const listener of httpListeners) listener.call(server, socket);
-      socket.resume();
-    };
     const toHttp2 = (socket: Socket): void => {
       // The proxy is the TCP peer: under --proxy-protocol the header names its client, who is not the one speaking h2c.
       const address = socket.remoteAddress;
@@ -82,7 +52,22 @@ export function routeCleartextHttp2(server: Server, routes: CleartextRoutes, tim
       socket.end(HTTP_1_1_REQUIRED, () => socket.destroy());
       socket.resume();
     };
-    socket.on('data', onData);
-    socket.on('error', onError);
+    readFirstBytes(socket, timeoutMs, () => {}, (received) => {
+      const known = Math.min(received.length, PREFACE.length);
+      const isPreface = received.subarray(0, known).equals(PREFACE.subarray(0, known));
+      if (isPreface && known < PREFACE.length) return undefined;
+      return () => {
+        socket.pause();
+        socket.unshift(received);
+        if (isPreface) return toHttp2(socket);
+        if (!routes.http1) {
+          routes.onRefuse('HTTP/1.1 on a listener that speaks HTTP/2 only (--http-protocols h2)');
+          socket.destroy();
+          return;
+        }
+        for (const listener of httpListeners) listener.call(server, socket);
+        socket.resume();
+      };
+    });
   });
 }
