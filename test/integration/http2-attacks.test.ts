@@ -20,6 +20,7 @@ const ATTACK_CLIENT = join(REPO_ROOT, 'test', 'fixtures', 'http2', 'h2_attack.py
 
 /** RFC 9113 §7. */
 const PROTOCOL_ERROR = 0x1;
+const INTERNAL_ERROR = 0x2;
 const CANCEL = 0x8;
 const ENHANCE_YOUR_CALM = 0xb;
 
@@ -90,7 +91,9 @@ describe('HTTP/2 attacks', { timeout: 120_000 }, () => {
   it('HPACK bomb: a header list past --http2-max-header-list-size after decoding resets its stream, and the connection serves on', async () => {
     // 6 MB decoded from some 5 KB on the wire.
     const result = await attack('hpack-bomb', ['--count', '2000', '--path', '/stream/download?blocks=1']);
-    assert.equal(result.resets['3'], ENHANCE_YOUR_CALM, JSON.stringify(result));
+    // Node answers a header list past the limit with RST_STREAM(ENHANCE_YOUR_CALM) and fails nghttp2's header
+    // callback, on which nghttp2 queues its own RST_STREAM(INTERNAL_ERROR): which reaches the client first varies.
+    assert.ok([ENHANCE_YOUR_CALM, INTERNAL_ERROR].includes(result.resets['3'] ?? -1), JSON.stringify(result));
     assert.equal(result.status, 200, 'the stream before the bomb is answered');
     assert.equal(result.goaway, null);
     await othersServed();
