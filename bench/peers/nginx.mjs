@@ -158,10 +158,8 @@ function proxyPeer({ id, label, missing, backend, location, upstream = () => '' 
   };
 }
 
-// The same pair terminating TLS and HTTP/2 at nginx: the cells' workloads say tls.
-export const nginxTlsUwsgi = proxyPeer({
-  id: 'nginx-tls-uwsgi',
-  label: 'nginx (TLS, h2) → uWSGI (uwsgi_pass)',
+/** nginx in front of uWSGI over uwsgi_pass, as users run them. */
+const UWSGI_BEHIND_NGINX = {
   missing: () => (existsSync(NGINX) ? missingUwsgi() : 'nginx not installed'),
   backend: (ctx, socket) => uwsgiArgv(ctx, ['--socket', socket, '--chmod-socket=666']),
   location: (socket) => `    location / {
@@ -169,19 +167,12 @@ ${PROXIED}
       include /etc/nginx/uwsgi_params;
       uwsgi_pass unix:${socket};
     }`,
-});
+};
 
-export const nginxUwsgi = proxyPeer({
-  id: 'nginx-uwsgi',
-  label: 'nginx → uWSGI (uwsgi_pass)',
-  missing: () => (existsSync(NGINX) ? missingUwsgi() : 'nginx not installed'),
-  backend: (ctx, socket) => uwsgiArgv(ctx, ['--socket', socket, '--chmod-socket=666']),
-  location: (socket) => `    location / {
-${PROXIED}
-      include /etc/nginx/uwsgi_params;
-      uwsgi_pass unix:${socket};
-    }`,
-});
+export const nginxUwsgi = proxyPeer({ id: 'nginx-uwsgi', label: 'nginx → uWSGI (uwsgi_pass)', ...UWSGI_BEHIND_NGINX });
+
+// The same pair terminating TLS and HTTP/2 at nginx: the cells' workloads say tls.
+export const nginxTlsUwsgi = proxyPeer({ id: 'nginx-tls-uwsgi', label: 'nginx (TLS, h2) → uWSGI (uwsgi_pass)', ...UWSGI_BEHIND_NGINX });
 
 export const nginxGunicorn = proxyPeer({
   id: 'nginx-gunicorn',
