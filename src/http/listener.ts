@@ -27,6 +27,7 @@ import { isClosing, refusal, type Refusal } from './refusal.js';
 import { checkConnect, checkRequest } from './request-validation.js';
 import type { TlsContext } from './tls-context.js';
 import { tlsFacts } from './tls-facts.js';
+import { drainingAwareResponse } from './draining-response.js';
 import { asHttp1, connectionSocket, isHttp2 } from './http2-messages.js';
 import { Http2Sessions, routeByAlpn, type Http2Settings } from './http2-sessions.js';
 import { routeCleartextHttp2 } from './http2-cleartext.js';
@@ -65,6 +66,8 @@ export interface ListenerOptions {
 /** One listening socket with its HTTP server. */
 export class Listener {
   #serverNameAndPort: { serverName: string; serverPort: string } | null = null;
+  /** The server drains (stopAccepting): no response begun from now on keeps its connection. */
+  #draining = false;
   readonly server: HttpServer;
   readonly bind: Bind;
   readonly #limits: RequestLimits;
@@ -112,7 +115,11 @@ export class Listener {
     // ALPN (RFC 7301 §3.1): offered in --http-protocols' order, the server's choice among the client's.
     const alpn = this.#http2 === null ? ['http/1.1'] : protocols.map((protocol) => (protocol === 'h2' ? 'h2' : 'http/1.1'));
     // The HTTP/1.1 server keeps its own options and connections; HTTP/2 connections are handed to #http2.
-    this.server = tls === null ? createServer(httpOptions, guarded) : createHttpsServer({ ...httpOptions, ...tls.serverOptions(), ALPNProtocols: alpn }, guarded);
+    const responses = { ServerResponse: drainingAwareResponse(() => this.#draining) };
+    this.server =
+      tls === null
+        ? createServer({ ...httpOptions, ...responses }, guarded)
+        : createHttpsServer({ ...httpOptions, ...responses, ...tls.serverOptions(), ALPNProtocols: alpn }, guarded);
     this.server.headersTimeout = headersTimeoutMs;
     // Node's default of 2000 silently drops the headers past it; 0 keeps them
     // all (maxHeaderSize bounds the memory) so --limit-request-fields can refuse.
@@ -288,6 +295,8 @@ export class Listener {
    * connections get GOAWAY: their open streams finish (RFC 9113 §6.8).
    */
   stopAccepting(): void {
+    // Every response whose head is still to come closes its connection after it (RFC 9112 §9.6).
+    this.#draining = true;
     NetServer.prototype.close.call(this.server);
     this.server.close();
     this.#http2?.closeGracefully();
