@@ -176,7 +176,7 @@ function ownCellsText(target, rows) {
 }
 
 function targetsSection(results, rows) {
-  const { ratios: allRatios, ideals, memory } = evaluateTargets(results, rows);
+  const { ratios: allRatios, ideals, memory, streams } = evaluateTargets(results, rows);
   const ratios = allRatios.filter((t) => !t.ownCells);
   const own = allRatios.filter((t) => t.ownCells && t.cells.some((c) => c.missing !== 'not in this run'));
   const cells = results.plan.workers.flatMap((w) => results.plan.connections.map((c) => [w, c]));
@@ -205,8 +205,10 @@ function targetsSection(results, rows) {
       : []),
     table(['Memory target', 'Measured', 'Verdict'], memory.map((t) => [t.text, t.measured, `**${t.verdict}**`])),
     '',
+    table(['Streaming target', 'Measured', 'Verdict'], streams.map((t) => [t.text, t.measured, `**${t.verdict}**`])),
+    '',
   ];
-  return { text: out.join('\n'), ratios: allRatios, ideals, memory };
+  return { text: out.join('\n'), ratios: allRatios, ideals, memory, streams };
 }
 
 function machineSection(results) {

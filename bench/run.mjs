@@ -147,7 +147,7 @@ async function main() {
   }
   const { page, targets } = writeReport(results, outDir);
   log(`wrote ${page}`);
-  for (const t of [...targets.ratios, ...targets.ideals, ...targets.memory]) log(`  ${t.verdict.padEnd(22)} ${t.text}`);
+  for (const t of [...targets.ratios, ...targets.ideals, ...targets.memory, ...targets.streams]) log(`  ${t.verdict.padEnd(22)} ${t.text}`);
 }
 
 main().catch(async (error) => {

@@ -31,6 +31,18 @@ export const RATIO_TARGETS = [
   { workload: 'https-hello', versus: 'hello', peer: 'portico', min: 0.8, text: "HTTPS hello world (HTTP/1.1) ≥ 0.8× portico's own plain HTTP req/s" },
   { workload: 'tls-handshakes', peer: 'bare-node', min: 0.9, text: 'TLS handshakes per second within 10% of bare Node https (a new connection per request)' },
   { workload: 'h2-hello', peer: 'nginx-tls-uwsgi', min: 1.5, text: 'HTTP/2 hello world ≥ 1.5× nginx (h2) → uWSGI req/s, h2load -c 16 -m 32' },
+  // Issue #15: against what users run in production (nginx in front of
+  // uWSGI over uwsgi_pass) and against the front's own ceiling (bare Node
+  // sending the same bytes). Its echo target is uWSGI's direct figure, the
+  // one above.
+  { workload: 'big', peer: 'nginx-uwsgi', min: 1.5, text: '100 KiB response ≥ 1.5× nginx → uWSGI MiB/s' },
+  { workload: 'big', peer: 'bare-node', min: 0.4, text: '100 KiB response ≥ 0.4× bare Node sending the same bytes MiB/s' },
+  { workload: 'static', peer: 'bare-node', min: 0.9, text: 'Static 10 KiB ≥ 0.9× bare Node sending it from memory req/s' },
+  { workload: 'static', peer: 'nginx-static', min: 0.5, text: 'Static 10 KiB ≥ 0.5× nginx req/s' },
+  { workload: 'hello', peer: 'bare-node', min: 0.65, text: 'Hello world ≥ 0.65× bare Node http req/s' },
+  { workload: 'hello', peer: 'nginx-uwsgi', min: 1.5, text: 'Hello world ≥ 1.5× nginx → uWSGI req/s' },
+  { workload: 'flask', peer: 'nginx-uwsgi', min: 1.3, text: 'Flask JSON ≥ 1.3× nginx → uWSGI req/s' },
+  { workload: 'django', peer: 'nginx-uwsgi', min: 1.3, text: 'Django ≥ 1.3× nginx → uWSGI req/s' },
 ];
 
 // Against what the workload could do at best (its `ideal`), not against a peer.
@@ -45,6 +57,8 @@ export function targetPeers(workloadId) {
 
 const FRONT_IDLE_MAX = 70 * MiB;
 const STREAM_PEAK_MAX = 150 * MiB;
+// Issue #15: a 1 GiB body through portico, either way.
+const STREAM_MIN_RATE = { download: 1.5 * 2 ** 30, upload: 2 ** 30 };
 const WORKER_SLACK = 1.1;
 
 function verdict(cells) {
@@ -167,6 +181,20 @@ function memoryTargets(results) {
   return targets;
 }
 
+/** Issue #15: how fast a body streams through portico, one curl each way. */
+function streamTargets(results) {
+  const stream = (results.streams ?? []).find((s) => s.peer === 'portico');
+  return ['download', 'upload'].map((direction) => {
+    const minimum = STREAM_MIN_RATE[direction];
+    const text = `A ${formatBytes(results.plan.streamBytes)} ${direction} at ≥ ${minimum / 2 ** 30} GiB/s (curl, one connection)`;
+    const t = stream?.[direction];
+    if (!t) return { text, measured: stream?.error ?? 'not run', verdict: 'not measured' };
+    if (!t.ok) return { text, measured: `transfer failed: ${t.output}`, verdict: 'not met' };
+    const rate = stream.bytes / t.seconds;
+    return { text, measured: `${(rate / 2 ** 30).toFixed(2)} GiB/s (${t.seconds.toFixed(2)} s)`, verdict: rate >= minimum ? 'met' : 'not met' };
+  });
+}
+
 export function formatBytes(bytes) {
   return bytes >= 2 ** 30 ? `${bytes / 2 ** 30} GiB` : `${bytes / 2 ** 20} MiB`;
 }
@@ -176,5 +204,6 @@ export function evaluateTargets(results, rows) {
     ratios: RATIO_TARGETS.map((target) => ratioTarget(target, rows, results.plan)),
     ideals: IDEAL_TARGETS.map((target) => idealTarget(target, rows, results.plan)),
     memory: memoryTargets(results),
+    streams: streamTargets(results),
   };
 }
