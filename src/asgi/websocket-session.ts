@@ -9,12 +9,19 @@
  *                     received yet; past that the client's socket is not read
  *                     (the worker returns credit with WANT_BODY, a message each)
  *   worker → client   at most RESPONSE_WINDOW bytes not yet written to the
- *                     socket (the front returns them with WINDOW): an
- *                     application that sends faster than its client reads
- *                     waits in send()
+ *                     socket or not yet returned (the front returns them
+ *                     with WINDOW once a quarter of the window has been
+ *                     written): an application that sends faster than its
+ *                     client reads waits in send()
+ *
+ * Credit goes back in quarters of the window rather than message by message
+ * because a WINDOW per message is a frame each way through both processes,
+ * and in the worker it wakes a task that is waiting for the client's next
+ * message. Holding back less than a quarter can only stall the worker when
+ * more than three quarters are still unwritten, when it must wait anyway.
  */
 import type { WebSocket } from 'ws';
-import type { StatusText } from '../ipc/frame-codec.js';
+import { RESPONSE_WINDOW, type StatusText } from '../ipc/frame-codec.js';
 import type { WebSocketClose } from '../ipc/websocket-payloads.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import type { WorkerProcess, WorkerStream } from '../supervisor/worker-process.js';
@@ -27,6 +34,12 @@ export const CloseCode = {
   INTERNAL_ERROR: 1011,
   SERVICE_RESTART: 1012,
 } as const;
+
+/** Written bytes are returned to the worker once this many have gathered. */
+export const WINDOW_RETURN_BYTES = RESPONSE_WINDOW / 4;
+
+const AS_TEXT = { binary: false } as const;
+const AS_BINARY = { binary: true } as const;
 
 export interface SessionOptions {
   /** --ws-max-queue. */
@@ -46,6 +59,8 @@ export class WebSocketSession implements WorkerStream {
   readonly #window: ResponseWindow;
   /** Messages sent to the worker that the application has not received yet. */
   #queued = 0;
+  /** Bytes of the worker's messages written to the client and not yet returned to it. */
+  #written = 0;
   /** The worker ended the stream (RESPONSE_END, ERROR, or it died). */
   #workerDone = false;
   #pingTimer: NodeJS.Timeout | null = null;
@@ -110,7 +125,14 @@ export class WebSocketSession implements WorkerStream {
   onWebSocketMessage(data: Buffer, text: boolean): void {
     if (this.#ws.readyState !== this.#ws.OPEN) return;
     const length = data.length;
-    this.#ws.send(data, { binary: !text }, () => this.#window.taken(length));
+    this.#ws.send(data, text ? AS_TEXT : AS_BINARY, () => this.#wrote(length));
+  }
+
+  #wrote(length: number): void {
+    this.#written += length;
+    if (this.#written < WINDOW_RETURN_BYTES) return;
+    this.#window.taken(this.#written);
+    this.#written = 0;
   }
 
   onWebSocketClose(close: WebSocketClose): void {
