@@ -135,6 +135,9 @@ Object.defineProperties(Http2Request.prototype, {
 
 type HeaderArgument = OutgoingHttpHeaders | ReadonlyArray<string | readonly [string, string]> | undefined;
 
+/** RFC 9110 §5.1: a field name is a token; lowercase, as HTTP/2 sends it (RFC 9113 §8.2.1). */
+const FIELD_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+
 /** Streams the server reset itself (a cut response, a timeout): not the client's doing, for the rapid-reset count. */
 const resetByServer = new WeakSet<ServerHttp2Stream>();
 
@@ -149,6 +152,8 @@ export function markResetByServer(stream: ServerHttp2Stream): void {
 export class Http2Response extends Http2ServerResponse<Http2Request> {
   /** Set by the HTTP/1.1 path (--keep-alive 0, a drain) and ignored: see the module comment. */
   shouldKeepAlive = true;
+  /** The head as #respondAtOnce sent it; null while the compat layer holds the fields. */
+  #sent: Record<string, string | string[]> | null = null;
 
   constructor(stream: ServerHttp2Stream) {
     super(stream);
@@ -193,14 +198,70 @@ export class Http2Response extends Http2ServerResponse<Http2Request> {
 
   override writeHead(statusCode: number, reasonOrHeaders?: string | HeaderArgument, headers?: HeaderArgument): this {
     const fields = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
+    if (this.#respondAtOnce(statusCode, fields)) return this;
     return super.writeHead(statusCode, withoutConnectionFields(fields) as OutgoingHttpHeaders);
+  }
+
+  /**
+   * The head every worker response has (name/value pairs, plain tokens,
+   * nothing set before, a final status) goes to the stream in one object,
+   * where the compat layer would set, remove and append it field by field
+   * and copy it once more. A response that declares its length asks for no
+   * trailers: the compat layer always does, which costs every response a
+   * round trip through JavaScript and one more frame, an empty DATA with
+   * END_STREAM (RFC 9113 §8.1). Trailers on such a response are dropped, as
+   * HTTP/1.1 drops them without chunked coding (RFC 9112 §7.1.2). Anything
+   * else takes the compat layer's own path, with its own checks.
+   */
+  #respondAtOnce(statusCode: number, fields: HeaderArgument): boolean {
+    const stream = this.stream;
+    if (!Array.isArray(fields) || fields.length % 2 !== 0 || Array.isArray(fields[0])) return false;
+    if (!Number.isInteger(statusCode) || statusCode < 200 || statusCode > 599) return false;
+    if (stream.headersSent || stream.destroyed || stream.closed || super.getHeaderNames().length > 0) return false;
+    const flat = fields as readonly unknown[];
+    const head: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+    let declaresLength = false;
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i];
+      const value = flat[i + 1];
+      if (typeof name !== 'string' || typeof value !== 'string') return false;
+      const lower = name.toLowerCase();
+      if (!FIELD_NAME.test(lower)) return false;
+      if (isConnectionSpecific(lower, value)) continue;
+      const existing = head[lower];
+      head[lower] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+      if (lower === 'content-length') declaresLength = true;
+    }
+    this.statusCode = statusCode;
+    this.#sent = head;
+    stream.respond({ ...head, ':status': statusCode }, { waitForTrailers: !declaresLength });
+    return true;
+  }
+
+  /** The fields #respondAtOnce sent, which the compat layer never saw: the access log's %{name}o reads them. */
+  override getHeader(name: string): string {
+    // @types/node declares string; the compat layer too gives a list for a repeated field, or undefined.
+    return (this.#sent === null ? super.getHeader(name) : this.#sent[name.trim().toLowerCase()]) as string;
+  }
+
+  override getHeaderNames(): string[] {
+    return this.#sent === null ? super.getHeaderNames() : Object.keys(this.#sent);
+  }
+
+  override getHeaders(): OutgoingHttpHeaders {
+    return this.#sent === null ? super.getHeaders() : Object.assign(Object.create(null) as OutgoingHttpHeaders, this.#sent);
+  }
+
+  override hasHeader(name: string): boolean {
+    return this.#sent === null ? super.hasHeader(name) : Object.hasOwn(this.#sent, name.trim().toLowerCase());
   }
 
   /**
    * Trailers as pairs too, as OutgoingMessage#addTrailers takes them (the
    * compat layer takes an object alone, and would send pair indexes as
    * names); repeated names become one list. HTTP/2 sends them in a HEADERS
-   * frame after the DATA (RFC 9113 §8.1), declared length or not.
+   * frame after the DATA (RFC 9113 §8.1), unless #respondAtOnce sent a
+   * declared length.
    */
   override addTrailers(trailers: OutgoingHttpHeaders | ReadonlyArray<readonly [string, string]>): void {
     if (!Array.isArray(trailers)) return super.addTrailers(trailers as OutgoingHttpHeaders);

@@ -2,11 +2,14 @@
  * What makes an HTTP/2 stream read as an HTTP/1.1 request, in the parts
  * that need no connection: which fields RFC 9113 §8.2.2 calls
  * connection-specific, and that a request is HTTP/2 by its class, never by
- * the version an HTTP/1.1 request line claims.
+ * the version an HTTP/1.1 request line claims; and how a response head
+ * reaches the stream, over a real in-process HTTP/2 connection.
  */
 import assert from 'node:assert/strict';
+import { connect, createServer, type IncomingHttpHeaders } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { isConnectionSpecific, isHttp2 } from '../../src/http/http2-messages.js';
+import { Http2Request, Http2Response, isConnectionSpecific, isHttp2 } from '../../src/http/http2-messages.js';
 import { fakeRequest } from '../helpers/fake-request.js';
 
 describe('HTTP/2 messages', () => {
@@ -22,4 +25,84 @@ describe('HTTP/2 messages', () => {
     (request as { httpVersionMajor: number }).httpVersionMajor = 2;
     assert.equal(isHttp2(request), false);
   });
+
+  it("send a worker's head in one go: connection-specific fields dropped, repeated ones kept, readable after, and no trailers asked for with a declared length", async () => {
+    const seen = await exchange((res) => {
+      res.writeHead(200, 'OK', ['Content-Type', 'text/plain', 'Connection', 'close', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '2']);
+      const fields = { type: res.getHeader('content-type'), cookies: res.getHeader('Set-Cookie'), names: res.getHeaderNames().sort() };
+      res.end('hi');
+      return fields;
+    });
+    assert.equal(seen.headers[':status'], 200);
+    assert.equal(seen.headers['content-type'], 'text/plain');
+    assert.equal(seen.headers.connection, undefined);
+    assert.deepEqual(seen.headers['set-cookie'], ['a=1', 'b=2']);
+    assert.equal(seen.body, 'hi');
+    assert.deepEqual(seen.server, { type: 'text/plain', cookies: ['a=1', 'b=2'], names: ['content-length', 'content-type', 'set-cookie'] });
+    assert.equal(seen.wantedTrailers, false);
+  });
+
+  it('still send trailers after a head without a declared length', async () => {
+    const seen = await exchange((res) => {
+      res.writeHead(200, ['Content-Type', 'text/plain']);
+      res.addTrailers([['X-Checksum', 'abc']]);
+      res.end('hi');
+    });
+    assert.equal(seen.body, 'hi');
+    assert.equal(seen.wantedTrailers, true);
+    assert.equal(seen.trailers['x-checksum'], 'abc');
+  });
+
+  it('keep fields set before the head, and names that are not plain tokens, on the compat path', async () => {
+    const seen = await exchange((res) => {
+      res.setHeader('X-Before', '1');
+      res.writeHead(201, [' X-Spaced ', 'v', 'Content-Length', '0']);
+      res.end();
+    });
+    assert.equal(seen.headers[':status'], 201);
+    assert.equal(seen.headers['x-before'], '1');
+    assert.equal(seen.headers['x-spaced'], 'v');
+  });
 });
+
+interface Seen {
+  headers: IncomingHttpHeaders;
+  trailers: IncomingHttpHeaders;
+  body: string;
+  wantedTrailers: boolean;
+  server: unknown;
+}
+
+/** One request to an in-process HTTP/2 server that answers with `respond`, over Http2Response. */
+async function exchange(respond: (res: Http2Response) => unknown): Promise<Seen> {
+  let server: unknown;
+  let wantedTrailers = false;
+  const h2 = createServer({ Http2ServerRequest: Http2Request, Http2ServerResponse: Http2Response }, (_req, res) => {
+    res.stream.once('wantTrailers', () => (wantedTrailers = true));
+    server = respond(res as Http2Response);
+  });
+  await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+  const client = connect(`http://127.0.0.1:${(h2.address() as AddressInfo).port}`);
+  try {
+    const request = client.request({ ':path': '/' });
+    request.end();
+    const [headers, trailers, body] = await Promise.all([
+      new Promise<IncomingHttpHeaders>((resolve) => request.once('response', resolve)),
+      new Promise<IncomingHttpHeaders>((resolve) => {
+        request.once('trailers', resolve);
+        request.once('close', () => resolve({}));
+      }),
+      new Promise<string>((resolve, reject) => {
+        let text = '';
+        request.setEncoding('utf8');
+        request.on('data', (chunk: string) => (text += chunk));
+        request.once('end', () => resolve(text));
+        request.once('error', reject);
+      }),
+    ]);
+    return { headers, trailers, body, wantedTrailers, server };
+  } finally {
+    client.close();
+    await new Promise((resolve) => h2.close(resolve));
+  }
+}
