@@ -55,6 +55,8 @@ const payload = Buffer.from('x'.repeat(Number(args.size)));
 const burst = Number(args.burst);
 const timeoutMs = Number(args['timeout-seconds']) * 1000;
 const errors = { connect: 0, read: 0, write: 0, timeout: 0 };
+/** The size of each message /down sends (asgi_ws.py's and bare-node.mjs's MESSAGE). */
+const DOWN_MESSAGE_BYTES = 64;
 
 /** Idle mode's connection: the `ws` package's. */
 function openLibrary(url) {
@@ -158,7 +160,7 @@ function down(connections, deadline) {
     let received = 0;
     let asked = 2;
     reader.onMessage = (opcode, buffer, start, end) => {
-      if (opcode !== Opcode.TEXT || end - start !== 64) unexpected++;
+      if (opcode !== Opcode.TEXT || end - start !== DOWN_MESSAGE_BYTES) unexpected++;
       const now = performance.now();
       if (now <= deadline) messages++;
       if (++received % burst !== 0) return;
