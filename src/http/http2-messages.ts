@@ -219,29 +219,33 @@ export class Http2Response extends Http2ServerResponse<Http2Request> {
     if (!Number.isInteger(statusCode) || statusCode < 200 || statusCode > 599) return false;
     if (stream.headersSent || stream.destroyed || stream.closed || super.getHeaderNames().length > 0) return false;
     const flat = fields as readonly unknown[];
-    const head: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+    // A plain object, which V8 keeps in its fast shape (one made with a null prototype is a dictionary): hence hasOwn, and no __proto__.
+    const head: Record<string, string | string[]> = {};
     let declaresLength = false;
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i];
       const value = flat[i + 1];
       if (typeof name !== 'string' || typeof value !== 'string') return false;
       const lower = name.toLowerCase();
-      if (!FIELD_NAME.test(lower)) return false;
+      if (!FIELD_NAME.test(lower) || lower === '__proto__') return false;
       if (isConnectionSpecific(lower, value)) continue;
-      const existing = head[lower];
+      const existing = Object.hasOwn(head, lower) ? head[lower] : undefined;
       head[lower] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
       if (lower === 'content-length') declaresLength = true;
     }
     this.statusCode = statusCode;
-    this.#sent = head;
+    // respond() refuses a head nghttp2 cannot send (a repeated single-value field): the refusal that follows is not to read these.
     stream.respond({ ...head, ':status': statusCode }, { waitForTrailers: !declaresLength });
+    this.#sent = head;
     return true;
   }
 
   /** The fields #respondAtOnce sent, which the compat layer never saw: the access log's %{name}o reads them. */
   override getHeader(name: string): string {
     // @types/node declares string; the compat layer too gives a list for a repeated field, or undefined.
-    return (this.#sent === null ? super.getHeader(name) : this.#sent[name.trim().toLowerCase()]) as string;
+    if (this.#sent === null) return super.getHeader(name);
+    const key = name.trim().toLowerCase();
+    return (Object.hasOwn(this.#sent, key) ? this.#sent[key] : undefined) as string;
   }
 
   override getHeaderNames(): string[] {

@@ -29,7 +29,7 @@ describe('HTTP/2 messages', () => {
   it("send a worker's head in one go: connection-specific fields dropped, repeated ones kept, readable after, and no trailers asked for with a declared length", async () => {
     const seen = await exchange((res) => {
       res.writeHead(200, 'OK', ['Content-Type', 'text/plain', 'Connection', 'close', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '2']);
-      const fields = { type: res.getHeader('content-type'), cookies: res.getHeader('Set-Cookie'), names: res.getHeaderNames().sort() };
+      const fields = { type: res.getHeader('content-type'), cookies: res.getHeader('Set-Cookie'), inherited: res.getHeader('constructor'), names: res.getHeaderNames().sort() };
       res.end('hi');
       return fields;
     });
@@ -38,19 +38,34 @@ describe('HTTP/2 messages', () => {
     assert.equal(seen.headers.connection, undefined);
     assert.deepEqual(seen.headers['set-cookie'], ['a=1', 'b=2']);
     assert.equal(seen.body, 'hi');
-    assert.deepEqual(seen.server, { type: 'text/plain', cookies: ['a=1', 'b=2'], names: ['content-length', 'content-type', 'set-cookie'] });
+    assert.deepEqual(seen.server, { type: 'text/plain', cookies: ['a=1', 'b=2'], inherited: undefined, names: ['content-length', 'content-type', 'set-cookie'] });
     assert.equal(seen.wantedTrailers, false);
   });
 
   it('still send trailers after a head without a declared length', async () => {
     const seen = await exchange((res) => {
-      res.writeHead(200, ['Content-Type', 'text/plain']);
+      // A name that a plain object inherits is a field like any other.
+      res.writeHead(200, ['Content-Type', 'text/plain', 'toString', 'x', 'toString', 'y']);
       res.addTrailers([['X-Checksum', 'abc']]);
       res.end('hi');
     });
     assert.equal(seen.body, 'hi');
     assert.equal(seen.wantedTrailers, true);
     assert.equal(seen.trailers['x-checksum'], 'abc');
+    assert.equal(seen.headers.tostring, 'x, y');
+  });
+
+  it('leave nothing of a head nghttp2 refused to the refusal written after it', async () => {
+    const seen = await exchange((res) => {
+      assert.throws(() => res.writeHead(200, ['Content-Type', 'a', 'Content-Type', 'b', 'Content-Length', '0']), { code: 'ERR_HTTP2_HEADER_SINGLE_VALUE' });
+      res.writeHead(502, { 'content-length': '0' });
+      const type = res.getHeader('content-type');
+      res.end();
+      return type;
+    });
+    assert.equal(seen.headers[':status'], 502);
+    assert.equal(seen.headers['content-type'], undefined);
+    assert.equal(seen.server, undefined);
   });
 
   it('keep fields set before the head, and names that are not plain tokens, on the compat path', async () => {
