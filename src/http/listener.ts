@@ -26,7 +26,7 @@ import { requireProxyProtocol } from './proxy-protocol.js';
 import { isClosing, refusal, type Refusal } from './refusal.js';
 import { checkConnect, checkRequest } from './request-validation.js';
 import type { TlsContext } from './tls-context.js';
-import { tlsFacts } from './tls-facts.js';
+import { tlsFacts, tlsPeer } from './tls-facts.js';
 import { drainingAwareResponse } from './draining-response.js';
 import { asHttp1, connectionSocket, isHttp2 } from './http2-messages.js';
 import { Http2Sessions, routeByAlpn, type Http2Settings } from './http2-sessions.js';
@@ -243,16 +243,10 @@ export class Listener {
     handler(new RequestRecord(req, res, context, upgrade));
   }
 
-  /**
-   * Who the connection is from: the PROXY header's source when there was
-   * one, else the socket's; over TLS, the scheme is https. A PROXY header
-   * comes before the TLS handshake, so it was read off the TCP socket under
-   * the TLS one (`_parent`, Node's name for it).
-   */
+  /** Who the connection is from: the PROXY header's source when there was one, else the socket's; over TLS, the scheme is https (tlsPeer). */
   #peer(socket: Socket): Peer | undefined {
     if (!this.#tls) return prefacePeer(socket) ?? undefined;
-    const preface = prefacePeer((socket as Socket & { _parent?: Socket })._parent ?? socket);
-    return { ...(preface ?? { address: socket.remoteAddress ?? '', port: socket.remotePort ?? null }), tls: true };
+    return tlsPeer(socket as TLSSocket);
   }
 
   #refuse(req: IncomingMessage, res: ServerResponse, refused: Refusal): void {

@@ -5,7 +5,10 @@
  * requests after it. The gateways turn it into variables
  * (gateway-variables.ts, sslVariables).
  */
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { prefacePeer } from './connection-preface.js';
+import type { Peer } from './proxy-headers.js';
 import { distinguishedName } from './tls-certificates.js';
 
 export interface TlsFacts {
@@ -27,6 +30,25 @@ export interface TlsFacts {
 }
 
 const facts = new WeakMap<TLSSocket, TlsFacts>();
+const peers = new WeakMap<TLSSocket, Peer>();
+
+/**
+ * Who a TLS connection is from, with the scheme it gives (https): the
+ * PROXY header's source when there was one, else the socket's. A PROXY
+ * header comes before the handshake, so it was read off the TCP socket
+ * under the TLS one (`_parent`, Node's name for it). Worked out on the
+ * connection's first request and kept, as the facts are: the same for
+ * every request on it.
+ */
+export function tlsPeer(socket: TLSSocket): Peer {
+  let found = peers.get(socket);
+  if (found === undefined) {
+    const preface = prefacePeer((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
+    found = { ...(preface ?? { address: socket.remoteAddress ?? '', port: socket.remotePort ?? null }), tls: true };
+    peers.set(socket, found);
+  }
+  return found;
+}
 
 /** The TLS facts of `socket`: worked out on its first request, then remembered. */
 export function tlsFacts(socket: TLSSocket): TlsFacts {
