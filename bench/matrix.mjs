@@ -14,6 +14,7 @@ import { NotAvailableError } from './peers/server.mjs';
 import { targetPeers } from './targets.mjs';
 import { METRICS, connectionsOf } from './workloads.mjs';
 import { runH2load } from './h2load.mjs';
+import { runHandshakes } from './tls-handshakes.mjs';
 import { runWrk } from './wrk.mjs';
 import { measureIdle } from './ws-idle.mjs';
 import { openIdle, runWsLoad } from './ws-load.mjs';
@@ -103,6 +104,8 @@ export async function runGroup({ workload, workers, plan, work, log }) {
       if (workload.driver === 'h2load') {
         return runH2load({ url, connections, streams: workload.streams, seconds: duration, threads: plan.wrkThreads, timeoutSeconds: plan.wrkTimeout });
       }
+      // TLS handshakes: a full one for every request (tls-handshakes.mjs says why not wrk).
+      if (workload.driver === 's_time') return runHandshakes({ url, connections, seconds: duration, timeoutSeconds: plan.wrkTimeout });
       if (workload.kind !== 'websocket') {
         return runWrk({
           url,
