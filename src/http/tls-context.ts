@@ -83,7 +83,11 @@ export class TlsContext {
       requestCert: this.#settings.certReqs > 0,
       // Checked when the handshake is done (#refusal), so that a refused client is logged with its reason.
       rejectUnauthorized: false,
-      SNICallback: (servername, done) => done(null, this.#contextFor(servername)),
+      // An SNICallback makes Node stop every handshake for a call into
+      // JavaScript (its certificate callback) before it can answer the
+      // ClientHello; with one certificate every name gets the default
+      // context anyway, so only a [[certificate]] list pays for it.
+      ...(this.#settings.certificates.length > 1 ? { SNICallback: this.#sniCallback } : {}),
       ALPNProtocols: ALPN_PROTOCOLS,
     };
   }
@@ -135,6 +139,8 @@ export class TlsContext {
     this.#log.info(`TLS reloaded: ${this.#describe()}`);
     return true;
   }
+
+  readonly #sniCallback = (servername: string, done: (error: Error | null, context?: SecureContext) => void): void => done(null, this.#contextFor(servername));
 
   get #default(): LoadedCertificate {
     return this.#loaded.certificates[0] as LoadedCertificate;
