@@ -222,6 +222,23 @@ export async function startPortico(options: StartOptions): Promise<Portico> {
   }
 }
 
+/**
+ * Starts several servers at once. If one fails to start, the others are
+ * stopped before its error is thrown: a `before` that fails leaves nothing
+ * running, since its `after` never learns of the servers that did start.
+ */
+export async function startTogether<const T extends readonly Promise<{ stop(): Promise<unknown> }>[]>(
+  starting: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(starting);
+  const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure === undefined) {
+    return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+  }
+  await Promise.all(settled.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)));
+  throw failure.reason;
+}
+
 export interface RunResult extends ExitStatus {
   stdout: string;
   stderr: string;

@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixtureSaid, startAsgi, uniqueMark } from '../helpers/asgi-fixtures.js';
-import type { Portico } from '../helpers/portico.js';
+import { startTogether, type Portico } from '../helpers/portico.js';
 import { httpRequest } from '../helpers/http-client.js';
 import { RawConnection, rawRequest } from '../helpers/raw-connection.js';
 
@@ -29,7 +29,7 @@ describe('ASGI clients that leave mid-response', { timeout: 60_000 }, () => {
   let raw: Portico;
   let fastapi: Portico;
   before(async () => {
-    [raw, fastapi] = await Promise.all([startAsgi('raw_app:app'), startAsgi('fastapi_app:app')]);
+    [raw, fastapi] = await startTogether([startAsgi('raw_app:app'), startAsgi('fastapi_app:app')]);
   });
   after(async () => {
     await Promise.all([raw?.stop(), fastapi?.stop()]);

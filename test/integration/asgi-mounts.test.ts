@@ -11,8 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ASGI_FIXTURES, startAsgi } from '../helpers/asgi-fixtures.js';
-import type { Portico } from '../helpers/portico.js';
-import { startPortico } from '../helpers/portico.js';
+import { startPortico, startTogether, type Portico } from '../helpers/portico.js';
 import { getJson, httpRequest } from '../helpers/http-client.js';
 import { workerPids } from '../helpers/worker-tree.js';
 import { SYSTEM_PYTHON } from '../helpers/paths.js';
@@ -69,7 +68,7 @@ describe('root_path and path under mounts and --root-path', { timeout: 60_000 },
   let proxied: Portico;
   before(async () => {
     const mounts = ['--mount', '/api=old_starlette_mount:adapted', '--mount', '/bare=old_starlette_mount:unadapted', '--mount', '/raw=raw_app:app'];
-    [plain, proxied] = await Promise.all([
+    [plain, proxied] = await startTogether([
       startAsgi('raw_app:app', mounts),
       startAsgi('old_starlette_mount:adapted', ['--root-path', '/proxy', '--mount', '/raw=raw_app:app']),
     ]);

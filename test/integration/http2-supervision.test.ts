@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { closeSession, h2Request, openSession } from '../helpers/http2-client.js';
 import { startHttps } from '../helpers/https-client.js';
 import { FIXTURE_APPS, SYSTEM_PYTHON } from '../helpers/paths.js';
-import type { Portico } from '../helpers/portico.js';
+import { startTogether, type Portico } from '../helpers/portico.js';
 import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
 
 describe('supervision over HTTP/2', { timeout: 120_000 }, () => {
@@ -34,7 +34,7 @@ describe('supervision over HTTP/2', { timeout: 120_000 }, () => {
     let session: ClientHttp2Session;
 
     before(async () => {
-      [timeouts, crashes] = await Promise.all([
+      [timeouts, crashes] = await startTogether([
         start('sleepy_app:application', ['-w', '2', '--timeout', '2', '--mount', '/input=input_app:application', '--body-timeout', '1']),
         start('crash_app:application', ['-w', '2']),
       ]);
@@ -105,8 +105,9 @@ describe('supervision over HTTP/2', { timeout: 120_000 }, () => {
 
   it('SIGHUP: new workers take over under an open stream, which is answered, and the connection serves on', async () => {
     const server = await start('sleepy_app:application', ['-w', '1']);
-    const session = await openSession(server.url, { ca: pki.ca.cert });
+    let session: ClientHttp2Session | undefined;
     try {
+      session = await openSession(server.url, { ca: pki.ca.cert });
       const before = Number((await h2Request(session, '/pid')).text);
       const inFlight = h2Request(session, '/sleep?s=1&mark=hup');
       await server.waitForLog(/sleeping pid=\d+ mark=hup/);
@@ -116,15 +117,16 @@ describe('supervision over HTTP/2', { timeout: 120_000 }, () => {
       const afterPid = Number((await h2Request(session, '/pid')).text);
       assert.notEqual(afterPid, before, 'a new worker answers on the same connection');
     } finally {
-      await closeSession(session);
+      if (session !== undefined) await closeSession(session);
       await server.stop();
     }
   });
 
   it('SIGTERM: GOAWAY, the open stream finishes, new connections are refused, and the process exits', async () => {
     const server = await start('sleepy_app:application', ['-w', '1', '--graceful-timeout', '10']);
-    const session = await openSession(server.url, { ca: pki.ca.cert });
+    let session: ClientHttp2Session | undefined;
     try {
+      session = await openSession(server.url, { ca: pki.ca.cert });
       const goaway = once(session, 'goaway');
       const inFlight = h2Request(session, '/sleep?s=1.5&mark=term');
       await server.waitForLog(/sleeping pid=\d+ mark=term/);
@@ -139,7 +141,7 @@ describe('supervision over HTTP/2', { timeout: 120_000 }, () => {
       assert.equal(status.code, 0);
       assert.ok(Date.now() - sentAt < 6_000, `exited ${Date.now() - sentAt} ms after SIGTERM, not at the end of the grace`);
     } finally {
-      session.destroy();
+      session?.destroy();
       await server.stop();
     }
   });

@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { ASGI_FIXTURES } from '../helpers/asgi-fixtures.js';
 import { httpsRequest, opensslClient, startHttps } from '../helpers/https-client.js';
 import { FIXTURE_APPS, SYSTEM_PYTHON } from '../helpers/paths.js';
-import type { Portico } from '../helpers/portico.js';
+import { startTogether, type Portico } from '../helpers/portico.js';
 import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
 import { WS_ARGS } from '../helpers/websocket-fixtures.js';
 import WebSocket from 'ws';
@@ -68,7 +68,7 @@ describe('TLS', { timeout: 120_000 }, () => {
       '--mount', '/env=echo_environ:application', '--mount', '/input=input_app:application', '--mount', '/asgi=raw_app:app',
       '--cgi', `/cgi-bin/=${cgiDir}`,
     ];
-    [required, optional] = await Promise.all([startHttps({ app: null, args: args('2') }), startHttps({ app: null, args: args('1') })]);
+    [required, optional] = await startTogether([startHttps({ app: null, args: args('2') }), startHttps({ app: null, args: args('1') })]);
   });
 
   after(async () => {
