@@ -15,7 +15,6 @@ import type { ServerOptions } from './config/settings.js';
 import { Server, type FrontRole } from './server.js';
 import type { SignalSource } from './supervisor/arbiter.js';
 import { FrontSet } from './supervisor/front-set.js';
-import { holdHeapBallast } from './heap-ballast.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -50,7 +49,6 @@ export async function serve(
   options: ServerOptions,
   asFront?: FrontRole & { signals: SignalSource; started: (server: Server) => void },
 ): Promise<number> {
-  holdHeapBallast();
   let server: Server;
   try {
     server = new Server(options, asFront ?? null);

@@ -5,7 +5,8 @@
  * One per mount, with the server's WebSocket settings.
  */
 import type { IncomingMessage } from 'node:http';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { createRequire } from 'node:module';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { Upgrade } from '../http/request-record.js';
 import type { WebSocketAccept } from '../ipc/websocket-payloads.js';
 
@@ -16,6 +17,14 @@ export interface UpgradeOptions {
   perMessageDeflate: boolean;
 }
 
+/**
+ * `ws` is loaded with the first ASGI mount, not when the front starts: a
+ * front that serves no ASGI application never frames a WebSocket, and the
+ * package adds a few MiB to every front's resident memory
+ * (docs/benchmarks/analysis.md, "The front's resident memory").
+ */
+const loadWs = (): typeof import('ws') => createRequire(import.meta.url)('ws') as typeof import('ws');
+
 /** A header field that could break out of its line is never written (RFC 9110 §5.5). */
 const SAFE_FIELD = /^[^\r\n\0]*$/;
 
@@ -25,6 +34,7 @@ export class WebSocketUpgrade {
   readonly #accepted = new WeakMap<IncomingMessage, WebSocketAccept>();
 
   constructor(options: UpgradeOptions) {
+    const { WebSocketServer } = loadWs();
     this.#server = new WebSocketServer({
       noServer: true,
       clientTracking: false,
