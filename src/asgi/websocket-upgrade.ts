@@ -21,7 +21,7 @@ export interface UpgradeOptions {
  * `ws` is loaded with the first ASGI mount, not when the front starts: a
  * front that serves no ASGI application never frames a WebSocket, and the
  * package adds a few MiB to every front's resident memory
- * (docs/benchmarks/analysis.md, "The front's resident memory").
+ * (docs/benchmarks/analysis.md, "The front's heap and V8's full collections").
  */
 const loadWs = (): typeof import('ws') => createRequire(import.meta.url)('ws') as typeof import('ws');
 

@@ -18,7 +18,8 @@
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loadPino } from './pino-loader.js';
 import type { LogFormat } from './log-format.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
@@ -70,6 +71,7 @@ class JsonSink implements LogSink {
   }
 
   static open(stream: Writable): JsonSink {
+    const pino = loadPino();
     return new JsonSink(
       pino<LogLevel, true>(
         {

@@ -24,7 +24,8 @@
  * maintained upstream instead of here.
  */
 import type { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loadPino } from './pino-loader.js';
 import { ACCESS_LOG_QUOTE_LIMIT, targetPath, targetQuery, type AccessEntry } from './access-log-format.js';
 import { mountLabel } from './metrics.js';
 import { quoteForLog } from './quote-for-log.js';
@@ -43,6 +44,7 @@ export class JsonAccessLog {
   readonly #logger: Logger;
 
   constructor(stream: Writable) {
+    const pino = loadPino();
     this.#logger = pino(
       {
         base: null,
