@@ -13,6 +13,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { distinguishedName } from '../http/tls-certificates.js';
+import { perConnection } from '../http/tls-facts.js';
 import type { TlsExtension } from '../ipc/request-head.js';
 
 /** RFC 8446 §4.2.1 and RFC 5246 §A.1: the legacy_version numbers. TLS 1.2 is the least portico accepts. */
@@ -46,17 +47,8 @@ const CIPHER_SUITES: Readonly<Record<string, number>> = {
   TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 0xccaa,
 };
 
-const extensions = new WeakMap<TLSSocket, TlsExtension>();
-
 /** The extension of the TLS connection `socket` (the connection's own socket, for HTTP/2 too). */
-export function tlsExtension(socket: TLSSocket): TlsExtension {
-  let found = extensions.get(socket);
-  if (found === undefined) {
-    found = readExtension(socket);
-    extensions.set(socket, found);
-  }
-  return found;
-}
+export const tlsExtension = perConnection(readExtension);
 
 function readExtension(socket: TLSSocket): TlsExtension {
   const cipher = socket.getCipher();

@@ -29,36 +29,36 @@ export interface TlsFacts {
   readonly clientIssuer: string | null;
 }
 
-const facts = new WeakMap<TLSSocket, TlsFacts>();
-const peers = new WeakMap<TLSSocket, Peer>();
+/**
+ * `read` once per TLS connection: its answer is worked out on the
+ * connection's first request and kept, since it is the same for every
+ * request on it.
+ */
+export function perConnection<T>(read: (socket: TLSSocket) => T): (socket: TLSSocket) => T {
+  const known = new WeakMap<TLSSocket, T>();
+  return (socket) => {
+    let found = known.get(socket);
+    if (found === undefined) {
+      found = read(socket);
+      known.set(socket, found);
+    }
+    return found;
+  };
+}
 
 /**
  * Who a TLS connection is from, with the scheme it gives (https): the
  * PROXY header's source when there was one, else the socket's. A PROXY
  * header comes before the handshake, so it was read off the TCP socket
- * under the TLS one (`_parent`, Node's name for it). Worked out on the
- * connection's first request and kept, as the facts are: the same for
- * every request on it.
+ * under the TLS one (`_parent`, Node's name for it).
  */
-export function tlsPeer(socket: TLSSocket): Peer {
-  let found = peers.get(socket);
-  if (found === undefined) {
-    const preface = prefacePeer((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
-    found = { ...(preface ?? { address: socket.remoteAddress ?? '', port: socket.remotePort ?? null }), tls: true };
-    peers.set(socket, found);
-  }
-  return found;
-}
+export const tlsPeer = perConnection((socket): Peer => {
+  const preface = prefacePeer((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
+  return { ...(preface ?? { address: socket.remoteAddress ?? '', port: socket.remotePort ?? null }), tls: true };
+});
 
 /** The TLS facts of `socket`: worked out on its first request, then remembered. */
-export function tlsFacts(socket: TLSSocket): TlsFacts {
-  let found = facts.get(socket);
-  if (found === undefined) {
-    found = readFacts(socket);
-    facts.set(socket, found);
-  }
-  return found;
-}
+export const tlsFacts = perConnection(readFacts);
 
 function readFacts(socket: TLSSocket): TlsFacts {
   const client = (socket.authorized ? socket.getPeerX509Certificate() : undefined) ?? null;
