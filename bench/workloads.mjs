@@ -17,6 +17,13 @@ const ASGI_PEERS = ['portico', 'uvicorn', 'uvicorn-h11', 'hypercorn', 'daphne', 
 const WS_PEERS = ['portico', 'bare-node', 'uvicorn', 'hypercorn'];
 const WS_CELL = { kind: 'websocket', app: 'asgi_ws', path: '/', expectLength: 13, workers: [1], quickPeers: WS_PEERS.slice(1), peers: WS_PEERS };
 
+// h2load's cells: 16 connections of 32 streams each. Node's HTTP/2 path
+// takes longer than its HTTP/1.1 one to reach its pace (the JIT): a short
+// warm-up measured that, not the pace.
+const H2LOAD = { driver: 'h2load', streams: 32, connections: [16], warmupSeconds: 3 };
+// WSGI hello world over TLS: what the HTTPS, handshake and HTTP/2 cells serve.
+const TLS_HELLO = { kind: 'wsgi', app: 'hello', path: '/', expectLength: 13, metric: 'rps', tls: true };
+
 export const workloads = [
   {
     id: 'hello',
@@ -74,24 +81,14 @@ export const workloads = [
   {
     id: 'https-hello',
     title: 'WSGI hello world over HTTPS, HTTP/1.1',
-    kind: 'wsgi',
-    app: 'hello',
-    path: '/',
-    expectLength: 13,
-    metric: 'rps',
-    tls: true,
+    ...TLS_HELLO,
     quickPeers: ['nginx-tls-uwsgi'],
     peers: ['portico', 'nginx-tls-uwsgi'],
   },
   {
     id: 'tls-handshakes',
     title: 'TLS handshakes: hello world over HTTPS on a new connection each, a full handshake each',
-    kind: 'wsgi',
-    app: 'hello',
-    path: '/',
-    expectLength: 13,
-    metric: 'rps',
-    tls: true,
+    ...TLS_HELLO,
     // openssl s_time -new (bench/tls-handshakes.mjs): never a resumed
     // session, where wrk resumed about half, and a share that moved with
     // the server. An OpenSSL 3 client's full handshake costs more CPU than
@@ -105,17 +102,8 @@ export const workloads = [
   {
     id: 'h2-hello',
     title: 'WSGI hello world over HTTP/2 (h2load, 16 connections × 32 streams)',
-    kind: 'wsgi',
-    app: 'hello',
-    path: '/',
-    expectLength: 13,
-    metric: 'rps',
-    tls: true,
-    driver: 'h2load',
-    streams: 32,
-    connections: [16],
-    // Node's HTTP/2 path takes longer than its HTTP/1.1 one to reach its pace (the JIT): a short warm-up measured that, not the pace.
-    warmupSeconds: 3,
+    ...TLS_HELLO,
+    ...H2LOAD,
     peers: ['portico', 'nginx-tls-uwsgi'],
   },
   {
@@ -127,11 +115,7 @@ export const workloads = [
     expectLength: 13,
     metric: 'rps',
     tls: true,
-    driver: 'h2load',
-    streams: 32,
-    connections: [16],
-    // Node's HTTP/2 path takes longer than its HTTP/1.1 one to reach its pace (the JIT): a short warm-up measured that, not the pace.
-    warmupSeconds: 3,
+    ...H2LOAD,
     quickPeers: ['hypercorn'],
     peers: ['portico', 'hypercorn'],
   },

@@ -21,28 +21,14 @@ import socket
 import ssl
 import sys
 
-import h2.config
-import h2.connection
 import h2.events
 import h2.exceptions
+
+from h2_raw_client import connect
 
 LIVENESS_EVERY = 25
 ODD_BYTES = [b'\x00', b'\x01', b'\x7f', b'\xff', b' ', b'\t', b'#', b'%', b'%zz', b'..', b'//', b'?', b'\r', b'\n', b':', b'"', b'\\']
 CONNECTION_FIELDS = [b'connection', b'keep-alive', b'proxy-connection', b'transfer-encoding', b'upgrade', b'te']
-
-
-def connect(host, port):
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.set_alpn_protocols(['h2'])
-    sock = context.wrap_socket(socket.create_connection((host, port), timeout=5), server_hostname='localhost')
-    config = h2.config.H2Configuration(client_side=True, validate_outbound_headers=False,
-                                       normalize_outbound_headers=False, validate_inbound_headers=False)
-    conn = h2.connection.H2Connection(config=config)
-    conn.initiate_connection()
-    sock.sendall(conn.data_to_send())
-    return sock, conn
 
 
 def odd(rng, text):

@@ -26,9 +26,9 @@ import socket
 import ssl
 import sys
 
-import h2.config
-import h2.connection
 import h2.events
+
+from h2_raw_client import connect
 
 CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'http')
 TOKEN = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -116,15 +116,7 @@ def translate(raw, invalid):
 
 
 def exchange(host, port, headers, body, trailers):
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.set_alpn_protocols(['h2'])
-    sock = context.wrap_socket(socket.create_connection((host, port), timeout=5), server_hostname='localhost')
-    config = h2.config.H2Configuration(client_side=True, validate_outbound_headers=False,
-                                       normalize_outbound_headers=False, validate_inbound_headers=False)
-    conn = h2.connection.H2Connection(config=config)
-    conn.initiate_connection()
+    sock, conn = connect(host, port)
     conn.send_headers(1, headers, end_stream=not body and not trailers)
     if body:
         conn.send_data(1, body, end_stream=not trailers)
