@@ -5,7 +5,7 @@
  * One per mount, with the server's WebSocket settings.
  */
 import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
+import { loadWs } from '../lazy-package.js';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Upgrade } from '../http/request-record.js';
 import type { WebSocketAccept } from '../ipc/websocket-payloads.js';
@@ -16,14 +16,6 @@ export interface UpgradeOptions {
   /** --ws-per-message-deflate. */
   perMessageDeflate: boolean;
 }
-
-/**
- * `ws` is loaded with the first ASGI mount, not when the front starts: a
- * front that serves no ASGI application never frames a WebSocket, and the
- * package adds a few MiB to every front's resident memory
- * (docs/benchmarks/analysis.md, "The front's heap and V8's full collections").
- */
-const loadWs = (): typeof import('ws') => createRequire(import.meta.url)('ws') as typeof import('ws');
 
 /** A header field that could break out of its line is never written (RFC 9110 §5.5). */
 const SAFE_FIELD = /^[^\r\n\0]*$/;

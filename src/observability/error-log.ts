@@ -19,7 +19,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { loadPino } from './pino-loader.js';
+import { loadPino } from '../lazy-package.js';
 import type { LogFormat } from './log-format.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
@@ -71,7 +71,7 @@ class JsonSink implements LogSink {
   }
 
   static open(stream: Writable): JsonSink {
-    const pino = loadPino();
+    const { pino } = loadPino();
     return new JsonSink(
       pino<LogLevel, true>(
         {

@@ -25,7 +25,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { loadPino } from './pino-loader.js';
+import { loadPino } from '../lazy-package.js';
 import { ACCESS_LOG_QUOTE_LIMIT, targetPath, targetQuery, type AccessEntry } from './access-log-format.js';
 import { mountLabel } from './metrics.js';
 import { quoteForLog } from './quote-for-log.js';
@@ -44,7 +44,7 @@ export class JsonAccessLog {
   readonly #logger: Logger;
 
   constructor(stream: Writable) {
-    const pino = loadPino();
+    const { pino } = loadPino();
     this.#logger = pino(
       {
         base: null,

@@ -11,7 +11,8 @@
  * Scrapes that arrive while one is being rendered share its text, so that a
  * flood of them costs one render at a time.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { loadPromClient } from '../lazy-package.js';
 import { EXIT_REASONS, type MountSnapshot } from './mount-snapshot.js';
 import { DURATION_BUCKETS, MountTally } from './mount-tally.js';
 import { residentBytesOf } from './process-memory.js';
@@ -50,7 +51,9 @@ interface CurrentMount {
 }
 
 export class Metrics {
-  readonly registry = new Registry();
+  /** prom-client, loaded with the first Metrics (src/lazy-package.ts): only --control-bind makes one. */
+  readonly #prom = loadPromClient();
+  readonly registry = new this.#prom.Registry();
   readonly #mounts: readonly MeteredMount[];
   /** By prefix; the tally for requests no mount served is under null's key, UNROUTED. */
   readonly #tallies = new Map<string, MountTally>();
@@ -62,7 +65,7 @@ export class Metrics {
   constructor(mounts: readonly MeteredMount[]) {
     this.#mounts = mounts;
     for (const mount of mounts) this.#tallies.set(mount.prefix, new MountTally(mountLabel(mount.prefix), mount.kind));
-    collectDefaultMetrics({ register: this.registry });
+    this.#prom.collectDefaultMetrics({ register: this.registry });
     this.#defineRequestMetrics();
     this.#defineMountGauges();
   }
@@ -104,6 +107,7 @@ export class Metrics {
   #defineRequestMetrics(): void {
     const tallies = (): Generator<MountTally> => this.#allTallies();
     const registers = [this.registry];
+    const { Counter } = this.#prom;
     new Counter({
       name: 'portico_http_requests_total',
       help: 'HTTP requests whose response is over, by mount and status code.',
@@ -136,12 +140,13 @@ export class Metrics {
         for (const tally of tallies()) if (tally.kind === 'static') this.inc({ mount: tally.label }, tally.bodyBytes);
       },
     });
-    this.registry.registerMetric(new TallyHistogram(tallies));
+    this.registry.registerMetric(tallyHistogram(this.#prom.Histogram, tallies));
   }
 
   #defineMountGauges(): void {
     const current = (): CurrentMount[] => this.#current;
     const registers = [this.registry];
+    const { Counter, Gauge } = this.#prom;
     const perMount = (name: string, help: string, pick: (snapshot: MountSnapshot) => number | undefined): void => {
       new Gauge({
         name, help, labelNames: ['mount'] as const, registers,
@@ -211,42 +216,39 @@ const DURATION_HELP = 'Time from a request head admitted to its response over, b
 /**
  * portico_http_request_duration_seconds{mount}: a prom-client Histogram in
  * name, type and output, whose counts come from the tallies at the scrape
- * rather than from observe() per request.
+ * rather than from observe() per request. Its class is made from the
+ * Histogram class that was loaded, since prom-client is loaded on demand.
  */
-class TallyHistogram extends Histogram<'mount'> {
-  readonly #tallies: () => Iterable<MountTally>;
-
-  constructor(tallies: () => Iterable<MountTally>) {
-    super({
-      name: DURATION_NAME,
-      help: DURATION_HELP,
-      labelNames: ['mount'],
-      buckets: [...DURATION_BUCKETS],
-      registers: [],
-    });
-    this.#tallies = tallies;
-  }
-
-  override async get(): ReturnType<Histogram<'mount'>['get']> {
-    const name = DURATION_NAME;
-    const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
-    for (const tally of this.#tallies()) {
-      if (tally.durationCount === 0) continue;
-      const mount = tally.label;
-      let cumulative = 0;
-      DURATION_BUCKETS.forEach((bound, i) => {
-        cumulative += tally.buckets[i] as number;
-        values.push({ labels: { mount, le: bound }, value: cumulative, metricName: `${name}_bucket` });
-      });
-      values.push({ labels: { mount, le: '+Inf' }, value: tally.durationCount, metricName: `${name}_bucket` });
-      values.push({ labels: { mount }, value: tally.durationSum, metricName: `${name}_sum` });
-      values.push({ labels: { mount }, value: tally.durationCount, metricName: `${name}_count` });
+function tallyHistogram(HistogramClass: typeof Histogram, tallies: () => Iterable<MountTally>): Histogram<'mount'> {
+  class TallyHistogram extends HistogramClass<'mount'> {
+    override async get(): ReturnType<Histogram<'mount'>['get']> {
+      const name = DURATION_NAME;
+      const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
+      for (const tally of tallies()) {
+        if (tally.durationCount === 0) continue;
+        const mount = tally.label;
+        let cumulative = 0;
+        DURATION_BUCKETS.forEach((bound, i) => {
+          cumulative += tally.buckets[i] as number;
+          values.push({ labels: { mount, le: bound }, value: cumulative, metricName: `${name}_bucket` });
+        });
+        values.push({ labels: { mount, le: '+Inf' }, value: tally.durationCount, metricName: `${name}_bucket` });
+        values.push({ labels: { mount }, value: tally.durationSum, metricName: `${name}_sum` });
+        values.push({ labels: { mount }, value: tally.durationCount, metricName: `${name}_count` });
+      }
+      return { name, help: DURATION_HELP, type: 'histogram' as never, aggregator: 'sum', values, collect: undefined as never };
     }
-    return { name, help: DURATION_HELP, type: 'histogram' as never, aggregator: 'sum', values, collect: undefined as never };
-  }
 
-  /** The registry renders from this when present: the same values. */
-  getForPromString(): ReturnType<Histogram<'mount'>['get']> {
-    return this.get();
+    /** The registry renders from this when present: the same values. */
+    getForPromString(): ReturnType<Histogram<'mount'>['get']> {
+      return this.get();
+    }
   }
+  return new TallyHistogram({
+    name: DURATION_NAME,
+    help: DURATION_HELP,
+    labelNames: ['mount'],
+    buckets: [...DURATION_BUCKETS],
+    registers: [],
+  });
 }

@@ -6,11 +6,12 @@
  */
 import type { Stats } from 'node:fs';
 import { extname } from 'node:path';
-import etag from 'etag';
-import mime from 'mime-types';
+import { loadEtag, loadMimeTypes } from '../lazy-package.js';
 
 /** Header names in the order they go out; Content-Length (or Content-Range) follows. */
 export function fileHeaders(typeName: string, stat: Stats): Record<string, string> {
+  const etag = loadEtag();
+  const mime = loadMimeTypes();
   return {
     // RFC 9110 §14.3: ranges are supported (send parses them).
     'Accept-Ranges': 'bytes',

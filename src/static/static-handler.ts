@@ -18,7 +18,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { ReadStream, Stats } from 'node:fs';
 import { sep } from 'node:path';
-import send from 'send';
+import { loadSend } from '../lazy-package.js';
 import type { RequestRecord } from '../http/request-record.js';
 import type { MountHandler, MountMatch } from '../routing/mount-handler.js';
 import type { ErrorLog } from '../observability/error-log.js';
@@ -72,6 +72,8 @@ export class StaticHandler implements MountHandler {
    * none because its stat is synchronous).
    */
   readonly #lookups = new Map<string, Promise<Lookup>>();
+  /** The `send` package, loaded with the first static mount (src/lazy-package.ts). */
+  readonly #send = loadSend();
 
   constructor(options: StaticHandlerOptions) {
     if (options.listing !== undefined && options.listing !== false) {
@@ -199,7 +201,7 @@ export class StaticHandler implements MountHandler {
     // send percent-decodes what it is given: encode the already-decoded real
     // path so that its one decoding gives back exactly this path.
     const encoded = realPath.split(sep).map(encodeURIComponent).join('/');
-    const stream = send(req, encoded, {
+    const stream = this.#send(req, encoded, {
       index: false,
       // Dot segments were refused on the request path; the root itself may sit under one.
       dotfiles: 'allow',

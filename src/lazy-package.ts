@@ -1,0 +1,34 @@
+/**
+ * Packages that only some settings need are loaded when first asked for,
+ * not when the front starts: each adds megabytes to every front's resident
+ * memory, and a front that logs text, serves WSGI with no static mount and
+ * has no --control-bind needs none of them (docs/benchmarks/analysis.md,
+ * "The front's heap and V8's full collections").
+ *
+ *   package      loaded by
+ *   ───────────  ──────────────────────────────────────────────
+ *   pino         --log-format json (error log, access log)
+ *   ws           the first ASGI mount
+ *   prom-client  --control-bind (or a --fronts front's metrics)
+ *   send, etag,  the first static mount
+ *   mime-types
+ *
+ * They are CommonJS, so a synchronous require keeps every caller as it was,
+ * and each keeps its own package's types.
+ */
+import { createRequire } from 'node:module';
+
+const requireFromHere = createRequire(import.meta.url);
+
+/** A loader that requires `name` on its first call and returns the same module after. */
+function lazyPackage<Module>(name: string): () => Module {
+  let loaded: Module | undefined;
+  return () => (loaded ??= requireFromHere(name) as Module);
+}
+
+export const loadPino = lazyPackage<typeof import('pino')>('pino');
+export const loadWs = lazyPackage<typeof import('ws')>('ws');
+export const loadPromClient = lazyPackage<typeof import('prom-client')>('prom-client');
+export const loadSend = lazyPackage<typeof import('send')>('send');
+export const loadEtag = lazyPackage<typeof import('etag')>('etag');
+export const loadMimeTypes = lazyPackage<typeof import('mime-types')>('mime-types');
