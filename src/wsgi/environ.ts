@@ -10,6 +10,15 @@ import { headerVariables, serverNameAndPort } from '../http/request-headers.js';
 import type { MountMatch, RequestContext } from '../routing/mount-handler.js';
 
 /**
+ * The TLS variables that take few values on one listener (HTTPS follows the
+ * scheme; mod_ssl's protocol, cipher suite, verify result and SNI name):
+ * shared, so the worker decodes them once per combination rather than per
+ * request. A client certificate's names differ from client to client, and
+ * would crowd out the worker's remembered blocks: they stay the request's own.
+ */
+const SHARED_TLS_VARIABLES: ReadonlySet<string> = new Set(['HTTPS', 'SSL_PROTOCOL', 'SSL_CIPHER', 'SSL_CLIENT_VERIFY', 'SSL_TLS_SNI']);
+
+/**
  * The environ for one request; headers map as headerVariables() says. The
  * variables that every request to this mount through this listener with this
  * Host has in common are the shared part, which the worker decodes once
@@ -44,7 +53,6 @@ export function buildEnviron(req: IncomingMessage, match: MountMatch, context: R
     ['SERVER_SOFTWARE', SERVER_SOFTWARE],
     ['wsgi.url_scheme', context.scheme],
   ];
-  // HTTPS follows the scheme, so it is shared; SSL_* is the connection's own.
-  for (const pair of tlsVariables(context)) (pair[0] === 'HTTPS' ? shared : own).push(pair);
+  for (const pair of tlsVariables(context)) (SHARED_TLS_VARIABLES.has(pair[0]) ? shared : own).push(pair);
   return { shared, own };
 }

@@ -1,8 +1,9 @@
 /**
  * HTTPS and mod_ssl's SSL_* variables, as both gateways give them: HTTPS
- * follows the scheme (and sits in the WSGI environ's shared part, with the
- * scheme it follows), SSL_* belong to the connection (the request's own
- * part), a client certificate's names only once verified.
+ * follows the scheme and sits in the WSGI environ's shared part with it, as
+ * do the SSL_* variables that take few values (protocol, cipher, verify,
+ * SNI); a client certificate's names, only once verified, are the
+ * request's own.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -54,13 +55,39 @@ describe('tlsVariables', () => {
     assert.deepEqual(names, ['HTTPS', 'SSL_PROTOCOL', 'SSL_CIPHER', 'SSL_CLIENT_VERIFY']);
   });
 
-  it('puts HTTPS in the WSGI environ\'s shared part and SSL_* in the request\'s own', () => {
+  it("puts HTTPS and the connection's few-valued SSL_* in the WSGI environ's shared part, a client certificate's names in the request's own", () => {
     const route = rootMount.route('/x');
     assert.equal(route.kind, 'mount');
     const { shared, own } = buildEnviron(fakeRequest({ url: '/x', rawHeaders: ['Host', 'example.com'] }), route.match, { ...plain, scheme: 'https', tls: verified });
-    assert.deepEqual(shared.filter(([name]) => name === 'HTTPS' || name === 'wsgi.url_scheme'), [['wsgi.url_scheme', 'https'], ['HTTPS', 'on']]);
-    assert.equal(new Map(own).get('SSL_CLIENT_S_DN'), 'CN=alice,O=Example');
-    assert.equal(new Map(shared).has('SSL_PROTOCOL'), false);
+    const sharedTls = shared.filter(([name]) => name === 'HTTPS' || name === 'wsgi.url_scheme' || name.startsWith('SSL_'));
+    assert.deepEqual(sharedTls, [
+      ['wsgi.url_scheme', 'https'],
+      ['HTTPS', 'on'],
+      ['SSL_PROTOCOL', 'TLSv1.3'],
+      ['SSL_CIPHER', 'TLS_AES_256_GCM_SHA384'],
+      ['SSL_CLIENT_VERIFY', 'SUCCESS'],
+      ['SSL_TLS_SNI', 'example.com'],
+    ]);
+    assert.deepEqual(own.filter(([name]) => name.startsWith('SSL_')), [
+      ['SSL_CLIENT_S_DN', 'CN=alice,O=Example'],
+      ['SSL_CLIENT_I_DN', 'CN=Example CA,O=Example'],
+    ]);
+    // No name in both parts (docs/protocol.md "Shared environ").
+    const sharedNames = new Set(shared.map(([name]) => name));
+    assert.deepEqual(own.filter(([name]) => sharedNames.has(name)), []);
+  });
+
+  it('gives two connections with the same protocol, cipher and SNI the same shared part, whoever the client', () => {
+    const route = rootMount.route('/x');
+    assert.equal(route.kind, 'mount');
+    const request = (tls: TlsFacts, remotePort: string) =>
+      buildEnviron(fakeRequest({ url: '/x', rawHeaders: ['Host', 'example.com'] }), route.match, { ...plain, remotePort, scheme: 'https', tls });
+    const alice = request(verified, '5000');
+    const bob = request({ ...verified, clientSubject: 'CN=bob,O=Example' }, '5001');
+    assert.deepEqual(alice.shared, bob.shared);
+    assert.notDeepEqual(alice.own, bob.own);
+    const anonymousNames = request(anonymous, '5002').shared.map(([name]) => name).filter((name) => name.startsWith('SSL_'));
+    assert.deepEqual(anonymousNames, ['SSL_PROTOCOL', 'SSL_CIPHER', 'SSL_CLIENT_VERIFY']);
   });
 
   it('reaches a CGI script', () => {
