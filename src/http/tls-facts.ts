@@ -32,15 +32,19 @@ export interface TlsFacts {
 /**
  * `read` once per TLS connection: its answer is worked out on the
  * connection's first request and kept, since it is the same for every
- * request on it.
+ * request on it. It is kept on the socket itself, under a symbol of its
+ * own, and goes with it: a WeakMap would do the same, but each new
+ * connection's entry is an ephemeron that V8's collector must trace apart,
+ * and a new connection pays for it before its first and often only request.
  */
 export function perConnection<T>(read: (socket: TLSSocket) => T): (socket: TLSSocket) => T {
-  const known = new WeakMap<TLSSocket, T>();
+  const slot = Symbol(read.name);
   return (socket) => {
-    let found = known.get(socket);
+    const held = socket as TLSSocket & Record<symbol, T | undefined>;
+    let found = held[slot];
     if (found === undefined) {
       found = read(socket);
-      known.set(socket, found);
+      held[slot] = found;
     }
     return found;
   };
@@ -52,9 +56,10 @@ export function perConnection<T>(read: (socket: TLSSocket) => T): (socket: TLSSo
  * header comes before the handshake, so it was read off the TCP socket
  * under the TLS one (`_parent`, Node's name for it).
  */
-export const tlsPeer = perConnection((socket): Peer => {
+export const tlsPeer = perConnection(function readPeer(socket): Peer {
   const preface = prefacePeer((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
-  return { ...(preface ?? { address: socket.remoteAddress ?? '', port: socket.remotePort ?? null }), tls: true };
+  if (preface !== null) return { address: preface.address, port: preface.port, tls: true };
+  return { address: socket.remoteAddress ?? '', port: socket.remotePort ?? null, tls: true };
 });
 
 /** The TLS facts of `socket`: worked out on its first request, then remembered. */
