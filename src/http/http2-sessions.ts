@@ -29,12 +29,12 @@
  * A drain sends GOAWAY (session.close()): streams already open finish, no
  * new ones are taken, and the connection closes after the last.
  */
-import { constants, createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
-import { Http2Request, Http2Response, markResetByServer, rememberConnection, wasResetByServer } from './http2-messages.js';
+import { Http2Request, markResetByServer, rememberConnection, wasResetByServer } from './http2-messages.js';
+import { Http2Response } from './http2-response.js';
 
 export interface Http2Settings {
   /** --http2-max-concurrent-streams: SETTINGS_MAX_CONCURRENT_STREAMS, and the rapid-reset rate per second. */
@@ -77,7 +77,7 @@ interface StallState {
 }
 
 export class Http2Sessions {
-  readonly server: Http2Server<typeof IncomingMessage, typeof ServerResponse, typeof Http2Request, typeof Http2Response>;
+  readonly server: Http2Server;
   readonly #options: Http2SessionsOptions;
   readonly #sessions = new Map<ServerHttp2Session, SessionState>();
   readonly #stalls = new WeakMap<ServerHttp2Stream, StallState>();
@@ -88,10 +88,12 @@ export class Http2Sessions {
   #closing = false;
   /** The socket being handed over: Node makes its session within the emit. */
   #accepting: Duplex | null = null;
+  readonly #onRequest: (req: Http2Request, res: Http2Response) => void;
 
   constructor(options: Http2SessionsOptions, onRequest: (req: Http2Request, res: Http2Response) => void, onTrouble: (trouble: Http2Trouble, reason: string) => void) {
     this.#options = options;
     this.#onTrouble = onTrouble;
+    this.#onRequest = onRequest;
     const fields = options.requestFields === 0 ? 32768 : options.requestFields;
     this.server = createServer({
       settings: {
@@ -105,12 +107,8 @@ export class Http2Sessions {
       maxSessionInvalidFrames: MAX_INVALID_FRAMES,
       maxSessionRejectedStreams: options.maxConcurrentStreams,
       maxOutstandingPings: 10,
-      Http2ServerRequest: Http2Request,
-      Http2ServerResponse: Http2Response,
     });
-    this.server.on('request', (req: Http2Request, res: Http2Response) => onRequest(req, res));
-    // Node answers 100 itself unless someone listens: the 100 waits for the application, as on HTTP/1.1.
-    this.server.on('checkContinue', (req: Http2Request, res: Http2Response) => onRequest(req, res));
+    // No 'request' listener: Node's compatibility layer is never set up (see #serve).
     this.server.on('session', (session: ServerHttp2Session) => this.#track(session));
     this.server.on('sessionError', (error: Error, session: ServerHttp2Session) => {
       if (!this.#cutHere.has(session)) onTrouble('session-error', `HTTP/2 connection cut: ${error.message}`);
@@ -149,13 +147,14 @@ export class Http2Sessions {
     this.#sessions.set(session, state);
     if (this.#accepting !== null) rememberConnection(session, this.#accepting as Socket);
     this.#startSweeping();
-    session.on('stream', (stream: ServerHttp2Stream) => {
+    session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       if (stream.destroyed || stream.closed) return this.#countReset(session, state, stream);
       state.open.add(stream);
       stream.once('close', () => {
         state.open.delete(stream);
         this.#countReset(session, state, stream);
       });
+      this.#serve(stream, headers, rawHeaders);
     });
     session.setTimeout(this.#options.idleTimeoutMs, () => {
       // A stream waiting for its application is not idleness: the stall sweep and the request timeouts cover it.
@@ -166,6 +165,31 @@ export class Http2Sessions {
       if (this.#sessions.size === 0) this.#stopSweeping();
     });
     if (this.#closing) session.close();
+  }
+
+  /**
+   * Each stream as a request and a response of portico's own shape
+   * (http2-messages.ts, http2-response.ts), on the stream API: what Node's
+   * compatibility layer would do on top of it, a response object with five
+   * more listeners per stream, is left out. Its two answers of its own
+   * stay: CONNECT, which no mount serves (RFC 9113 §8.5), gets 405, and an
+   * expectation other than 100-continue 417 (RFC 9110 §10.1.1);
+   * 100-continue waits for the application, as on HTTP/1.1.
+   */
+  #serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
+    const req = new Http2Request(stream, headers, {}, rawHeaders);
+    const res = new Http2Response(stream, req);
+    if (headers[':method'] === 'CONNECT') {
+      res.statusCode = constants.HTTP_STATUS_METHOD_NOT_ALLOWED;
+      res.end();
+      return;
+    }
+    if (headers.expect !== undefined && headers.expect !== '100-continue') {
+      res.statusCode = constants.HTTP_STATUS_EXPECTATION_FAILED;
+      res.end();
+      return;
+    }
+    this.#onRequest(req, res);
   }
 
   /**

@@ -6,10 +6,11 @@
  * reaches the stream, over a real in-process HTTP/2 connection.
  */
 import assert from 'node:assert/strict';
-import { connect, createServer, type IncomingHttpHeaders } from 'node:http2';
+import { connect, createServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { Http2Request, Http2Response, isConnectionSpecific, isHttp2 } from '../../src/http/http2-messages.js';
+import { Http2Request, isConnectionSpecific, isHttp2 } from '../../src/http/http2-messages.js';
+import { Http2Response } from '../../src/http/http2-response.js';
 import { fakeRequest } from '../helpers/fake-request.js';
 
 describe('HTTP/2 messages', () => {
@@ -88,13 +89,14 @@ interface Seen {
   server: unknown;
 }
 
-/** One request to an in-process HTTP/2 server that answers with `respond`, over Http2Response. */
+/** One request to an in-process HTTP/2 server that answers with `respond`, over Http2Response on the stream API, as http2-sessions.ts serves it. */
 async function exchange(respond: (res: Http2Response) => unknown): Promise<Seen> {
   let server: unknown;
   let wantedTrailers = false;
-  const h2 = createServer({ Http2ServerRequest: Http2Request, Http2ServerResponse: Http2Response }, (_req, res) => {
-    res.stream.once('wantTrailers', () => (wantedTrailers = true));
-    server = respond(res as Http2Response);
+  const h2 = createServer();
+  h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    stream.once('wantTrailers', () => (wantedTrailers = true));
+    server = respond(new Http2Response(stream, new Http2Request(stream, headers, {}, rawHeaders)));
   });
   await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
   const client = connect(`http://127.0.0.1:${(h2.address() as AddressInfo).port}`);
