@@ -69,6 +69,21 @@ interface SessionState {
   /** Streams the client reset in the current one-second window, and when it began. */
   resets: number;
   windowStart: number;
+  /** A stream of this session has closed: counted, if the client reset it. */
+  closed: (stream: ServerHttp2Stream) => void;
+}
+
+/** The session state of an open stream, for onStreamClose: one listener shared by every stream, no closure per stream. */
+const SESSION_STATE = Symbol('portico.http2SessionState');
+
+type TrackedStream = ServerHttp2Stream & { [SESSION_STATE]?: SessionState };
+
+function onStreamClose(this: TrackedStream): void {
+  const state = this[SESSION_STATE];
+  if (state === undefined) return;
+  this[SESSION_STATE] = undefined;
+  state.open.delete(this);
+  state.closed(this);
 }
 
 interface StallState {
@@ -143,17 +158,15 @@ export class Http2Sessions {
   }
 
   #track(session: ServerHttp2Session): void {
-    const state: SessionState = { open: new Set(), resets: 0, windowStart: Date.now() };
+    const state: SessionState = { open: new Set(), resets: 0, windowStart: Date.now(), closed: (stream) => this.#countReset(session, state, stream) };
     this.#sessions.set(session, state);
     if (this.#accepting !== null) rememberConnection(session, this.#accepting as Socket);
     this.#startSweeping();
     session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       if (stream.destroyed || stream.closed) return this.#countReset(session, state, stream);
       state.open.add(stream);
-      stream.once('close', () => {
-        state.open.delete(stream);
-        this.#countReset(session, state, stream);
-      });
+      (stream as TrackedStream)[SESSION_STATE] = state;
+      stream.on('close', onStreamClose);
       this.#serve(stream, headers, rawHeaders);
     });
     session.setTimeout(this.#options.idleTimeoutMs, () => {
