@@ -1,7 +1,7 @@
 /**
  * An HTTP/2 stream as the rest of the front reads an HTTP/1.1 request.
- * Node's Http2ServerRequest already gives a stream the shape of
- * IncomingMessage, and Http2Response (http2-response.ts) gives it that of
+ * Http2Request (http2-request.ts) gives a stream the shape of
+ * IncomingMessage, and Http2Response (http2-response.ts) that of
  * ServerResponse; what differs, and is made the same here, once, rather
  * than at every reader:
  *
@@ -23,10 +23,13 @@
  *             timeout counts this stream's bytes (bodyBytesRead) instead,
  *             and closeAfterBody() ends only the stream.
  */
-import { Http2ServerRequest, type ServerHttp2Stream } from 'node:http2';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Http2Response } from './http2-response.js';
+import { Http2Request } from './http2-request.js';
+
+export { Http2Request };
 
 /** RFC 9113 §8.2.2: fields that only mean something to one HTTP/1.1 connection; TE is allowed with "trailers" alone. */
 const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -44,7 +47,7 @@ export function isConnectionSpecific(name: string, value: unknown): boolean {
  * request validation refuses that one as HTTP/1 framing (505).
  */
 export function isHttp2(req: IncomingMessage): boolean {
-  return (req as unknown) instanceof Http2ServerRequest;
+  return (req as unknown) instanceof Http2Request;
 }
 
 /** Each HTTP/2 connection's own socket: Node's session.socket is a proxy of it, which no WeakMap keyed by the socket (PROXY header, TLS facts) knows. */
@@ -66,74 +69,6 @@ export function http2BodyFollows(req: IncomingMessage): boolean {
   const stream = (req as unknown as Http2Request).stream as ServerHttp2Stream & { endAfterHeaders?: boolean };
   return stream.endAfterHeaders !== true;
 }
-
-export class Http2Request extends Http2ServerRequest {
-  /** Request body bytes this stream has received: what the body idle timeout watches. */
-  bodyBytesRead = 0;
-  #view: { raw: string[]; headers: IncomingHttpHeaders } | null = null;
-
-  /** The fields as they came, pseudo-header fields first: what request validation checks. */
-  get http2RawHeaders(): readonly string[] {
-    return Reflect.get(Http2ServerRequest.prototype, 'rawHeaders', this) as string[];
-  }
-
-  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk !== null && chunk !== undefined) this.bodyBytesRead += (chunk as Buffer).length;
-    return super.push(chunk, encoding);
-  }
-
-  /** The HTTP/1.1 reading of the fields, made on first use. */
-  http1View(): { raw: string[]; headers: IncomingHttpHeaders } {
-    if (this.#view !== null) return this.#view;
-    const given = this.http2RawHeaders;
-    const raw: string[] = [];
-    const cookies: string[] = [];
-    let host: string | null = null;
-    for (let i = 0; i + 1 < given.length; i += 2) {
-      const name = given[i] as string;
-      const value = given[i + 1] as string;
-      if (name.charCodeAt(0) === 0x3a) continue;
-      if (name === 'cookie') cookies.push(value);
-      else raw.push(name, value);
-      if (name === 'host') host = value;
-    }
-    if (cookies.length > 0) raw.push('cookie', cookies.join('; '));
-    const authority = this.authority;
-    if (host === null && typeof authority === 'string' && authority !== '') raw.unshift('host', authority);
-    const headers: IncomingHttpHeaders = Object.create(null) as IncomingHttpHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] as string;
-      const existing = headers[name];
-      // Node's own rules for HTTP/1.1 (IncomingMessage#headers): set-cookie a list, the rest joined with ', '.
-      headers[name] = (existing === undefined ? raw[i + 1] : `${String(existing)}, ${raw[i + 1]}`) as string;
-    }
-    this.#view = { raw, headers };
-    return this.#view;
-  }
-}
-
-/*
- * Accessors over what @types/node declares as plain properties, so they are
- * defined here rather than in the class body. The router's local redirect
- * (RFC 3875 §6.2.2) assigns rawHeaders and deletes from headers, as on
- * HTTP/1.1.
- */
-Object.defineProperties(Http2Request.prototype, {
-  rawHeaders: {
-    get(this: Http2Request) {
-      return this.http1View().raw;
-    },
-    set(this: Http2Request, raw: string[]) {
-      this.http1View().raw = raw;
-    },
-  },
-  headers: {
-    get(this: Http2Request) {
-      return this.http1View().headers;
-    },
-    set() {},
-  },
-});
 
 /** Streams the server reset itself (a cut response, a timeout): not the client's doing, for the rapid-reset count. */
 const resetByServer = new WeakSet<ServerHttp2Stream>();

@@ -182,15 +182,15 @@ export class Http2Sessions {
 
   /**
    * Each stream as a request and a response of portico's own shape
-   * (http2-messages.ts, http2-response.ts), on the stream API: what Node's
-   * compatibility layer would do on top of it, a response object with five
-   * more listeners per stream, is left out. Its two answers of its own
+   * (http2-request.ts, http2-response.ts), on the stream API: what Node's
+   * compatibility layer would do on top of it, eleven more listeners per
+   * stream, is left out. Its two answers of its own
    * stay: CONNECT, which no mount serves (RFC 9113 §8.5), gets 405, and an
    * expectation other than 100-continue 417 (RFC 9110 §10.1.1);
    * 100-continue waits for the application, as on HTTP/1.1.
    */
   #serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
-    const req = new Http2Request(stream, headers, {}, rawHeaders);
+    const req = new Http2Request(stream, headers, rawHeaders);
     const res = new Http2Response(stream, req);
     if (headers[':method'] === 'CONNECT') {
       res.statusCode = constants.HTTP_STATUS_METHOD_NOT_ALLOWED;

@@ -96,7 +96,7 @@ async function exchange(respond: (res: Http2Response) => unknown): Promise<Seen>
   const h2 = createServer();
   h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
     stream.once('wantTrailers', () => (wantedTrailers = true));
-    server = respond(new Http2Response(stream, new Http2Request(stream, headers, {}, rawHeaders)));
+    server = respond(new Http2Response(stream, new Http2Request(stream, headers, rawHeaders)));
   });
   await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
   const client = connect(`http://127.0.0.1:${(h2.address() as AddressInfo).port}`);
