@@ -148,11 +148,13 @@ export class Http2Response extends Stream {
 
   getHeaderNames(): string[] {
     const fields = this.#sent ?? this.#fields;
-    return fields === null ? [] : Object.keys(fields);
+    return fields === null ? [] : Object.keys(fields).filter((name) => name !== ':status');
   }
 
   getHeaders(): OutgoingHttpHeaders {
-    return Object.assign(Object.create(null) as OutgoingHttpHeaders, this.#sent ?? this.#fields);
+    const fields = Object.assign(Object.create(null) as OutgoingHttpHeaders, this.#sent ?? this.#fields);
+    delete fields[':status'];
+    return fields;
   }
 
   hasHeader(name: string): boolean {
@@ -198,7 +200,7 @@ export class Http2Response extends Stream {
       for (const name of Object.keys(fields)) this.#setField(name, (fields as OutgoingHttpHeaders)[name] as string, false);
     }
     this.#statusCode = statusCode;
-    this.#respond(this.#fields ?? {}, true);
+    this.#respond((this.#fields ??= {}), true);
     return this;
   }
 
@@ -341,7 +343,8 @@ export class Http2Response extends Stream {
     if (!Number.isInteger(statusCode) || statusCode < 200 || statusCode > 599) return false;
     const flat = fields as readonly unknown[];
     // A plain object, which V8 keeps in its fast shape (one made with a null prototype is a dictionary): hence hasOwn, and no __proto__.
-    const head: Record<string, FieldValue> = {};
+    // ':status' first: the object goes to respond() as it is, not copied once more.
+    const head: Record<string, FieldValue> = { ':status': statusCode };
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i];
       const value = flat[i + 1];
@@ -362,7 +365,8 @@ export class Http2Response extends Stream {
     const stream = this.stream;
     if (waitForTrailers) stream.on('wantTrailers', onWantTrailers);
     try {
-      stream.respond({ ...head, ':status': this.#statusCode }, { waitForTrailers, endStream: this.#ending, sendDate: this.#sendDate } as ServerStreamResponseOptions);
+      head[':status'] = this.#statusCode;
+      stream.respond(head, { waitForTrailers, endStream: this.#ending, sendDate: this.#sendDate } as ServerStreamResponseOptions);
     } catch (error) {
       if (waitForTrailers) stream.removeListener('wantTrailers', onWantTrailers);
       throw error;
