@@ -11,33 +11,56 @@ const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
 /** What FrameDecoder hands out, one call per frame: its header's fields and a view of its payload. */
 export type FrameHandler = (type: FrameTypeCode, flags: number, stream: number, payload: Buffer) => void;
 
+/**
+ * A RESPONSE_BODY frame that straddled reads, handed out as views of the
+ * reads that brought it (`length` bytes in all, no piece empty): its bytes
+ * only pass through to the client, which can take them as several buffers
+ * in one writev, so joining them would be a copy for nothing.
+ */
+export type BodyPiecesHandler = (flags: number, stream: number, pieces: Buffer[], length: number) => void;
+
 /** The payload of every empty frame (STARTED, RESPONSE_END, ...): a frame without one costs no view. */
 const EMPTY_PAYLOAD = Buffer.alloc(0);
 
 /**
  * Splits a byte stream into frames. Chunks are consumed in place: a frame
  * that lies inside one chunk is handed out as a view of it, so only a frame
- * that straddles two reads costs a copy. Frames are handed out as arguments
- * rather than objects: four frames a request made four objects for the
- * garbage collector that nobody kept.
+ * that straddles two reads costs a copy, and a RESPONSE_BODY frame none when
+ * the caller takes its pieces. Frames are handed out as arguments rather
+ * than objects: four frames a request made four objects for the garbage
+ * collector that nobody kept.
  */
 export class FrameDecoder {
   /** Bytes of an incomplete frame, kept as the reads that brought them. */
   #pending: Buffer[] = [];
   #pendingLength = 0;
 
-  /** Calls `onFrame` for each complete frame now available, in order. */
-  push(chunk: Buffer, onFrame: FrameHandler): void {
+  /**
+   * Calls `onFrame` for each complete frame now available, in order; with
+   * `onBodyPieces`, a RESPONSE_BODY frame that straddled reads goes there
+   * unjoined instead.
+   */
+  push(chunk: Buffer, onFrame: FrameHandler, onBodyPieces?: BodyPiecesHandler): void {
     let data = chunk;
-    if (this.#pending.length > 0) {
-      this.#pending.push(chunk);
-      this.#pendingLength += chunk.length;
-      if (this.#pendingLength < this.#neededForPending()) return;
-      data = Buffer.concat(this.#pending, this.#pendingLength);
-      this.#pending = [];
-      this.#pendingLength = 0;
-    }
     let at = 0;
+    if (this.#pending.length > 0) {
+      const needed = this.#neededForPending();
+      if (this.#pendingLength + chunk.length < needed) {
+        this.#pending.push(chunk);
+        this.#pendingLength += chunk.length;
+        return;
+      }
+      const first = this.#pending[0] as Buffer;
+      if (onBodyPieces !== undefined && first.length >= HEADER_SIZE && first[0] === FrameType.RESPONSE_BODY) {
+        at = needed - this.#pendingLength;
+        this.#handOutPieces(chunk.subarray(0, at), onFrame, onBodyPieces);
+      } else {
+        this.#pending.push(chunk);
+        data = Buffer.concat(this.#pending, this.#pendingLength + chunk.length);
+        this.#pending = [];
+        this.#pendingLength = 0;
+      }
+    }
     while (data.length - at >= HEADER_SIZE) {
       const type = data[at] as number;
       const length = data.readUInt32BE(at + 8);
@@ -57,6 +80,23 @@ export class FrameDecoder {
       this.#pending = [data.subarray(at)];
       this.#pendingLength = data.length - at;
     }
+  }
+
+  /** The pending RESPONSE_BODY frame, whose header was validated when it was first seen, completed by `last`. */
+  #handOutPieces(last: Buffer, onFrame: FrameHandler, onBodyPieces: BodyPiecesHandler): void {
+    const first = this.#pending[0] as Buffer;
+    const flags = first[1] as number;
+    const stream = first.readUInt32BE(4);
+    const length = this.#pendingLength + last.length - HEADER_SIZE;
+    const pieces = this.#pending;
+    pieces.push(last);
+    this.#pending = [];
+    this.#pendingLength = 0;
+    // A read that ended just after the header leaves no payload in the first piece.
+    if (first.length === HEADER_SIZE) pieces.shift();
+    else pieces[0] = first.subarray(HEADER_SIZE);
+    if (pieces.length === 1) onFrame(FrameType.RESPONSE_BODY, flags, stream, pieces[0] as Buffer);
+    else onBodyPieces(flags, stream, pieces, length);
   }
 
   /** How many bytes the incomplete frame needs in all; a header's worth until its length is known. */
