@@ -13,6 +13,13 @@ export interface FileRegionEvents {
   onEnd(): void;
 }
 
+/** How much of a region (null: to the end of the file) fits in what a declared Content-Length leaves. */
+export function regionWithin(length: number | null, declared: number | null, written: number): number | null {
+  if (declared === null) return length;
+  const room = declared - written;
+  return length === null ? room : Math.min(length, room);
+}
+
 /** Streams `length` bytes (null: to the end) of `path` from `offset` into `res`. */
 export function sendFileRegion(path: string, offset: number, length: number | null, res: ServerResponse, events: FileRegionEvents): ReadStream {
   const file = createReadStream(path, {

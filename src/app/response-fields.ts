@@ -57,3 +57,30 @@ export function writeTrailers(res: ServerResponse, fields: readonly string[]): s
     return (error as Error).message;
   }
 }
+
+/**
+ * Writes one frame's body, a buffer or the pieces of one that straddled the
+ * channel's reads, and ends the response with it when `end`. Pieces are
+ * corked so that they leave in one writev, with the head if it has not gone
+ * yet, as one buffer would; end() uncorks the socket whole. The return is
+ * write()'s: false when the client's socket wants a 'drain' first.
+ */
+export function writeBody(res: ServerResponse, body: Buffer | readonly Buffer[], end: boolean): boolean {
+  if (Buffer.isBuffer(body)) {
+    if (!end) return res.write(body);
+    res.end(body);
+    return true;
+  }
+  const last = body.length - 1;
+  // HTTP/2's response (http2-response.ts) has no cork: each write is a DATA frame of its own.
+  const corks = typeof res.cork === 'function';
+  if (corks) res.cork();
+  for (let i = 0; i < last; i++) res.write(body[i] as Buffer);
+  if (end) {
+    res.end(body[last] as Buffer);
+    return true;
+  }
+  const flowing = res.write(body[last] as Buffer);
+  if (corks) res.uncork();
+  return flowing;
+}

@@ -13,7 +13,7 @@ import { sendErrorResponse } from '../http/error-response.js';
 import { bodyTooLarge } from '../http/limits.js';
 import type { Refusal } from '../http/refusal.js';
 import type { RequestRecord } from '../http/request-record.js';
-import { closeAfterBody, fitToDeclaredLength } from '../http/response-length.js';
+import { closeAfterBody } from '../http/response-length.js';
 import { REQUEST_WINDOW, RequestFlag, type FileRegion, type ResponseHead, type StatusText } from '../ipc/frame-codec.js';
 import type { ErrorLog } from '../observability/error-log.js';
 import { quoteForLog } from '../observability/quote-for-log.js';
@@ -22,13 +22,12 @@ import type { WorkerProcess, WorkerStream } from '../supervisor/worker-process.j
 import type { WebSocketAccept } from '../ipc/websocket-payloads.js';
 import type { MountMatch } from '../routing/mount-handler.js';
 import type { Deadlined } from './deadline-list.js';
-import { sendFileRegion } from './file-region.js';
+import { regionWithin, sendFileRegion } from './file-region.js';
 import type { ExchangeContext } from './exchange-context.js';
 import { RequestBodyPump } from './request-body-pump.js';
 import { ResponseWindow } from '../supervisor/response-window.js';
 import { dispatchRequest } from './worker-request.js';
-import { declaredContentLength, statusHasBody, writeEarlyHints, writeTrailers } from './response-fields.js';
-
+import { declaredContentLength, statusHasBody, writeEarlyHints, writeBody, writeTrailers } from './response-fields.js';
 
 export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
   readonly #record: RequestRecord;
@@ -234,39 +233,30 @@ export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
     this.#declaredLength = statusHasBody(head.status) && this.#req.method !== 'HEAD' ? declared.length : null;
   }
 
-  onResponseBody(data: Buffer): void {
+  onResponseBody(body: Buffer | readonly Buffer[], length: number): void {
     if (this.#responseClosed || !this.#res.headersSent) return;
-    const { within, overran, complete } = fitToDeclaredLength(data, this.#declaredLength, this.#record.bodyBytes);
-    if (overran) {
+    const room = this.#declaredLength === null ? Infinity : this.#declaredLength - this.#record.bodyBytes;
+    if (length > room) {
       this.#log.error(`application sent more than its Content-Length of ${this.#declaredLength} for ${this.#what}; truncated it and closed the connection`);
       this.#cancelWorker();
+      const within = (Buffer.isBuffer(body) ? body : Buffer.concat(body, length)).subarray(0, room);
       this.#record.bodyBytes += within.length;
       this.#closeAfterBody(within);
       return;
     }
-    if (complete) {
-      // The whole declared body is here: head and body leave in one write,
-      // and the worker needs no window back for a stream that is done.
-      this.#record.bodyBytes += data.length;
-      this.#responseClosed = true;
-      this.#res.end(data);
-      return;
-    }
-    const window = (this.#window ??= new ResponseWindow((bytes) => {
-      if (!this.#workerDone && this.#worker !== null) this.#worker.grantWindow(this.#streamId, bytes);
-    }));
-    if (this.#writeBody(data)) window.taken(data.length);
-    else this.#res.once('drain', () => window.taken(data.length));
+    this.#record.bodyBytes += length;
+    // The whole declared body is here: head and body leave in one write,
+    // and the worker needs no window back for a stream that is done.
+    const complete = length === room;
+    if (complete) this.#responseClosed = true;
+    const flowing = writeBody(this.#res, body, complete);
+    if (!complete) this.#returnWindow(flowing, length);
   }
 
   onFile(region: FileRegion): void {
     if (this.#responseClosed || !this.#res.headersSent) return;
     if (this.#req.method === 'HEAD' || !statusHasBody(this.#status)) return;
-    let length = region.length;
-    if (this.#declaredLength !== null) {
-      const room = this.#declaredLength - this.#record.bodyBytes;
-      length = length === null ? room : Math.min(length, room);
-    }
+    const length = regionWithin(region.length, this.#declaredLength, this.#record.bodyBytes);
     if (length === 0) return;
     this.#file = sendFileRegion(region.path, region.offset, length, this.#res, {
       write: (chunk) => this.#writeBody(chunk),
@@ -342,11 +332,19 @@ export class WorkerExchange implements WorkerStream, PoolJob, Deadlined {
 
   // --- internals ---
 
+  /** The worker may send `length` more bytes once the client's socket has taken these (`flowing`: it has). */
+  #returnWindow(flowing: boolean, length: number): void {
+    const window = (this.#window ??= new ResponseWindow((bytes) => {
+      if (!this.#workerDone && this.#worker !== null) this.#worker.grantWindow(this.#streamId, bytes);
+    }));
+    if (flowing) window.taken(length);
+    else this.#res.once('drain', () => window.taken(length));
+  }
+
   #writeBody(data: Buffer): boolean {
     this.#record.bodyBytes += data.length;
     return this.#res.write(data);
   }
-
 
   /** Nothing was sent yet: the client gets `status`, the worker stops producing. */
   #failBeforeBody(message: string, status = 500): void {

@@ -29,7 +29,11 @@ export interface WorkerStream {
   /** The worker started the application on it (STARTED). */
   onStarted(): void;
   onResponseHead(head: ResponseHead): void;
-  onResponseBody(data: Buffer): void;
+  /**
+   * One RESPONSE_BODY frame's `length` bytes: its payload, or the views of
+   * the channel's reads a frame that straddled them came in (frame-decoder.ts).
+   */
+  onResponseBody(body: Buffer | readonly Buffer[], length: number): void;
   onFile(region: FileRegion): void;
   onResponseEnd(abort: boolean): void;
   onWantBody(bytes: number): void;
@@ -64,7 +68,7 @@ export function deliverStreamFrame(stream: WorkerStream, type: FrameTypeCode, fl
       stream.onResponseHead(decodeResponseHead(payload));
       return true;
     case FrameType.RESPONSE_BODY:
-      stream.onResponseBody(payload);
+      stream.onResponseBody(payload, payload.length);
       return true;
     case FrameType.FILE:
       stream.onFile(decodeFile(payload));

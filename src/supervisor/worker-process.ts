@@ -65,7 +65,8 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   readonly #log: ErrorLog;
   /**
    * Frames are handed on as views of the reads that brought them; only a
-   * frame that straddles two reads is joined, one copy (frame-codec.ts).
+   * frame that straddles two reads is joined, one copy, and a RESPONSE_BODY
+   * frame never: its pieces go to the client as they are (frame-decoder.ts).
    */
   readonly #decoder = new FrameDecoder();
   readonly #streams = new StreamTable<WorkerStream>();
@@ -305,7 +306,7 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
   #receive(chunk: Buffer): void {
     this.#readAt = -1;
     try {
-      this.#decoder.push(chunk, this.#handle);
+      this.#decoder.push(chunk, this.#handle, this.#handleBodyPieces);
     } catch (error) {
       this.#log.error(`worker channel is corrupt (${(error as Error).message}); stopping the worker`, this.#pid);
       this.#killReason ??= 'after its channel was corrupt';
@@ -324,6 +325,12 @@ export class WorkerProcess extends EventEmitter<WorkerEvents> {
     if (!deliverStreamFrame(stream, type, flags, payload, this.#pid, () => this.#endStream(id))) {
       this.#log.warning(`worker sent an unexpected frame type 0x${type.toString(16)} on stream ${id}`, this.#pid);
     }
+  };
+
+  /** A RESPONSE_BODY frame that straddled reads, unjoined (frame-decoder.ts). */
+  readonly #handleBodyPieces = (_flags: number, id: number, pieces: Buffer[], length: number): void => {
+    const stream = this.#streams.get(id);
+    stream?.onResponseBody(pieces, length);
   };
 
   #handleChannelFrame(type: FrameTypeCode, flags: number, payload: Buffer): void {
