@@ -2,8 +2,31 @@
  * The checks Node's HTTP/2 compatibility layer and http.ServerResponse make
  * on what a response is given, for Http2Response (http2-response.ts),
  * which sets its fields without that layer: the same errors, with the same
- * codes, for the same input.
+ * codes, for the same input. And what the HTTP/2 files share of fields and
+ * streams without importing each other.
  */
+import type { ServerHttp2Stream } from 'node:http2';
+
+/** RFC 9113 §8.2.2: fields that only mean something to one HTTP/1.1 connection; TE is allowed with "trailers" alone. */
+const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/** Whether a field may not appear in an HTTP/2 message (RFC 9113 §8.2.2). */
+export function isConnectionSpecific(name: string, value: unknown): boolean {
+  const lower = name.toLowerCase();
+  if (CONNECTION_SPECIFIC.has(lower)) return true;
+  return lower === 'te' && String(value).trim().toLowerCase() !== 'trailers';
+}
+
+/** Streams the server reset itself (a cut response, a timeout): not the client's doing, for the rapid-reset count. */
+const resetByServer = new WeakSet<ServerHttp2Stream>();
+
+export function wasResetByServer(stream: ServerHttp2Stream): boolean {
+  return resetByServer.has(stream);
+}
+
+export function markResetByServer(stream: ServerHttp2Stream): void {
+  resetByServer.add(stream);
+}
 
 /** RFC 9110 §5.1: a field name is a token; lowercase, as HTTP/2 sends it (RFC 9113 §8.2.1). */
 export const FIELD_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;

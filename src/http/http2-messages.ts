@@ -18,8 +18,9 @@
  *             HTTP/1.1 connection resets the stream instead (destroy(),
  *             end() before the request body has ended); trailers may be
  *             given as pairs, as on HTTP/1.1.
- *   socket    req.socket is Node's proxy of the connection: its bytesRead is
- *             every stream's, and destroySoon() would end them all. The body
+ *   socket    req.socket stands for the connection, one per stream
+ *             (http2-request.ts): its bytesRead is every stream's, and
+ *             destroySoon() would end them all. The body
  *             timeout counts this stream's bytes (bodyBytesRead) instead,
  *             and closeAfterBody() ends only the stream.
  */
@@ -30,16 +31,7 @@ import type { Http2Response } from './http2-response.js';
 import { Http2Request } from './http2-request.js';
 
 export { Http2Request };
-
-/** RFC 9113 §8.2.2: fields that only mean something to one HTTP/1.1 connection; TE is allowed with "trailers" alone. */
-const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
-
-/** Whether a field may not appear in an HTTP/2 message (RFC 9113 §8.2.2). */
-export function isConnectionSpecific(name: string, value: unknown): boolean {
-  const lower = name.toLowerCase();
-  if (CONNECTION_SPECIFIC.has(lower)) return true;
-  return lower === 'te' && String(value).trim().toLowerCase() !== 'trailers';
-}
+export { isConnectionSpecific, markResetByServer, wasResetByServer } from './http2-fields.js';
 
 /**
  * True for a request that came over HTTP/2. By its class, not its version:
@@ -68,17 +60,6 @@ export function connectionSocket(req: IncomingMessage): Socket {
 export function http2BodyFollows(req: IncomingMessage): boolean {
   const stream = (req as unknown as Http2Request).stream as ServerHttp2Stream & { endAfterHeaders?: boolean };
   return stream.endAfterHeaders !== true;
-}
-
-/** Streams the server reset itself (a cut response, a timeout): not the client's doing, for the rapid-reset count. */
-const resetByServer = new WeakSet<ServerHttp2Stream>();
-
-export function wasResetByServer(stream: ServerHttp2Stream): boolean {
-  return resetByServer.has(stream);
-}
-
-export function markResetByServer(stream: ServerHttp2Stream): void {
-  resetByServer.add(stream);
 }
 
 /** The request and response of a stream, typed as the HTTP/1.1 path takes them: see the module comment for what is made the same. */

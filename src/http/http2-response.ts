@@ -26,8 +26,8 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream, type ServerStreamResponseOptions } from 'node:http2';
 import { Stream } from 'node:stream';
 import type { Socket } from 'node:net';
-import { isConnectionSpecific, markResetByServer, type Http2Request } from './http2-messages.js';
-import { assertValidField, earlyHintLinks, FIELD_NAME, nodeError } from './http2-fields.js';
+import type { Http2Request } from './http2-request.js';
+import { assertValidField, earlyHintLinks, FIELD_NAME, isConnectionSpecific, markResetByServer, nodeError } from './http2-fields.js';
 
 type FieldValue = string | number | string[];
 type HeaderArgument = OutgoingHttpHeaders | ReadonlyArray<string | readonly [string, string]> | undefined;
