@@ -1,7 +1,8 @@
 /**
  * The front's reading side of the frame protocol (docs/protocol.md): a byte
  * stream from a worker split into frames. Mirrors
- * python/portico/frame_decoder.py.
+ * python/portico/frame_decoder.py, but for the pieces of a RESPONSE_BODY
+ * frame: only the front receives one, and only to pass it on.
  */
 import { FrameProtocolError } from '../errors.js';
 import { FrameType, HEADER_SIZE, MAX_PAYLOAD, type FrameTypeCode } from './frame-codec.js';
