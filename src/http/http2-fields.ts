@@ -5,7 +5,8 @@
  * codes, for the same input. And what the HTTP/2 files share of fields and
  * streams without importing each other.
  */
-import type { ServerHttp2Stream } from 'node:http2';
+import type { Http2Session, ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 
 /** RFC 9113 §8.2.2: fields that only mean something to one HTTP/1.1 connection; TE is allowed with "trailers" alone. */
 const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -26,6 +27,18 @@ export function wasResetByServer(stream: ServerHttp2Stream): boolean {
 
 export function markResetByServer(stream: ServerHttp2Stream): void {
   resetByServer.add(stream);
+}
+
+/** Each HTTP/2 connection's own socket: Node's session.socket is a proxy of it, which no WeakMap keyed by the socket (PROXY header, TLS facts) knows. */
+const connections = new WeakMap<object, Socket>();
+
+export function rememberConnection(session: object, socket: Socket): void {
+  connections.set(session, socket);
+}
+
+/** The connection a session runs on: the socket handed over when known, else Node's proxy of it. */
+export function connectionOf(session: Http2Session | undefined): Socket | undefined {
+  return session === undefined ? undefined : (connections.get(session) ?? session.socket);
 }
 
 /** RFC 9110 §5.1: a field name is a token; lowercase, as HTTP/2 sends it (RFC 9113 §8.2.1). */

@@ -31,7 +31,8 @@ import type { Http2Response } from './http2-response.js';
 import { Http2Request } from './http2-request.js';
 
 export { Http2Request };
-export { isConnectionSpecific, markResetByServer, wasResetByServer } from './http2-fields.js';
+import { connectionOf } from './http2-fields.js';
+export { isConnectionSpecific, markResetByServer, rememberConnection, wasResetByServer } from './http2-fields.js';
 
 /**
  * True for a request that came over HTTP/2. By its class, not its version:
@@ -42,18 +43,10 @@ export function isHttp2(req: IncomingMessage): boolean {
   return (req as unknown) instanceof Http2Request;
 }
 
-/** Each HTTP/2 connection's own socket: Node's session.socket is a proxy of it, which no WeakMap keyed by the socket (PROXY header, TLS facts) knows. */
-const connections = new WeakMap<object, Socket>();
-
-export function rememberConnection(session: object, socket: Socket): void {
-  connections.set(session, socket);
-}
-
 /** The connection a request came in on: the TLS or TCP socket itself, for HTTP/2 too. */
 export function connectionSocket(req: IncomingMessage): Socket {
   if (!isHttp2(req)) return req.socket;
-  const session = (req as unknown as Http2Request).stream.session;
-  return (session === undefined ? undefined : connections.get(session)) ?? req.socket;
+  return connectionOf((req as unknown as Http2Request).stream.session) ?? req.socket;
 }
 
 /** Whether the client sent END_STREAM with the request head: no body follows (RFC 9113 §8.1). */

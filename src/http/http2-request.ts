@@ -13,11 +13,14 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { connectionOf } from './http2-fields.js';
 
 /** The request a stream carries, for the stream's listeners, which Node calls with the stream as `this`. */
 const REQUEST = Symbol('portico.http2Request');
+/** The connection, taken while the stream is open: Node forgets a stream's session once it closes, when the access log still reads the address. */
+const CONNECTION = Symbol('portico.http2Connection');
 
-type Http2Stream = ServerHttp2Stream & { [REQUEST]?: Http2Request; endAfterHeaders: boolean };
+type Http2Stream = ServerHttp2Stream & { [REQUEST]?: Http2Request; [CONNECTION]?: object; endAfterHeaders: boolean };
 
 function onStreamData(this: Http2Stream, chunk: Buffer): void {
   const request = this[REQUEST];
@@ -147,13 +150,17 @@ export class Http2Request extends Readable {
   set headers(_headers: IncomingHttpHeaders) {}
 
   /**
-   * Node's proxy of the connection for this stream, as the compatibility
-   * layer gives it (one per stream: marking it closing, as a refusal does,
-   * marks no other stream): the connection's address and state, with the
-   * stream's own `destroyed`.
+   * A proxy of the connection for this stream, as the compatibility layer
+   * gives it (one per stream: marking it closing, as a refusal does, marks
+   * no other stream): the connection's address and state, with the
+   * stream's own `destroyed`; the address stays readable after the stream
+   * has closed, where the layer's gave none (the access log's %h was '-').
    */
   get socket(): Socket {
-    this.#socket ??= new Proxy(this.stream, streamSocket) as unknown as Socket;
+    if (this.#socket !== null) return this.#socket;
+    const stream = this.stream as Http2Stream;
+    stream[CONNECTION] = connectionOf(stream.session);
+    this.#socket = new Proxy(stream, streamSocket) as unknown as Socket;
     return this.#socket;
   }
 
@@ -233,14 +240,14 @@ const streamSocket: ProxyHandler<ServerHttp2Stream> = {
   get(stream, name) {
     if (FROM_STREAM.has(name)) return stream[name as keyof ServerHttp2Stream];
     if (STREAM_METHODS.has(name)) return (stream[name as keyof ServerHttp2Stream] as (...args: unknown[]) => unknown).bind(stream);
-    const connection: object = stream.session?.socket ?? stream;
+    const connection: object = (stream as Http2Stream)[CONNECTION] ?? stream;
     const value = Reflect.get(connection, name) as unknown;
     return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(connection) : value;
   },
   has(stream, name) {
-    return name in stream || name in (stream.session?.socket ?? stream);
+    return name in stream || name in ((stream as Http2Stream)[CONNECTION] ?? stream);
   },
   getPrototypeOf(stream) {
-    return Reflect.getPrototypeOf(stream.session?.socket ?? stream);
+    return Reflect.getPrototypeOf((stream as Http2Stream)[CONNECTION] ?? stream);
   },
 };
