@@ -69,7 +69,7 @@ describe('HTTP/2 messages', () => {
     assert.equal(seen.server, undefined);
   });
 
-  it('keep fields set before the head, and names that are not plain tokens, on the compat path', async () => {
+  it('keep fields set before the head, and names that are not plain tokens, on the general writeHead path', async () => {
     const seen = await exchange((res) => {
       res.setHeader('X-Before', '1');
       res.writeHead(201, [' X-Spaced ', 'v', 'Content-Length', '0']);
