@@ -78,12 +78,15 @@ export const workloads = [
   // connections of 32 streams each, against nginx terminating TLS and h2 in
   // front of uWSGI, and against Hypercorn's own h2 (its Debian 12 version
   // serves ASGI only, hence the ASGI hello world for it).
+  // Bare Node https and http2 answering from memory beside them: what TLS
+  // and HTTP/2 cost Node itself, the ceiling of portico's front, as bare
+  // Node http is in the hello cell.
   {
     id: 'https-hello',
     title: 'WSGI hello world over HTTPS, HTTP/1.1',
     ...TLS_HELLO,
-    quickPeers: ['nginx-tls-uwsgi'],
-    peers: ['portico', 'nginx-tls-uwsgi'],
+    quickPeers: ['nginx-tls-uwsgi', 'bare-node'],
+    peers: ['portico', 'nginx-tls-uwsgi', 'bare-node'],
   },
   {
     id: 'tls-handshakes',
@@ -104,7 +107,8 @@ export const workloads = [
     title: 'WSGI hello world over HTTP/2 (h2load, 16 connections × 32 streams)',
     ...TLS_HELLO,
     ...H2LOAD,
-    peers: ['portico', 'nginx-tls-uwsgi'],
+    quickPeers: ['nginx-tls-uwsgi', 'bare-node'],
+    peers: ['portico', 'nginx-tls-uwsgi', 'bare-node'],
   },
   {
     id: 'h2-asgi-hello',

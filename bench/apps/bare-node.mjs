@@ -15,9 +15,14 @@
 //
 // With BARE_NODE_TLS_CERT and BARE_NODE_TLS_KEY (PEM files), the same over
 // Node's https with its defaults: what a TLS handshake costs at the least.
+// With BARE_NODE_HTTP2=1 as well, hello world over Node's http2 (h2 by ALPN,
+// http/1.1 besides), each stream answered from the session's 'stream' event
+// with respond() and end(): Node's cheapest HTTP/2 path, the ceiling of
+// portico's HTTP/2 front.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { createSecureServer as createHttp2Server } from 'node:http2';
 import { WebSocketServer } from 'ws';
 
 const [host, port, mode = 'hello', file] = process.argv.slice(2);
@@ -83,8 +88,26 @@ const HANDLERS = {
   ws: () => fixed(Buffer.from('Hello, world!'), 'text/plain'),
 };
 
+/** hello world on every HTTP/2 stream, with the headers the HTTP/1.1 handler sends. */
+function http2Hello(tls) {
+  const body = Buffer.from('Hello, world!');
+  const head = { ':status': 200, 'content-type': 'text/plain', 'content-length': body.length };
+  const server = createHttp2Server({ ...tls, allowHTTP1: true }, fixed(body, 'text/plain'));
+  // A 'request' listener (for the HTTP/1.1 probes) makes Node answer every
+  // HTTP/2 stream through its compatibility layer too, from a 'stream'
+  // listener of its own: that one goes, so that streams take the cheapest path.
+  server.removeAllListeners('stream');
+  server.on('stream', (stream) => {
+    stream.respond(head);
+    stream.end(body);
+  });
+  return server;
+}
+
 if (!HANDLERS[mode]) throw new Error(`bare-node.mjs: unknown mode ${mode}`);
-const { BARE_NODE_TLS_CERT: cert, BARE_NODE_TLS_KEY: key } = process.env;
-const server = cert && key ? createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }, HANDLERS[mode]()) : createServer(HANDLERS[mode]());
+const { BARE_NODE_TLS_CERT: cert, BARE_NODE_TLS_KEY: key, BARE_NODE_HTTP2: http2 } = process.env;
+const tls = cert && key ? { cert: readFileSync(cert), key: readFileSync(key) } : null;
+if (http2 === '1' && (tls === null || mode !== 'hello')) throw new Error('bare-node.mjs: BARE_NODE_HTTP2 serves hello world over TLS only');
+const server = http2 === '1' ? http2Hello(tls) : tls ? createHttpsServer(tls, HANDLERS[mode]()) : createServer(HANDLERS[mode]());
 if (mode === 'ws') websockets(server);
 server.listen(Number(port), host);
