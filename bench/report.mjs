@@ -162,6 +162,12 @@ function idealText(cell) {
   return `${where}: ${formatNumber(cell.value)} req/s, ${cell.ratio.toFixed(2)}× ${cell.met ? '✓' : '✗'}`;
 }
 
+/** What the target's ceiling peer reached on the same comparison, in the same cell: see targets.mjs. */
+function ceilingText(target, cell, rows) {
+  const ceiling = findRow(rows, { workload: target.workload, workers: cell.workers, connections: cell.connections, peer: target.ceiling });
+  return `${ceiling.label} itself ${cell.ceiling.toFixed(2)}×`;
+}
+
 /** A target of a workload with its own cells: each cell's ratio and the two figures. */
 function ownCellsText(target, rows) {
   return target.cells
@@ -170,7 +176,7 @@ function ownCellsText(target, rows) {
       if (cell.ratio === undefined) return `${where}: n/a (${cell.missing})`;
       const metric = METRICS[workloadById(target.workload).metric];
       const peer = findRow(rows, { workload: target.workload, workers: cell.workers, connections: cell.connections, peer: target.peer });
-      return `${where}: ${cell.ratio.toFixed(2)}× ${cell.met ? '✓' : '✗'} (portico ${formatNumber(cell.ours)}, ${peer.label} ${formatNumber(cell.theirs)} ${metric.label})`;
+      return `${where}: ${cell.ratio.toFixed(2)}× ${cell.met ? '✓' : '✗'} (portico ${formatNumber(cell.ours)}, ${peer.label} ${formatNumber(cell.theirs)} ${metric.label}${cell.ceiling === undefined ? '' : `; ${ceilingText(target, cell, rows)}`})`;
     })
     .join('; ');
 }
@@ -182,13 +188,13 @@ function targetsSection(results, rows) {
   const cells = results.plan.workers.flatMap((w) => results.plan.connections.map((c) => [w, c]));
   const body = ratios.map((t) => [
     t.text,
-    ...t.cells.map((c) => (c.ratio === undefined ? `n/a (${c.missing})` : `${c.ratio.toFixed(2)}× ${c.met ? '✓' : '✗'}`)),
+    ...t.cells.map((c) => (c.ratio === undefined ? `n/a (${c.missing})` : `${c.ratio.toFixed(2)}× ${c.met ? '✓' : '✗'}${c.ceiling === undefined ? '' : ` (${ceilingText(t, c, rows)})`}`)),
     `**${t.verdict}**`,
   ]);
   const out = [
     '## Targets',
     '',
-    'Throughput ratios are portico ÷ peer, medians from the same run at the same worker and connection counts; the p99 row is portico\'s p99 ÷ uWSGI\'s (lower is better). A target is met when it is met in every cell.',
+    'Throughput ratios are portico ÷ peer, medians from the same run at the same worker and connection counts; the p99 row is portico\'s p99 ÷ uWSGI\'s (lower is better). A target is met when it is met in every cell. Where a target names a ceiling, the cell also gives the ratio bare Node reaches in portico\'s place, answering from memory with nothing behind it (for the HTTPS target, bare Node https ÷ bare Node http): what Node\'s own https or http2 allows.',
     '',
     table(['Target', ...cells.map(([w, c]) => `${w} w · ${c} c`), 'Verdict'], body),
     '',

@@ -27,10 +27,14 @@ export const RATIO_TARGETS = [
   // connections; 10,000), so the report gives them a table of their own.
   { workload: 'ws-echo', peer: 'uvicorn', min: 1.5, text: 'WebSocket echo ≥ 1.5× uvicorn (websockets) round trips/s, 64 connections' },
   { workload: 'ws-idle', peer: 'uvicorn', max: 1.0, text: 'Memory (RSS) per idle WebSocket, 10,000 open, ≤ uvicorn\'s (websockets)' },
-  // Issue #16. The HTTPS one compares portico with itself over plain HTTP (the hello cell of the same run).
-  { workload: 'https-hello', versus: 'hello', peer: 'portico', min: 0.8, text: "HTTPS hello world (HTTP/1.1) ≥ 0.8× portico's own plain HTTP req/s" },
+  // Issue #16. The HTTPS one compares portico with itself over plain HTTP
+  // (the hello cell of the same run). A `ceiling` peer is measured on the
+  // same comparison in the same cells, in portico's place: bare Node
+  // answering from memory, what Node's https or http2 does with nothing
+  // behind it (the HTTPS one: bare Node https ÷ bare Node http).
+  { workload: 'https-hello', versus: 'hello', peer: 'portico', ceiling: 'bare-node', min: 0.8, text: "HTTPS hello world (HTTP/1.1) ≥ 0.8× portico's own plain HTTP req/s" },
   { workload: 'tls-handshakes', peer: 'bare-node', min: 0.9, text: 'TLS handshakes per second within 10% of bare Node https (a new connection per request)' },
-  { workload: 'h2-hello', peer: 'nginx-tls-uwsgi', min: 1.5, text: 'HTTP/2 hello world ≥ 1.5× nginx (h2) → uWSGI req/s, h2load -c 16 -m 32' },
+  { workload: 'h2-hello', peer: 'nginx-tls-uwsgi', ceiling: 'bare-node', min: 1.5, text: 'HTTP/2 hello world ≥ 1.5× nginx (h2) → uWSGI req/s, h2load -c 16 -m 32' },
   // Issue #15: against what users run in production (nginx in front of
   // uWSGI over uwsgi_pass) and against the front's own ceiling (bare Node
   // sending the same bytes). Its echo target is uWSGI's direct figure, the
@@ -70,6 +74,13 @@ function verdict(cells) {
   return `met in ${met} of ${measured.length} cells`;
 }
 
+/** The target's comparison with its ceiling peer in portico's place (and in the peer's, when the peer is portico itself). */
+function ceilingRatio(target, key, rows) {
+  const ours = findRow(rows, { ...key, peer: target.ceiling });
+  const theirs = findRow(rows, { ...key, workload: target.versus ?? target.workload, peer: target.peer === 'portico' ? target.ceiling : target.peer });
+  return ours?.value === undefined || theirs?.value === undefined ? undefined : ours.value / theirs.value;
+}
+
 function ratioTarget(target, rows, plan) {
   const cells = [];
   const workload = workloadById(target.workload);
@@ -94,12 +105,13 @@ function ratioTarget(target, rows, plan) {
         cell.ratio = ours.value / theirs.value;
         cell.met = cell.ratio >= target.min;
         Object.assign(cell, { ours: ours.value, theirs: theirs.value });
+        if (target.ceiling) cell.ceiling = ceilingRatio(target, key, rows);
       }
       cells.push(cell);
     }
   }
   const kind = target.p99 ? 'p99' : target.max !== undefined ? 'at most' : 'ratio';
-  return { text: target.text, workload: target.workload, peer: target.peer, kind, ownCells: Boolean(workload.connections), cells, verdict: verdict(cells) };
+  return { text: target.text, workload: target.workload, peer: target.peer, ceiling: target.ceiling, kind, ownCells: Boolean(workload.connections), cells, verdict: verdict(cells) };
 }
 
 function idealTarget(target, rows, plan) {
