@@ -12,9 +12,15 @@
  *   prom-client  --control-bind (or a --fronts front's metrics)
  *   send, etag,  the first static mount
  *   mime-types
+ *   node:https,  --certfile (or --certificate)
+ *   node:tls
+ *   node:http2   the first HTTP/2 listener: TLS with h2 in
+ *                --http-protocols, or --http2-cleartext
  *
- * They are CommonJS, so a synchronous require keeps every caller as it was,
- * and each keeps its own package's types.
+ * Node's own https, tls and http2 modules take ~2.5 MiB of a front's
+ * resident memory together, which a plain HTTP/1.1 front does not need.
+ * They are CommonJS (Node's built-ins too), so a synchronous require keeps
+ * every caller as it was, and each keeps its own module's types.
  */
 import { createRequire } from 'node:module';
 
@@ -32,3 +38,6 @@ export const loadPromClient = lazyPackage<typeof import('prom-client')>('prom-cl
 export const loadSend = lazyPackage<typeof import('send')>('send');
 export const loadEtag = lazyPackage<typeof import('etag')>('etag');
 export const loadMimeTypes = lazyPackage<typeof import('mime-types')>('mime-types');
+export const loadHttps = lazyPackage<typeof import('node:https')>('node:https');
+export const loadTls = lazyPackage<typeof import('node:tls')>('node:tls');
+export const loadHttp2 = lazyPackage<typeof import('node:http2')>('node:http2');

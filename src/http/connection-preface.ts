@@ -8,7 +8,6 @@
  * becomes the connection's peer, as --forwarded-allow-ips then judges it.
  */
 import type { Server, Socket } from 'node:net';
-import { Server as TlsServer } from 'node:tls';
 import type { Peer } from './proxy-headers.js';
 
 export type PrefaceResult =
@@ -71,7 +70,7 @@ export function requirePreface(server: Server, reader: PrefaceReader, timeoutMs:
         // A TLS socket reads the connection itself, the bytes pushed back
         // first (Node's initRead, on the next tick); a resume here would
         // flow them out to no one first, and the handshake would never end.
-        if (!(server instanceof TlsServer)) socket.resume();
+        if (!isTlsServer(server)) socket.resume();
       };
     });
   });
@@ -110,4 +109,13 @@ export function readFirstBytes(socket: Socket, timeoutMs: number, onTimeout: () 
   };
   socket.on('data', onData);
   socket.on('error', onError);
+}
+
+/**
+ * Whether `server` is a tls.Server (https.Server is one), known by the
+ * method only that class has, so that a plain HTTP front never loads
+ * node:tls for the check (lazy-package.ts).
+ */
+function isTlsServer(server: Server): boolean {
+  return typeof (server as Server & { setSecureContext?: unknown }).setSecureContext === 'function';
 }

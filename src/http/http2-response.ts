@@ -23,7 +23,8 @@
  *             with INTERNAL_ERROR: a response without END_STREAM is
  *             incomplete.
  */
-import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream, type ServerStreamResponseOptions } from 'node:http2';
+import type { OutgoingHttpHeaders, ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
+import { loadHttp2 } from '../lazy-package.js';
 import { Stream } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Http2Request } from './http2-request.js';
@@ -255,7 +256,7 @@ export class Http2Response extends Stream {
     // after sending a complete response". Where HTTP/1.1 closes the connection, this ends the one stream.
     // Node sends the RST_STREAM once the response's last frame has gone. Whether the client is still sending:
     // not the request's `complete`, which stays false for a body (or an empty GET) nobody read.
-    if (!stream.closed && !stream.destroyed && !stream.endAfterHeaders && stream.state.remoteClose !== 1) stream.close(constants.NGHTTP2_NO_ERROR);
+    if (!stream.closed && !stream.destroyed && !stream.endAfterHeaders && stream.state.remoteClose !== 1) stream.close(loadHttp2().constants.NGHTTP2_NO_ERROR);
     return this;
   }
 
@@ -266,7 +267,7 @@ export class Http2Response extends Stream {
    */
   destroy(error?: Error): this {
     markResetByServer(this.stream);
-    if (!this.stream.closed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    if (!this.stream.closed) this.stream.close(loadHttp2().constants.NGHTTP2_INTERNAL_ERROR);
     if (this.#destroyed) return this;
     this.#destroyed = true;
     this.stream.destroy(error);
@@ -276,7 +277,7 @@ export class Http2Response extends Stream {
   writeContinue(): boolean {
     const stream = this.stream;
     if (stream.headersSent || this.#closed) return false;
-    stream.additionalHeaders({ ':status': constants.HTTP_STATUS_CONTINUE });
+    stream.additionalHeaders({ ':status': loadHttp2().constants.HTTP_STATUS_CONTINUE });
     return true;
   }
 

@@ -29,7 +29,8 @@
  * A drain sends GOAWAY (session.close()): streams already open finish, no
  * new ones are taken, and the connection closes after the last.
  */
-import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import { loadHttp2 } from '../lazy-package.js';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -110,7 +111,7 @@ export class Http2Sessions {
     this.#onTrouble = onTrouble;
     this.#onRequest = onRequest;
     const fields = options.requestFields === 0 ? 32768 : options.requestFields;
-    this.server = createServer({
+    this.server = loadHttp2().createServer({
       settings: {
         maxConcurrentStreams: options.maxConcurrentStreams,
         maxHeaderListSize: options.maxHeaderListSize,
@@ -193,12 +194,12 @@ export class Http2Sessions {
     const req = new Http2Request(stream, headers, rawHeaders);
     const res = new Http2Response(stream, req);
     if (headers[':method'] === 'CONNECT') {
-      res.statusCode = constants.HTTP_STATUS_METHOD_NOT_ALLOWED;
+      res.statusCode = loadHttp2().constants.HTTP_STATUS_METHOD_NOT_ALLOWED;
       res.end();
       return;
     }
     if (headers.expect !== undefined && headers.expect !== '100-continue') {
-      res.statusCode = constants.HTTP_STATUS_EXPECTATION_FAILED;
+      res.statusCode = loadHttp2().constants.HTTP_STATUS_EXPECTATION_FAILED;
       res.end();
       return;
     }
@@ -214,7 +215,7 @@ export class Http2Sessions {
    * a second is no browser's doing either.
    */
   #countReset(session: ServerHttp2Session, state: SessionState, stream: ServerHttp2Stream): void {
-    if (stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR || wasResetByServer(stream)) return;
+    if (stream.rstCode === undefined || stream.rstCode === loadHttp2().constants.NGHTTP2_NO_ERROR || wasResetByServer(stream)) return;
     const now = Date.now();
     if (now - state.windowStart >= 1000) {
       state.windowStart = now;
@@ -225,7 +226,7 @@ export class Http2Sessions {
     // The code goes out in the GOAWAY that ends the connection; the error is logged here, not again as a session error.
     this.#cutHere.add(session);
     this.#onTrouble('rapid-reset', reason);
-    session.destroy(new Error(reason), constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    session.destroy(new Error(reason), loadHttp2().constants.NGHTTP2_ENHANCE_YOUR_CALM);
   }
 
   #startSweeping(): void {
@@ -262,7 +263,7 @@ export class Http2Sessions {
         if (now - stall.since < this.#options.stallTimeoutMs) continue;
         this.#onTrouble('stall', `HTTP/2 stream reset: ${waiting} response bytes could not be sent for ${this.#options.stallTimeoutMs} ms (the client's window stayed shut)`);
         markResetByServer(stream);
-        stream.close(constants.NGHTTP2_CANCEL);
+        stream.close(loadHttp2().constants.NGHTTP2_CANCEL);
       }
     }
   }

@@ -9,7 +9,6 @@ import { RequestRecord, type RequestContext, type Upgrade } from './request-reco
 import cluster from 'node:cluster';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -29,6 +28,7 @@ import type { TlsContext } from './tls-context.js';
 import { tlsFacts, tlsPeer } from './tls-facts.js';
 import { drainingAwareResponse } from './draining-response.js';
 import { asHttp1, connectionSocket, isHttp2 } from './http2-messages.js';
+import { loadHttps } from '../lazy-package.js';
 import { Http2Sessions, routeByAlpn, type Http2Settings } from './http2-sessions.js';
 import { routeCleartextHttp2 } from './http2-cleartext.js';
 
@@ -119,7 +119,7 @@ export class Listener {
     this.server =
       tls === null
         ? createServer({ ...httpOptions, ...responses }, guarded)
-        : createHttpsServer({ ...httpOptions, ...responses, ...tls.serverOptions(), ALPNProtocols: alpn }, guarded);
+        : loadHttps().createServer({ ...httpOptions, ...responses, ...tls.serverOptions(), ALPNProtocols: alpn }, guarded);
     this.server.headersTimeout = headersTimeoutMs;
     // Node's default of 2000 silently drops the headers past it; 0 keeps them
     // all (maxHeaderSize bounds the memory) so --limit-request-fields can refuse.

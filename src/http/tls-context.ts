@@ -15,7 +15,8 @@
  * The options are tls.Server's, which https.createServer() takes; the
  * listener hands connections that chose h2 to its HTTP/2 side.
  */
-import { createSecureContext, DEFAULT_CIPHERS, type SecureContext, type SecureContextOptions, type Server as TlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
+import type { SecureContext, SecureContextOptions, Server as TlsServer, TlsOptions, TLSSocket } from 'node:tls';
+import { loadTls } from '../lazy-package.js';
 import { ConfigError } from '../errors.js';
 import { TlsCertificateError } from './tls-certificate-error.js';
 import { loadCaCertificates, loadCertificate, type CertificateSource, type LoadedCertificate } from './tls-certificates.js';
@@ -197,7 +198,7 @@ function contextOptions(settings: TlsSettings, ca: Buffer | null, certificate: L
 function withTls13Suites(ciphers: string): string {
   const names = ciphers.split(':');
   if (names.some((name) => name.startsWith('TLS_'))) return ciphers;
-  return [...DEFAULT_CIPHERS.split(':').filter((name) => name.startsWith('TLS_')), ...names].join(':');
+  return [...loadTls().DEFAULT_CIPHERS.split(':').filter((name) => name.startsWith('TLS_')), ...names].join(':');
 }
 
 /** Every file read and checked, and a secure context for each certificate; throws at the first that cannot serve. */
@@ -213,7 +214,7 @@ function build(settings: TlsSettings): Loaded {
   for (const certificate of certificates) {
     let context: SecureContext;
     try {
-      context = createSecureContext(contextOptions(settings, ca, certificate));
+      context = loadTls().createSecureContext(contextOptions(settings, ca, certificate));
     } catch (error) {
       // The files were checked one by one: what is left to fail here is the cipher list, or OpenSSL's view of the pair.
       if (settings.ciphers !== null && /cipher/i.test((error as Error).message)) throw new ConfigError(`--ciphers '${settings.ciphers}': ${(error as Error).message}`);
